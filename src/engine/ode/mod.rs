@@ -1,0 +1,382 @@
+//! The ODE engine: one patient, one arm, from day 0 to the horizon.
+//!
+//! The schedule splits time into segments on which every input is constant (see
+//! [`Schedule::segments`]). The solver is restarted at each segment start after applying that
+//! instant's boluses, so a discontinuity is never stepped over and a bolus is never smeared
+//! across a step. Outputs are taken on a regular grid: inside a step from that step's own
+//! interpolant, at a segment boundary from the exact post-dose state (outputs are
+//! right-continuous: the value at a dosing time includes the dose).
+//!
+//! Two methods:
+//! - `dopri5`: our Dormand–Prince 5(4) stepper ([`dopri5`]), the default;
+//! - `dop853`: `ode_solvers::Dop853`, the 8th-order method, integrated exactly to each output
+//!   time. ode_solvers 0.6.2's `Dense` output extrapolates a final point at `x_end` from an
+//!   unfinished step, so it is not used: each output time is the exact end of an integration.
+//!
+//! Both control the error per state with `atol[i] + rtol*|y[i]|`. ode_solvers takes a single
+//! absolute tolerance, so its backend integrates the scaled state `z[i] = y[i] / atol[i]`
+//! with absolute tolerance 1, which is the same error test.
+
+pub mod dopri5;
+
+use crate::engine::schedule::Schedule;
+use crate::model::OdeModel;
+use dopri5::{Failure, Stats, Tolerance};
+use nalgebra::SVector;
+
+/// Two times closer than this (days, about 0.1 ms) are the same instant: an output time that
+/// lands on a dosing time is reported after the dose.
+pub const SAME_INSTANT_DAY: f64 = 1e-9;
+
+/// Integration method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    #[default]
+    Dopri5,
+    Dop853,
+}
+
+impl Method {
+    pub const NAMES: [&'static str; 2] = ["dopri5", "dop853"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Dopri5 => "dopri5",
+            Method::Dop853 => "dop853",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Method> {
+        match name {
+            "dopri5" => Some(Method::Dopri5),
+            "dop853" => Some(Method::Dop853),
+            _ => None,
+        }
+    }
+}
+
+/// Solver settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolverOptions {
+    pub method: Method,
+    pub rtol: f64,
+    /// One absolute tolerance per state; `None` means `rtol * scale` of each state.
+    pub atol: Option<Vec<f64>>,
+    /// Most steps allowed between two discontinuities (or two outputs for `dop853`).
+    pub max_steps: u64,
+}
+
+impl Default for SolverOptions {
+    fn default() -> Self {
+        SolverOptions {
+            method: Method::Dopri5,
+            rtol: 1e-8,
+            atol: None,
+            max_steps: 100_000,
+        }
+    }
+}
+
+/// One simulation to run: a model's parameter values and initial state, what is given when,
+/// and where to stop.
+#[derive(Debug, Clone, Copy)]
+pub struct Problem<'a> {
+    /// Values in the order of the model's declared parameters.
+    pub parameters: &'a [f64],
+    /// Values in the order of the model's declared states.
+    pub initial: &'a [f64],
+    pub schedule: &'a Schedule,
+    pub horizon_day: f64,
+    pub output_every_day: f64,
+}
+
+/// Receives the solution at each output time, in increasing time order.
+pub trait Observer {
+    fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]);
+}
+
+/// A whole trajectory kept in memory (the SciML "solution"): fine for one patient; a cohort
+/// streams through its own [`Observer`] instead.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Solution {
+    pub n_states: usize,
+    pub n_derived: usize,
+    pub time_day: Vec<f64>,
+    /// Row-major: `n_states` values per output time.
+    pub states: Vec<f64>,
+    /// Row-major: `n_derived` values per output time.
+    pub derived: Vec<f64>,
+    pub stats: Stats,
+}
+
+impl Solution {
+    pub fn new(n_states: usize, n_derived: usize) -> Self {
+        Solution {
+            n_states,
+            n_derived,
+            ..Default::default()
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.time_day.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.time_day.is_empty()
+    }
+    pub fn state(&self, row: usize) -> &[f64] {
+        &self.states[row * self.n_states..(row + 1) * self.n_states]
+    }
+    pub fn derived_row(&self, row: usize) -> &[f64] {
+        &self.derived[row * self.n_derived..(row + 1) * self.n_derived]
+    }
+    /// The series of state `index` over all output times.
+    pub fn series(&self, index: usize) -> Vec<f64> {
+        (0..self.len()).map(|r| self.state(r)[index]).collect()
+    }
+    pub fn last_state(&self) -> &[f64] {
+        self.state(self.len() - 1)
+    }
+}
+
+impl Observer for Solution {
+    fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {
+        self.time_day.push(time_day);
+        self.states.extend_from_slice(state);
+        self.derived.extend_from_slice(derived);
+    }
+}
+
+/// Why a solve failed, and on which simulated day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SolveError {
+    pub failure: Failure,
+    pub day: f64,
+}
+
+impl std::fmt::Display for SolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.failure {
+            Failure::StepSizeUnderflow => {
+                "the step size underflowed (the solution changes faster than f64 can resolve)"
+                    .to_string()
+            }
+            Failure::TooManySteps(n) => format!(
+                "more than {n} steps were needed between two events (raise solver.max_steps or loosen rtol)"
+            ),
+            Failure::Stiff => {
+                "the problem became stiff (an explicit method would need vanishing steps)"
+                    .to_string()
+            }
+            Failure::NonFinite => "a state became NaN or infinite".to_string(),
+        };
+        write!(f, "{what} on day {:.6}", self.day)
+    }
+}
+
+impl std::error::Error for SolveError {}
+
+/// The output times: every `every` days from 0, and the horizon itself.
+pub fn output_times(horizon_day: f64, every_day: f64) -> Vec<f64> {
+    let n = ((horizon_day / every_day) + SAME_INSTANT_DAY).floor() as usize;
+    let mut times: Vec<f64> = (0..=n).map(|i| i as f64 * every_day).collect();
+    if horizon_day - times[n] > SAME_INSTANT_DAY {
+        times.push(horizon_day);
+    } else {
+        times[n] = horizon_day;
+    }
+    times
+}
+
+/// Solves `problem` for `model`, passing each output to `observer`.
+///
+/// The caller guarantees (the scenario validator checks it) that the slices have the model's
+/// lengths and the numbers are finite and positive where required.
+pub fn solve<const N: usize, M: OdeModel<N>>(
+    model: &M,
+    problem: &Problem<'_>,
+    options: &SolverOptions,
+    observer: &mut dyn Observer,
+) -> Result<Stats, SolveError> {
+    let spec = model.spec();
+    let p = model.params(problem.parameters);
+    let mut y = SVector::<f64, N>::from_column_slice(problem.initial);
+    let atol = match &options.atol {
+        Some(a) => SVector::<f64, N>::from_column_slice(a),
+        None => SVector::<f64, N>::from_fn(|i, _| options.rtol * spec.states[i].scale),
+    };
+    let tol = Tolerance {
+        rtol: options.rtol,
+        atol,
+    };
+    let grid = output_times(problem.horizon_day, problem.output_every_day);
+    let segments = problem
+        .schedule
+        .segments(spec.inputs.len(), problem.horizon_day);
+    let mut derived = vec![0.0; spec.derived.len()];
+    let mut emit = |t: f64, y: &SVector<f64, N>| {
+        model.derived(&p, y, &mut derived);
+        observer.observe(t, y.as_slice(), &derived);
+    };
+    let mut next = 0usize;
+    let mut stats = Stats::default();
+
+    for seg in &segments {
+        for &(input, amount) in &seg.boluses {
+            model.bolus(&p, input, amount, &mut y);
+        }
+        if !y.iter().all(|v| v.is_finite()) {
+            return Err(SolveError {
+                failure: Failure::NonFinite,
+                day: seg.start_day,
+            });
+        }
+        while next < grid.len() && grid[next] <= seg.start_day + SAME_INSTANT_DAY {
+            emit(grid[next], &y);
+            next += 1;
+        }
+        let rates = seg.rates.as_slice();
+        let f =
+            |t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>| model.rhs(&p, t, y, rates, dy);
+        let last_inside = seg.end_day - SAME_INSTANT_DAY;
+        y = match options.method {
+            Method::Dopri5 => dopri5::integrate(
+                &f,
+                seg.start_day,
+                seg.end_day,
+                y,
+                &tol,
+                options.max_steps,
+                &mut stats,
+                |step| {
+                    let t_end = step.t_end();
+                    while next < grid.len() && grid[next] < last_inside && grid[next] <= t_end {
+                        emit(grid[next], &step.eval(grid[next]));
+                        next += 1;
+                    }
+                },
+            ),
+            Method::Dop853 => {
+                let mut h = 0.0;
+                let mut t = seg.start_day;
+                let mut result = Ok(y);
+                while let Ok(y_now) = result {
+                    let stop = if next < grid.len() && grid[next] < last_inside {
+                        grid[next]
+                    } else {
+                        seg.end_day
+                    };
+                    result = dop853_to(
+                        &f,
+                        t,
+                        stop,
+                        y_now,
+                        &tol,
+                        options.max_steps,
+                        &mut h,
+                        &mut stats,
+                    );
+                    t = stop;
+                    match result {
+                        Ok(y_stop) if stop < seg.end_day => {
+                            emit(stop, &y_stop);
+                            next += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                result
+            }
+        }
+        .map_err(|(failure, day)| SolveError { failure, day })?;
+    }
+    while next < grid.len() {
+        emit(grid[next], &y);
+        next += 1;
+    }
+    Ok(stats)
+}
+
+/// `ode_solvers::Dop853` on the atol-scaled state, from `t0` to exactly `t1`. `h` carries the
+/// last step size from one output interval to the next within a smooth segment.
+#[allow(clippy::too_many_arguments)]
+fn dop853_to<const N: usize, F>(
+    f: &F,
+    t0: f64,
+    t1: f64,
+    y0: SVector<f64, N>,
+    tol: &Tolerance<N>,
+    max_steps: u64,
+    h: &mut f64,
+    stats: &mut Stats,
+) -> Result<SVector<f64, N>, (Failure, f64)>
+where
+    F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
+{
+    struct Scaled<'a, F, const N: usize> {
+        f: &'a F,
+        atol: SVector<f64, N>,
+    }
+    impl<F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>), const N: usize>
+        ode_solvers::System<f64, SVector<f64, N>> for Scaled<'_, F, N>
+    {
+        fn system(&self, t: f64, z: &SVector<f64, N>, dz: &mut SVector<f64, N>) {
+            (self.f)(t, &z.component_mul(&self.atol), dz);
+            dz.component_div_assign(&self.atol);
+        }
+    }
+    if t1 <= t0 {
+        return Ok(y0);
+    }
+    let system = Scaled { f, atol: tol.atol };
+    let z0 = y0.component_div(&tol.atol);
+    let n_max = u32::try_from(max_steps).unwrap_or(u32::MAX);
+    let h_start = if *h > 0.0 { h.min(t1 - t0) } else { 0.0 };
+    // Hairer's DOP853 defaults: safety 0.9, beta 0, step factor within [1/3, 6].
+    let mut solver = ode_solvers::Dop853::from_param(
+        system,
+        t0,
+        t1,
+        t1 - t0,
+        z0,
+        tol.rtol,
+        1.0,
+        0.9,
+        0.0,
+        0.333,
+        6.0,
+        t1 - t0,
+        h_start,
+        n_max,
+        1000,
+        ode_solvers::OutputType::Sparse,
+    );
+    match solver.integrate() {
+        Ok(s) => {
+            stats.rhs_evaluations += u64::from(s.num_eval);
+            stats.accepted_steps += u64::from(s.accepted_steps);
+            stats.rejected_steps += u64::from(s.rejected_steps);
+            let (ts, zs) = (solver.x_out(), solver.y_out());
+            // Each accepted step's length; the last is cut to land on t1, so take the one
+            // before it as the best guess for the next interval.
+            if ts.len() >= 3 {
+                *h = ts[ts.len() - 2] - ts[ts.len() - 3];
+            }
+            let z = zs.last().copied().unwrap_or(z0);
+            let y = z.component_mul(&tol.atol);
+            if y.iter().all(|v| v.is_finite()) {
+                Ok(y)
+            } else {
+                Err((Failure::NonFinite, t1))
+            }
+        }
+        Err(ode_solvers::dop_shared::IntegrationError::MaxNumStepReached { x, .. }) => {
+            Err((Failure::TooManySteps(max_steps), x))
+        }
+        Err(ode_solvers::dop_shared::IntegrationError::StepSizeUnderflow { x }) => {
+            Err((Failure::StepSizeUnderflow, x))
+        }
+        Err(ode_solvers::dop_shared::IntegrationError::StiffnessDetected { x }) => {
+            Err((Failure::Stiff, x))
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Mechanistic tumour–immune models.
+//!
+//! A model is its parameters plus its right-hand side behind one small trait, [`OdeModel`].
+//! Everything a user can name in a scenario file (states, parameters, presets, inputs, derived
+//! outputs) is declared once, as data, in the model's [`ModelSpec`]; the engine, the scenario
+//! validator and `immunotrial models` read that declaration and never a model's name.
+//!
+//! Adding a model means: one file here implementing [`OdeModel`], and one line in
+//! [`registry`]. No engine code changes.
+
+use nalgebra::SVector;
+
+pub mod depillis2006;
+pub mod kosinsky2018;
+pub mod kuznetsov1994;
+pub mod registry;
+
+pub use registry::{ModelVisitor, find_spec, specs, visit};
+
+/// A state variable of a model.
+#[derive(Debug, Clone, Copy)]
+pub struct StateSpec {
+    /// The name used in scenario files and as the column of `trajectory.csv`.
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub description: &'static str,
+    /// Default initial value.
+    pub initial: f64,
+    /// Typical magnitude of the state. The default absolute tolerance of the solver is
+    /// `rtol * scale`, so that a state measured in cells (1e6) and one measured in Gy (1)
+    /// are both resolved to the same relative accuracy.
+    pub scale: f64,
+}
+
+/// A parameter of a model, with its default value and where that value comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct ParameterSpec {
+    pub name: &'static str,
+    pub default: f64,
+    pub unit: &'static str,
+    pub description: &'static str,
+    /// Citation of the value, or `assumption: ...` with a sentence of reasoning.
+    pub source: &'static str,
+}
+
+/// A named set of parameter values and initial states that a model ships
+/// (for example a published patient).
+#[derive(Debug, Clone, Copy)]
+pub struct PresetSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub parameters: &'static [(&'static str, f64)],
+    pub initial: &'static [(&'static str, f64)],
+}
+
+/// An input a scenario can administer over time (`[[arm.dose]] input = "..."`).
+///
+/// An input is given either as a rate (`amount_per_day`, constant while it runs, passed to the
+/// right-hand side) or as an instantaneous bolus (`amount`, applied by [`OdeModel::bolus`],
+/// which by default adds the amount to `bolus_state`).
+#[derive(Debug, Clone, Copy)]
+pub struct InputSpec {
+    pub name: &'static str,
+    /// Unit of a bolus amount; a rate is this unit per day.
+    pub unit: &'static str,
+    pub description: &'static str,
+    /// Index of the state a bolus adds to by default.
+    pub bolus_state: usize,
+}
+
+/// A quantity computed from the state (for example a tumour volume from a cell count).
+#[derive(Debug, Clone, Copy)]
+pub struct DerivedSpec {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub description: &'static str,
+}
+
+/// Everything a model declares about itself.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelSpec {
+    /// Registry name used in scenario files (`[model] name = "..."`).
+    pub name: &'static str,
+    pub title: &'static str,
+    pub citation: &'static str,
+    pub summary: &'static str,
+    pub states: &'static [StateSpec],
+    pub parameters: &'static [ParameterSpec],
+    pub presets: &'static [PresetSpec],
+    pub inputs: &'static [InputSpec],
+    pub derived: &'static [DerivedSpec],
+}
+
+impl ModelSpec {
+    pub fn state_index(&self, name: &str) -> Option<usize> {
+        self.states.iter().position(|s| s.name == name)
+    }
+    pub fn parameter_index(&self, name: &str) -> Option<usize> {
+        self.parameters.iter().position(|p| p.name == name)
+    }
+    pub fn input_index(&self, name: &str) -> Option<usize> {
+        self.inputs.iter().position(|i| i.name == name)
+    }
+    pub fn preset(&self, name: &str) -> Option<&'static PresetSpec> {
+        self.presets.iter().find(|p| p.name == name)
+    }
+    pub fn default_parameters(&self) -> Vec<f64> {
+        self.parameters.iter().map(|p| p.default).collect()
+    }
+    pub fn default_initial(&self) -> Vec<f64> {
+        self.states.iter().map(|s| s.initial).collect()
+    }
+
+    /// Default parameters and initial state with a preset applied.
+    ///
+    /// # Panics
+    /// Only if the model's own preset table names a parameter or state the model does not
+    /// declare; `every_preset_names_declared_quantities` in the tests proves it does not.
+    pub fn with_preset(&self, preset: Option<&str>) -> Option<(Vec<f64>, Vec<f64>)> {
+        let mut parameters = self.default_parameters();
+        let mut initial = self.default_initial();
+        if let Some(name) = preset {
+            let preset = self.preset(name)?;
+            for (key, value) in preset.parameters {
+                let i = self
+                    .parameter_index(key)
+                    .expect("preset names a declared parameter");
+                parameters[i] = *value;
+            }
+            for (key, value) in preset.initial {
+                let i = self
+                    .state_index(key)
+                    .expect("preset names a declared state");
+                initial[i] = *value;
+            }
+        }
+        Some((parameters, initial))
+    }
+}
+
+/// A tumour–immune model: a system of ordinary differential equations with `N` states.
+///
+/// `N` is a compile-time constant so that the solver works on stack-allocated
+/// [`SVector`]s with no heap traffic in the hot loop.
+pub trait OdeModel<const N: usize>: Send + Sync {
+    /// The parameters in the form the right-hand side reads fastest (usually a struct of
+    /// named `f64`s), built once per simulation from the values in [`ModelSpec::parameters`]
+    /// order.
+    type Params: Send + Sync;
+
+    fn spec(&self) -> &'static ModelSpec;
+
+    /// Builds the typed parameters from values ordered as [`ModelSpec::parameters`].
+    fn params(&self, values: &[f64]) -> Self::Params;
+
+    /// dy/dt at time `t_day` for state `y`, with `input_rate[i]` the current rate of input `i`
+    /// (its unit per day; zero when nothing is being given).
+    fn rhs(
+        &self,
+        p: &Self::Params,
+        t_day: f64,
+        y: &SVector<f64, N>,
+        input_rate: &[f64],
+        dydt: &mut SVector<f64, N>,
+    );
+
+    /// Applies an instantaneous dose of input `input`. By default the amount is added to the
+    /// input's `bolus_state`; models override it where a bolus acts otherwise (an acute
+    /// radiation dose kills cells rather than accumulating anywhere).
+    fn bolus(&self, _p: &Self::Params, input: usize, amount: f64, y: &mut SVector<f64, N>) {
+        y[self.spec().inputs[input].bolus_state] += amount;
+    }
+
+    /// Writes the declared derived outputs for state `y` into `out`
+    /// (`out.len() == spec().derived.len()`).
+    fn derived(&self, _p: &Self::Params, _y: &SVector<f64, N>, _out: &mut [f64]) {}
+}

@@ -1,0 +1,48 @@
+//! The built-in models, by name.
+//!
+//! Models have different state dimensions, so the engine cannot hold them behind one trait
+//! object without giving up fixed-size vectors. Instead a caller hands a [`ModelVisitor`] to
+//! [`visit`], which calls it back with the concrete model type; the engine's solver is then
+//! monomorphised for each model. This file is the only place that lists the models.
+
+use super::{ModelSpec, OdeModel};
+use super::{depillis2006::DePillis2006, kosinsky2018::Kosinsky2018, kuznetsov1994::Kuznetsov1994};
+
+/// Something to do with a model whose concrete type is known only at run time.
+pub trait ModelVisitor {
+    type Output;
+    fn visit<const N: usize, M: OdeModel<N>>(self, model: &M) -> Self::Output;
+}
+
+/// The built-in models' names, in the order `immunotrial models` lists them.
+pub const NAMES: [&str; 3] = ["kuznetsov1994", "depillis2006", "kosinsky2018"];
+
+/// Calls `visitor` with the built-in model called `name`, or returns `None` if there is none.
+pub fn visit<V: ModelVisitor>(name: &str, visitor: V) -> Option<V::Output> {
+    match name {
+        "kuznetsov1994" => Some(visitor.visit(&Kuznetsov1994)),
+        "depillis2006" => Some(visitor.visit(&DePillis2006)),
+        "kosinsky2018" => Some(visitor.visit(&Kosinsky2018)),
+        _ => None,
+    }
+}
+
+/// Every built-in model's declaration, in the order `immunotrial models` lists them.
+pub fn specs() -> Vec<&'static ModelSpec> {
+    struct Spec;
+    impl ModelVisitor for Spec {
+        type Output = &'static ModelSpec;
+        fn visit<const N: usize, M: OdeModel<N>>(self, model: &M) -> &'static ModelSpec {
+            model.spec()
+        }
+    }
+    NAMES
+        .into_iter()
+        .filter_map(|name| visit(name, Spec))
+        .collect()
+}
+
+/// The declaration of the model called `name`.
+pub fn find_spec(name: &str) -> Option<&'static ModelSpec> {
+    specs().into_iter().find(|s| s.name == name)
+}

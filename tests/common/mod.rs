@@ -1,0 +1,78 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use immunotrial::engine::{
+    Administration, Delivery, Method, Problem, Schedule, Solution, SolverOptions, solve_named,
+};
+use immunotrial::model::find_spec;
+
+/// Runs a built-in model with its defaults (and preset), overriding parameters and initial
+/// states by name.
+pub fn run(
+    model: &str,
+    preset: Option<&str>,
+    parameters: &[(&str, f64)],
+    initial: &[(&str, f64)],
+    schedule: &Schedule,
+    horizon_day: f64,
+    output_every_day: f64,
+    options: &SolverOptions,
+) -> Solution {
+    let spec = find_spec(model).expect("model exists");
+    let (mut p, mut y0) = spec.with_preset(preset).expect("preset exists");
+    for (k, v) in parameters {
+        p[spec.parameter_index(k).expect("parameter exists")] = *v;
+    }
+    for (k, v) in initial {
+        y0[spec.state_index(k).expect("state exists")] = *v;
+    }
+    let problem = Problem {
+        parameters: &p,
+        initial: &y0,
+        schedule,
+        horizon_day,
+        output_every_day,
+    };
+    let mut solution = Solution::new(spec.states.len(), spec.derived.len());
+    let stats = solve_named(model, &problem, options, &mut solution)
+        .expect("model exists")
+        .expect("solve succeeds");
+    solution.stats = stats;
+    solution
+}
+
+pub fn reference_options() -> SolverOptions {
+    SolverOptions {
+        method: Method::Dop853,
+        rtol: 1e-12,
+        ..SolverOptions::default()
+    }
+}
+
+/// `count` administrations of `input` every `every_day` from `start_day`.
+pub fn repeated(
+    input: usize,
+    start_day: f64,
+    every_day: f64,
+    count: usize,
+    kind: Delivery,
+) -> Vec<Administration> {
+    (0..count)
+        .map(|i| Administration {
+            input,
+            start_day: start_day + i as f64 * every_day,
+            kind,
+        })
+        .collect()
+}
+
+pub fn state_at(solution: &Solution, model: &str, state: &str, day: f64) -> f64 {
+    let spec = find_spec(model).unwrap();
+    let i = spec.state_index(state).unwrap();
+    let row = solution
+        .time_day
+        .iter()
+        .position(|t| (t - day).abs() < 1e-9)
+        .expect("output at that day");
+    solution.state(row)[i]
+}
