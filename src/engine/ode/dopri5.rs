@@ -100,6 +100,9 @@ impl std::ops::AddAssign for Stats {
 pub struct Tolerance<const N: usize> {
     pub rtol: f64,
     pub atol: SVector<f64, N>,
+    /// Stop with [`Failure::Stiff`] when the stiffness test confirms stiffness; otherwise
+    /// carry on with the small steps stability demands.
+    pub stop_when_stiff: bool,
 }
 
 /// One accepted step and its interpolant, valid on `[t_start, t_start + h]`.
@@ -285,7 +288,7 @@ where
                 if den > 0.0 && h * (num / den).sqrt() > STIFF_H_LAMBDA {
                     non_stiff_count = 0;
                     stiff_count += 1;
-                    if stiff_count == STIFF_CONFIRMATIONS {
+                    if stiff_count == STIFF_CONFIRMATIONS && tol.stop_when_stiff {
                         return Err((Failure::Stiff, t));
                     }
                 } else {

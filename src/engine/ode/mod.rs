@@ -64,6 +64,9 @@ pub struct SolverOptions {
     pub atol: Option<Vec<f64>>,
     /// Most steps allowed between two discontinuities (or two outputs for `dop853`).
     pub max_steps: u64,
+    /// What to do when the stiffness test fires: stop with an error (the default, so that a
+    /// model that has become stiff is noticed), or carry on with small steps.
+    pub stop_when_stiff: bool,
 }
 
 impl Default for SolverOptions {
@@ -73,6 +76,7 @@ impl Default for SolverOptions {
             rtol: 1e-8,
             atol: None,
             max_steps: 100_000,
+            stop_when_stiff: true,
         }
     }
 }
@@ -207,6 +211,7 @@ pub fn solve<const N: usize, M: OdeModel<N>>(
     let tol = Tolerance {
         rtol: options.rtol,
         atol,
+        stop_when_stiff: options.stop_when_stiff,
     };
     let grid = output_times(problem.horizon_day, problem.output_every_day);
     let segments = problem
@@ -347,7 +352,7 @@ where
         t1 - t0,
         h_start,
         n_max,
-        1000,
+        if tol.stop_when_stiff { 1000 } else { u32::MAX },
         ode_solvers::OutputType::Sparse,
     );
     match solver.integrate() {
