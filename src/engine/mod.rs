@@ -36,3 +36,59 @@ pub fn solve_named(
         },
     )
 }
+
+use crate::scenario::Scenario;
+
+/// A solve that failed, with the model and arm it failed in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationError {
+    pub model: &'static str,
+    pub arm: String,
+    pub error: SolveError,
+}
+
+impl std::fmt::Display for SimulationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "model {}, arm `{}`: {}",
+            self.model, self.arm, self.error
+        )?;
+        if self.error.failure == ode::dopri5::Failure::Stiff {
+            write!(
+                f,
+                "; set [solver] stiffness = \"continue\" to carry on with small steps"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SimulationError {}
+
+/// Runs the scenario's patient through every arm; solutions in the order of the arms.
+pub fn simulate(scenario: &Scenario) -> Result<Vec<Solution>, SimulationError> {
+    let model = scenario.model;
+    scenario
+        .arms
+        .iter()
+        .map(|arm| {
+            let problem = Problem {
+                parameters: &scenario.parameters,
+                initial: &scenario.initial,
+                schedule: &arm.schedule,
+                horizon_day: scenario.horizon_day,
+                output_every_day: scenario.output_every_day,
+            };
+            let mut solution = Solution::new(model.states.len(), model.derived.len());
+            let result = solve_named(model.name, &problem, &scenario.solver, &mut solution)
+                .expect("a validated scenario names a registered model");
+            solution.stats = result.map_err(|error| SimulationError {
+                model: model.name,
+                arm: arm.name.clone(),
+                error,
+            })?;
+            Ok(solution)
+        })
+        .collect()
+}
