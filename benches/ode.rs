@@ -1,1 +1,62 @@
-fn main() {}
+//! One 1000-day patient of each model, daily output, default solver (Dopri5, rtol 1e-8).
+//! The target: Kuznetsov in at most 30 µs on one core.
+use criterion::{Criterion, criterion_group, criterion_main};
+use immunotrial::engine::{Problem, Schedule, Solution, SolverOptions, solve_named};
+use immunotrial::model::find_spec;
+use immunotrial::scenario::Scenario;
+use std::hint::black_box;
+use std::path::Path;
+
+fn one_patient(c: &mut Criterion, label: &str, scenario_file: &str, arm: usize) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(scenario_file);
+    let overrides = vec![
+        "horizon_days=1000".to_string(),
+        "output_every_days=1".to_string(),
+    ];
+    let scenario = Scenario::load(&path, &overrides).expect("shipped scenario is valid");
+    let spec = find_spec(scenario.model.name).unwrap();
+    let schedule: &Schedule = &scenario.arms[arm].schedule;
+    let options: SolverOptions = scenario.solver.clone();
+    c.bench_function(label, |b| {
+        b.iter(|| {
+            let problem = Problem {
+                parameters: &scenario.parameters,
+                initial: &scenario.initial,
+                schedule,
+                horizon_day: 1000.0,
+                output_every_day: 1.0,
+            };
+            let mut solution = Solution::new(spec.states.len(), spec.derived.len());
+            let stats = solve_named(spec.name, black_box(&problem), &options, &mut solution)
+                .unwrap()
+                .unwrap();
+            black_box((stats, solution))
+        })
+    });
+}
+
+fn models(c: &mut Criterion) {
+    one_patient(
+        c,
+        "kuznetsov1994 1000 d, daily output",
+        "kuznetsov1994_dormancy.toml",
+        0,
+    );
+    one_patient(
+        c,
+        "depillis2006 1000 d, chemo q10d + TIL + IL-2",
+        "depillis2006_patient9_mixed_therapy.toml",
+        3,
+    );
+    one_patient(
+        c,
+        "kosinsky2018 1000 d, RT + anti-PD-L1 day 7",
+        "kosinsky2018_rt_antipdl1.toml",
+        3,
+    );
+}
+
+criterion_group!(benches, models);
+criterion_main!(benches);

@@ -26,9 +26,10 @@ pub struct StateSpec {
     pub description: &'static str,
     /// Default initial value.
     pub initial: f64,
-    /// Typical magnitude of the state. The default absolute tolerance of the solver is
-    /// `rtol * scale`, so that a state measured in cells (1e6) and one measured in Gy (1)
-    /// are both resolved to the same relative accuracy.
+    /// The size below which the state is resolved to an absolute rather than a relative
+    /// accuracy: the solver's default absolute tolerance is `rtol * scale`. For a state
+    /// counted in cells, 1 (one cell) keeps vanishing populations accurate to a fraction of
+    /// a cell.
     pub scale: f64,
 }
 

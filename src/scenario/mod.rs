@@ -85,18 +85,21 @@ impl Scenario {
         let document = toml_edit::Document::parse(text.to_string()).map_err(|e| {
             ScenarioError(vec![Diagnostic {
                 location: at(e.span().map_or(0, |s| s.start)),
-                key: String::new(),
+                key: key_before(text, e.span().map_or(0, |s| s.start)).unwrap_or_default(),
                 message: format!("malformed TOML: {}", e.message()),
             }])
         })?;
         if let Err(e) = toml::from_str::<ScenarioFile>(text) {
             let span = e.span().unwrap_or(0..0);
             let snippet = text.get(span.clone()).unwrap_or("").trim();
-            let key = if snippet.len() <= 60 && !snippet.contains('\n') {
-                snippet.to_string()
-            } else {
-                String::new()
-            };
+            // The key on the value's line, or for an unknown key the key itself.
+            let key = key_before(text, span.start).unwrap_or_else(|| {
+                if snippet.len() <= 60 && !snippet.contains('\n') {
+                    snippet.to_string()
+                } else {
+                    String::new()
+                }
+            });
             return Err(ScenarioError(vec![Diagnostic {
                 location: at(span.start),
                 key,
@@ -145,6 +148,15 @@ impl Scenario {
         };
         validate(file, &locate)
     }
+}
+
+/// The key written before `=` on the line of byte `offset`, when `offset` is in its value.
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let (key, _) = text[start..offset].split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty() && !key.starts_with('[')).then(|| key.to_string())
 }
 
 /// Byte offset of the key at `path` in the file as written, or of the nearest enclosing

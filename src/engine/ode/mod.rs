@@ -96,6 +96,8 @@ pub struct Problem<'a> {
 
 /// Receives the solution at each output time, in increasing time order.
 pub trait Observer {
+    /// Called once before the first output with the number of outputs to come.
+    fn start(&mut self, _outputs: usize) {}
     fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]);
 }
 
@@ -143,6 +145,11 @@ impl Solution {
 }
 
 impl Observer for Solution {
+    fn start(&mut self, outputs: usize) {
+        self.time_day.reserve(outputs);
+        self.states.reserve(outputs * self.n_states);
+        self.derived.reserve(outputs * self.n_derived);
+    }
     fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {
         self.time_day.push(time_day);
         self.states.extend_from_slice(state);
@@ -218,6 +225,7 @@ pub fn solve<const N: usize, M: OdeModel<N>>(
         .schedule
         .segments(spec.inputs.len(), problem.horizon_day);
     let mut derived = vec![0.0; spec.derived.len()];
+    observer.start(grid.len());
     let mut emit = |t: f64, y: &SVector<f64, N>| {
         model.derived(&p, y, &mut derived);
         observer.observe(t, y.as_slice(), &derived);

@@ -1,0 +1,798 @@
+//! Bad scenario input gets a clear error naming the file, the line and column, and the
+//! offending key, and saying what was expected; `--set` overrides are validated like the
+//! file; an invalid scenario makes the command line exit non-zero and write nothing.
+//!
+//! Every test starts from one small valid scenario (`BASE`), injects exactly one fault (or,
+//! for the collection test, two), and finds the expected line from the text itself.
+
+use immunotrial::scenario::{Diagnostic, Location, Scenario, ScenarioError};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The name the scenario text is given in errors.
+const ORIGIN: &str = "tests/bad_scenario.toml";
+
+/// A small valid scenario: de Pillis 2006, one untreated arm and one treated arm with a
+/// continuous chemotherapy dose and a bolus of lymphocytes.
+const BASE: &str = r#"name = "scenario error tests"
+horizon_days = 100
+output_every_days = 1.0
+
+[model]
+name = "depillis2006"
+preset = "patient9"
+
+[model.initial]
+T = 1e7
+N = 1e3
+
+[solver]
+rtol = 1e-6
+stiffness = "continue"
+
+[[arm]]
+name = "untreated"
+
+[[arm]]
+name = "treated"
+[[arm.dose]]
+input = "v_M"
+amount_per_day = 5.0
+duration_days = 1.0
+start_day = 10.0
+[[arm.dose]]
+input = "v_L"
+amount = 1e9
+start_day = 7.0
+"#;
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+/// `BASE` with the line that reads exactly `old` replaced by `new` (which may span lines).
+fn replace_line(old: &str, new: &str) -> String {
+    let count = BASE.lines().filter(|l| *l == old).count();
+    assert_eq!(
+        count, 1,
+        "the base scenario has {count} lines reading {old:?}"
+    );
+    BASE.lines()
+        .map(|l| if l == old { new } else { l })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// `BASE` with `new` (which may span lines) inserted after the line that reads exactly
+/// `anchor`.
+fn insert_after(anchor: &str, new: &str) -> String {
+    replace_line(anchor, &format!("{anchor}\n{new}"))
+}
+
+/// 1-based number of the one line of `text` that contains `marker`.
+fn line_of(text: &str, marker: &str) -> usize {
+    let hits: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(marker))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "marker {marker:?} should be on exactly one line of:\n{text}"
+    );
+    hits[0]
+}
+
+/// 1-based column of `word` on the one line of `text` that contains `marker`.
+fn column_of(text: &str, marker: &str, word: &str) -> usize {
+    let line = text.lines().nth(line_of(text, marker) - 1).unwrap();
+    line.find(word)
+        .unwrap_or_else(|| panic!("{word:?} is not on the line {line:?}"))
+        + 1
+}
+
+fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    Scenario::parse(text, ORIGIN, &[])
+}
+
+fn parse_with(text: &str, overrides: &[&str]) -> Result<Scenario, ScenarioError> {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    Scenario::parse(text, ORIGIN, &overrides)
+}
+
+fn must_fail(result: Result<Scenario, ScenarioError>, text: &str) -> ScenarioError {
+    match result {
+        Ok(_) => panic!("expected the scenario to be rejected:\n{text}"),
+        Err(e) => {
+            assert!(!e.0.is_empty(), "an error with no diagnostics");
+            e
+        }
+    }
+}
+
+/// Parses `text`, which must fail with a diagnostic whose key is `key`, located in the file
+/// on the line containing `marker`, at the column where the last word of `key` starts on that
+/// line. Checks the printed form too, and returns the diagnostic.
+fn expect_file_error(text: &str, key: &str, marker: &str) -> Diagnostic {
+    let error = must_fail(parse(text), text);
+    let Some(d) = error.0.iter().find(|d| d.key == key) else {
+        panic!("no diagnostic names the key `{key}`; got:\n{error}");
+    };
+    let line = line_of(text, marker);
+    let last_word = key.rsplit(['.', ']']).next().unwrap();
+    let column = column_of(text, marker, last_word);
+    assert_eq!(
+        d.location,
+        Location::File {
+            path: ORIGIN.to_string(),
+            line,
+            column,
+        },
+        "`{key}` should point at line {line}, column {column} (the line containing {marker:?}); got:\n{error}"
+    );
+    let printed = error.to_string();
+    let expected = format!("error: {ORIGIN}:{line}:{column}: `{key}`: ");
+    assert!(
+        printed.contains(&expected),
+        "the printed error should contain {expected:?}; got:\n{printed}"
+    );
+    d.clone()
+}
+
+fn assert_mentions(d: &Diagnostic, words: &[&str]) {
+    for w in words {
+        assert!(
+            d.message.contains(w),
+            "the message of `{}` should mention {w:?}: {:?}",
+            d.key,
+            d.message
+        );
+    }
+}
+
+fn param(s: &Scenario, name: &str) -> f64 {
+    s.parameters[s.model.parameter_index(name).expect("parameter exists")]
+}
+
+fn state(s: &Scenario, name: &str) -> f64 {
+    s.initial[s.model.state_index(name).expect("state exists")]
+}
+
+// ---------------------------------------------------------------------------------------
+// The base is valid
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn base_scenario_is_valid() {
+    let s = parse(BASE).unwrap_or_else(|e| panic!("the base scenario is valid:\n{e}"));
+    assert_eq!(s.model.name, "depillis2006");
+    assert_eq!(s.horizon_day, 100.0);
+    assert_eq!(state(&s, "T"), 1e7);
+    assert_eq!(s.arms.len(), 2);
+    assert_eq!(s.arms[0].name, "untreated");
+    assert!(s.arms[0].schedule.administrations.is_empty());
+    assert_eq!(s.arms[1].schedule.administrations.len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// Malformed TOML
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn malformed_toml_points_at_line_and_column() {
+    let text = replace_line("horizon_days = 100", "horizon_days = 100 days");
+    let error = must_fail(parse(&text), &text);
+    assert_eq!(error.0.len(), 1, "{error}");
+    let d = &error.0[0];
+    let line = line_of(&text, "100 days");
+    let Location::File {
+        path,
+        line: got_line,
+        column,
+    } = &d.location
+    else {
+        panic!("expected a file location, got {:?}", d.location);
+    };
+    assert_eq!(path, ORIGIN);
+    assert_eq!(*got_line, line, "{error}");
+    // The error is in the value `100 days` (an unquoted string to the parser), not before it.
+    let value = column_of(&text, "100 days", "100 days");
+    let end = value + "100 days".len();
+    assert!(
+        (value..=end).contains(column),
+        "column {column} should be within the value `100 days` (columns {value} to {end}): {error}"
+    );
+    assert!(d.message.contains("malformed TOML"), "{error}");
+    assert!(d.message.contains("expected"), "{error}");
+    assert!(
+        error.to_string().contains(&format!("{ORIGIN}:{line}:")),
+        "{error}"
+    );
+}
+
+#[test]
+fn malformed_toml_unclosed_table_header() {
+    let text = replace_line("[solver]", "[solver");
+    let error = must_fail(parse(&text), &text);
+    let d = &error.0[0];
+    let line = line_of(&text, "[solver");
+    match &d.location {
+        Location::File { path, line: l, .. } => {
+            assert_eq!(path, ORIGIN);
+            assert_eq!(*l, line, "{error}");
+        }
+        other => panic!("expected a file location, got {other:?}"),
+    }
+    assert!(d.message.contains("malformed TOML"), "{error}");
+    assert!(d.message.contains("expected"), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Unknown keys: nothing is silently ignored
+// ---------------------------------------------------------------------------------------
+
+/// Unknown keys are reported with the key as written (not a dotted path): check that the
+/// key is named, the line and column are right, and the message lists the valid keys.
+fn expect_unknown_key(text: &str, bogus: &str, valid: &[&str]) {
+    let d = expect_file_error(text, bogus, &format!("{bogus} ="));
+    assert_mentions(&d, &["unknown field", bogus]);
+    assert_mentions(&d, valid);
+}
+
+#[test]
+fn unknown_key_at_top_level() {
+    let text = insert_after("horizon_days = 100", "horizon_dayz = 3");
+    expect_unknown_key(&text, "horizon_dayz", &["horizon_days", "model", "arm"]);
+}
+
+#[test]
+fn unknown_key_in_model() {
+    let text = insert_after("preset = \"patient9\"", "presett = \"patient10\"");
+    expect_unknown_key(&text, "presett", &["preset", "parameters", "initial"]);
+}
+
+#[test]
+fn unknown_key_in_solver() {
+    let text = insert_after("rtol = 1e-6", "rtoll = 1e-3");
+    expect_unknown_key(&text, "rtoll", &["rtol", "atol", "method"]);
+}
+
+#[test]
+fn unknown_key_in_arm() {
+    let text = insert_after("name = \"treated\"", "colour = \"red\"");
+    expect_unknown_key(&text, "colour", &["name", "description", "dose"]);
+}
+
+#[test]
+fn unknown_key_in_dose() {
+    let text = insert_after("start_day = 10.0", "stop_day = 20.0");
+    expect_unknown_key(
+        &text,
+        "stop_day",
+        &["start_day", "amount_per_day", "duration_days", "every_days"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Unknown names: model, preset, parameter, state, input
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn unknown_model_lists_the_built_in_models() {
+    let text = replace_line("name = \"depillis2006\"", "name = \"depillis2007\"");
+    let d = expect_file_error(&text, "model.name", "depillis2007");
+    assert_mentions(
+        &d,
+        &[
+            "unknown model",
+            "depillis2007",
+            "kuznetsov1994",
+            "depillis2006",
+            "kosinsky2018",
+        ],
+    );
+}
+
+#[test]
+fn unknown_preset_lists_the_presets() {
+    let text = replace_line("preset = \"patient9\"", "preset = \"patient11\"");
+    let d = expect_file_error(&text, "model.preset", "patient11");
+    assert_mentions(
+        &d,
+        &["unknown preset", "patient11", "patient9", "patient10"],
+    );
+}
+
+#[test]
+fn unknown_parameter_lists_the_parameters() {
+    let text = insert_after("preset = \"patient9\"", "\n[model.parameters]\nzeta = 1.0");
+    let d = expect_file_error(&text, "model.parameters.zeta", "zeta =");
+    assert_mentions(&d, &["unknown parameter", "alpha", "mu_I", "K_T"]);
+}
+
+#[test]
+fn unknown_state_in_initial_lists_the_states() {
+    let text = insert_after("N = 1e3", "X = 5.0");
+    let d = expect_file_error(&text, "model.initial.X", "X = 5.0");
+    assert_mentions(&d, &["unknown state", "T, N, L, C, M, I"]);
+}
+
+#[test]
+fn unknown_input_lists_the_inputs() {
+    let text = replace_line("input = \"v_M\"", "input = \"v_X\"");
+    let d = expect_file_error(&text, "arm[1].dose[0].input", "v_X");
+    assert_mentions(&d, &["unknown input", "v_X", "v_L", "v_M", "v_I"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Negative or non-finite numbers
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn negative_amount_per_day() {
+    let text = replace_line("amount_per_day = 5.0", "amount_per_day = -5.0");
+    let d = expect_file_error(&text, "arm[1].dose[0].amount_per_day", "-5.0");
+    assert_mentions(&d, &["expected a finite number of at least 0", "-5"]);
+}
+
+#[test]
+fn non_finite_amount_per_day() {
+    let text = replace_line("amount_per_day = 5.0", "amount_per_day = inf");
+    let d = expect_file_error(&text, "arm[1].dose[0].amount_per_day", "= inf");
+    assert_mentions(&d, &["expected a finite number of at least 0", "inf"]);
+}
+
+#[test]
+fn negative_amount() {
+    let text = replace_line("amount = 1e9", "amount = -1e9");
+    let d = expect_file_error(&text, "arm[1].dose[1].amount", "-1e9");
+    assert_mentions(
+        &d,
+        &["expected a finite number of at least 0", "-1000000000"],
+    );
+}
+
+#[test]
+fn non_finite_amount() {
+    let text = replace_line("amount = 1e9", "amount = nan");
+    let d = expect_file_error(&text, "arm[1].dose[1].amount", "= nan");
+    assert_mentions(&d, &["expected a finite number of at least 0", "NaN"]);
+}
+
+#[test]
+fn negative_duration() {
+    let text = replace_line("duration_days = 1.0", "duration_days = -1.0");
+    let d = expect_file_error(&text, "arm[1].dose[0].duration_days", "-1.0");
+    assert_mentions(&d, &["expected a finite number of at least 0", "-1"]);
+}
+
+#[test]
+fn non_finite_duration() {
+    let text = replace_line("duration_days = 1.0", "duration_days = inf");
+    let d = expect_file_error(&text, "arm[1].dose[0].duration_days", "= inf");
+    assert_mentions(&d, &["expected a finite number of at least 0", "inf"]);
+}
+
+#[test]
+fn negative_horizon() {
+    let text = replace_line("horizon_days = 100", "horizon_days = -100");
+    let d = expect_file_error(&text, "horizon_days", "-100");
+    assert_mentions(&d, &["expected a finite number above 0", "-100"]);
+}
+
+#[test]
+fn non_finite_horizon() {
+    let text = replace_line("horizon_days = 100", "horizon_days = inf");
+    let d = expect_file_error(&text, "horizon_days", "= inf");
+    assert_mentions(&d, &["expected a finite number above 0", "inf"]);
+}
+
+#[test]
+fn negative_relative_tolerance() {
+    let text = replace_line("rtol = 1e-6", "rtol = -1e-6");
+    let d = expect_file_error(&text, "solver.rtol", "-1e-6");
+    assert_mentions(&d, &["expected a relative tolerance above 0 and below 1"]);
+}
+
+#[test]
+fn non_finite_relative_tolerance() {
+    let text = replace_line("rtol = 1e-6", "rtol = nan");
+    let d = expect_file_error(&text, "solver.rtol", "= nan");
+    assert_mentions(
+        &d,
+        &["expected a relative tolerance above 0 and below 1", "NaN"],
+    );
+}
+
+#[test]
+fn negative_initial_value() {
+    let text = replace_line("T = 1e7", "T = -1e7");
+    let d = expect_file_error(&text, "model.initial.T", "-1e7");
+    assert_mentions(&d, &["expected a finite number of at least 0", "-10000000"]);
+}
+
+#[test]
+fn non_finite_initial_value() {
+    let text = replace_line("N = 1e3", "N = inf");
+    let d = expect_file_error(&text, "model.initial.N", "= inf");
+    assert_mentions(&d, &["expected a finite number of at least 0", "inf"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Schedules and arms
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn dose_starting_after_the_horizon() {
+    let text = replace_line("start_day = 10.0", "start_day = 150.0");
+    let d = expect_file_error(&text, "arm[1].dose[0].start_day", "150.0");
+    assert_mentions(&d, &["day 150", "horizon", "day 100"]);
+}
+
+#[test]
+fn two_arms_with_the_same_name() {
+    let text = replace_line("name = \"treated\"", "name = \"untreated\"");
+    // Both arms now read `name = "untreated"`: the error is on the second one.
+    let error = must_fail(parse(&text), &text);
+    let Some(d) = error.0.iter().find(|d| d.key == "arm[1].name") else {
+        panic!("no diagnostic names `arm[1].name`:\n{error}");
+    };
+    let line = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| *l == "name = \"untreated\"")
+        .map(|(i, _)| i + 1)
+        .nth(1)
+        .expect("two arms named untreated");
+    assert_eq!(
+        d.location,
+        Location::File {
+            path: ORIGIN.to_string(),
+            line,
+            column: 1,
+        },
+        "{error}"
+    );
+    assert_mentions(d, &["two arms are named `untreated`", "unique"]);
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("error: {ORIGIN}:{line}:1: `arm[1].name`: ")),
+        "{error}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Several errors at once
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn validation_collects_every_error() {
+    let text = replace_line("T = 1e7", "T = -1e7");
+    let text = text.replace("rtol = 1e-6\n", "rtol = nan\n");
+    let error = must_fail(parse(&text), &text);
+    assert_eq!(error.0.len(), 2, "two faults, two diagnostics:\n{error}");
+    let at = |key: &str, marker: &str| {
+        let d = error
+            .0
+            .iter()
+            .find(|d| d.key == key)
+            .unwrap_or_else(|| panic!("no diagnostic for `{key}`:\n{error}"));
+        match &d.location {
+            Location::File { line, .. } => assert_eq!(*line, line_of(&text, marker), "{error}"),
+            other => panic!("expected a file location, got {other:?}"),
+        }
+    };
+    at("model.initial.T", "-1e7");
+    at("solver.rtol", "rtol = nan");
+    assert_eq!(error.to_string().lines().count(), 2, "{error}");
+}
+
+// ---------------------------------------------------------------------------------------
+// --set overrides
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn overrides_take_effect() {
+    let s = parse_with(
+        BASE,
+        &[
+            "model.initial.T=2e7",
+            "horizon_days=300",
+            "model.parameters.a=0.2",
+        ],
+    )
+    .unwrap_or_else(|e| panic!("valid overrides:\n{e}"));
+    assert_eq!(state(&s, "T"), 2e7);
+    assert_eq!(state(&s, "N"), 1e3, "other initial values are kept");
+    assert_eq!(s.horizon_day, 300.0);
+    assert_eq!(param(&s, "a"), 0.2);
+    // The resolved scenario records the overrides.
+    assert_eq!(s.resolved.horizon_days, 300.0);
+    assert_eq!(s.resolved.model.parameters.get("a"), Some(&0.2));
+    assert_eq!(s.resolved.model.initial.get("T"), Some(&2e7));
+}
+
+#[test]
+fn override_can_add_a_key_absent_from_the_file() {
+    assert!(!BASE.contains("[model.parameters]"));
+    assert!(!BASE.contains("L ="));
+    let default = parse(BASE).unwrap();
+    let s = parse_with(BASE, &["model.parameters.a=0.2", "model.initial.L=42"])
+        .unwrap_or_else(|e| panic!("valid overrides:\n{e}"));
+    assert_ne!(param(&default, "a"), 0.2);
+    assert_eq!(param(&s, "a"), 0.2);
+    assert_eq!(state(&s, "L"), 42.0);
+    // Everything else is as in the file.
+    for name in ["b", "c", "alpha"] {
+        assert_eq!(param(&s, name), param(&default, name), "parameter {name}");
+    }
+}
+
+#[test]
+fn override_later_wins() {
+    let s = parse_with(BASE, &["horizon_days=300", "horizon_days=200"]).unwrap();
+    assert_eq!(s.horizon_day, 200.0);
+}
+
+#[test]
+fn override_into_an_array_of_tables() {
+    let s = parse_with(BASE, &["arm.1.dose.0.start_day=3"])
+        .unwrap_or_else(|e| panic!("valid override:\n{e}"));
+    let administrations = &s.arms[1].schedule.administrations;
+    let chemo = s.model.input_index("v_M").unwrap();
+    let given: Vec<f64> = administrations
+        .iter()
+        .filter(|a| a.input == chemo)
+        .map(|a| a.start_day)
+        .collect();
+    assert_eq!(given, vec![3.0]);
+}
+
+#[test]
+fn override_of_a_string_value() {
+    let default = parse(BASE).unwrap();
+    let s = parse_with(BASE, &["model.preset=patient10"])
+        .unwrap_or_else(|e| panic!("valid override:\n{e}"));
+    assert_eq!(s.preset.as_deref(), Some("patient10"));
+    assert_ne!(
+        s.parameters, default.parameters,
+        "patient10 differs from patient9"
+    );
+}
+
+#[test]
+fn invalid_override_value_names_the_override() {
+    let error = must_fail(parse_with(BASE, &["model.initial.T=-1"]), BASE);
+    assert_eq!(error.0.len(), 1, "{error}");
+    let d = &error.0[0];
+    assert_eq!(d.location, Location::Override("model.initial.T=-1".into()));
+    assert_eq!(d.key, "model.initial.T");
+    assert_mentions(d, &["expected a finite number of at least 0", "-1"]);
+    let printed = error.to_string();
+    assert!(
+        printed.contains("error: --set model.initial.T=-1: `model.initial.T`: expected"),
+        "{printed}"
+    );
+    assert!(!printed.contains(ORIGIN), "{printed}");
+}
+
+#[test]
+fn invalid_override_of_an_unknown_preset_lists_the_presets() {
+    let error = must_fail(parse_with(BASE, &["model.preset=patient11"]), BASE);
+    let d = &error.0[0];
+    assert_eq!(
+        d.location,
+        Location::Override("model.preset=patient11".into())
+    );
+    assert_eq!(d.key, "model.preset");
+    assert_mentions(d, &["patient11", "patient9", "patient10"]);
+}
+
+#[test]
+fn invalid_override_in_an_array_of_tables_names_the_override() {
+    let error = must_fail(parse_with(BASE, &["arm.1.dose.0.start_day=500"]), BASE);
+    let d = error
+        .0
+        .iter()
+        .find(|d| d.key == "arm[1].dose[0].start_day")
+        .unwrap_or_else(|| panic!("{error}"));
+    assert_eq!(
+        d.location,
+        Location::Override("arm.1.dose.0.start_day=500".into())
+    );
+    assert_mentions(d, &["horizon"]);
+}
+
+#[test]
+fn errors_in_the_file_keep_their_line_when_other_keys_are_overridden() {
+    let text = replace_line("T = 1e7", "T = -1e7");
+    let error = must_fail(parse_with(&text, &["horizon_days=300"]), &text);
+    let d = error
+        .0
+        .iter()
+        .find(|d| d.key == "model.initial.T")
+        .unwrap_or_else(|| panic!("{error}"));
+    assert_eq!(
+        d.location,
+        Location::File {
+            path: ORIGIN.into(),
+            line: line_of(&text, "-1e7"),
+            column: 1,
+        }
+    );
+}
+
+#[test]
+fn override_of_an_unknown_key_is_an_error() {
+    let error = must_fail(parse_with(BASE, &["model.bogus=1"]), BASE);
+    assert_eq!(error.0.len(), 1, "{error}");
+    let d = &error.0[0];
+    match &d.location {
+        Location::Override(set) => assert!(set.contains("model.bogus=1"), "{set}"),
+        other => panic!("expected an override location, got {other:?}"),
+    }
+    assert!(
+        d.key.contains("bogus") || d.message.contains("bogus"),
+        "the error should name `bogus`: {error}"
+    );
+    assert_mentions(d, &["unknown field", "preset", "initial"]);
+}
+
+#[test]
+fn override_of_a_wrong_type_is_an_error() {
+    let error = must_fail(parse_with(BASE, &["horizon_days=soon"]), BASE);
+    match &error.0[0].location {
+        Location::Override(set) => assert!(set.contains("horizon_days=soon"), "{set}"),
+        other => panic!("expected an override location, got {other:?}"),
+    }
+}
+
+#[test]
+fn override_of_a_table_is_an_error() {
+    let error = must_fail(parse_with(BASE, &["model=3"]), BASE);
+    let d = &error.0[0];
+    assert_eq!(d.location, Location::Override("model=3".into()));
+    assert_eq!(d.key, "model");
+    assert_mentions(d, &["table"]);
+}
+
+#[test]
+fn override_of_a_missing_array_entry_is_an_error() {
+    let error = must_fail(parse_with(BASE, &["arm.5.name=x"]), BASE);
+    let d = &error.0[0];
+    assert_eq!(d.location, Location::Override("arm.5.name=x".into()));
+    assert_mentions(d, &["arm[5]", "2"]);
+}
+
+#[test]
+fn malformed_override_without_equals_is_an_error() {
+    let error = must_fail(parse_with(BASE, &["horizon_days"]), BASE);
+    assert_eq!(error.0.len(), 1, "{error}");
+    let d = &error.0[0];
+    assert_eq!(d.location, Location::Override("horizon_days".into()));
+    assert_mentions(d, &["KEY=VALUE"]);
+    assert!(error.to_string().contains("--set horizon_days"), "{error}");
+}
+
+#[test]
+fn malformed_override_with_empty_key_is_an_error() {
+    let error = must_fail(parse_with(BASE, &["=3"]), BASE);
+    assert_eq!(error.0[0].location, Location::Override("=3".into()));
+    assert_mentions(&error.0[0], &["empty"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// The command line
+// ---------------------------------------------------------------------------------------
+
+/// A fresh directory under the system's temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "immunotrial-scenario-errors-{label}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn immunotrial() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_immunotrial"))
+}
+
+#[test]
+fn simulate_on_an_invalid_scenario_fails_and_writes_nothing() {
+    let tmp = TempDir::new("simulate");
+    let text = replace_line("amount_per_day = 5.0", "amount_per_day = -5.0");
+    let file = tmp.path().join("bad.toml");
+    std::fs::write(&file, &text).unwrap();
+    let out = tmp.path().join("out");
+
+    let run = immunotrial()
+        .arg("simulate")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "status {:?}: {stderr}", run.status);
+    let line = line_of(&text, "-5.0");
+    let located = format!("{}:{line}:", file.display());
+    assert!(
+        stderr.contains(&located),
+        "stderr should contain {located:?}: {stderr}"
+    );
+    assert!(stderr.contains("arm[1].dose[0].amount_per_day"), "{stderr}");
+    assert!(!out.exists(), "the output folder should not be created");
+}
+
+#[test]
+fn simulate_with_an_invalid_override_fails_and_writes_nothing() {
+    let tmp = TempDir::new("simulate-set");
+    let file = tmp.path().join("good.toml");
+    std::fs::write(&file, BASE).unwrap();
+    let out = tmp.path().join("out");
+
+    let run = immunotrial()
+        .arg("simulate")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .args(["--set", "model.initial.T=-1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "status {:?}: {stderr}", run.status);
+    assert!(stderr.contains("--set model.initial.T=-1"), "{stderr}");
+    assert!(!out.exists(), "the output folder should not be created");
+}
+
+#[test]
+fn validate_on_an_invalid_scenario_exits_non_zero() {
+    let tmp = TempDir::new("validate");
+    let text = replace_line("preset = \"patient9\"", "preset = \"patient11\"");
+    let file = tmp.path().join("bad.toml");
+    std::fs::write(&file, &text).unwrap();
+
+    let run = immunotrial().arg("validate").arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    let line = line_of(&text, "patient11");
+    assert!(
+        stderr.contains(&format!("{}:{line}:1: `model.preset`", file.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("patient9"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&run.stdout).contains("OK"));
+}
+
+#[test]
+fn validate_on_a_shipped_scenario_prints_ok() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/kosinsky2018_rt_antipdl1.toml");
+    let run = immunotrial().arg("validate").arg(&file).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "status {:?}: {stderr}", run.status);
+    assert_eq!(stdout.trim(), "OK", "stderr: {stderr}");
+}
