@@ -482,11 +482,10 @@ fn resolve_solver(
     }
     match &s.atol {
         None => {}
-        Some(AbsoluteTolerance::Uniform(v)) => {
-            if c.non_negative(&path.key("atol"), *v, true) {
-                options.atol = Some(vec![*v; model.states.len()]);
-            }
+        Some(AbsoluteTolerance::Uniform(v)) if c.non_negative(&path.key("atol"), *v, true) => {
+            options.atol = Some(vec![*v; model.states.len()]);
         }
+        Some(AbsoluteTolerance::Uniform(_)) => {}
         Some(AbsoluteTolerance::PerState(map)) => {
             let mut atol: Vec<f64> = model
                 .states

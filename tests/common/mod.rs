@@ -8,6 +8,7 @@ use immunotrial::model::find_spec;
 
 /// Runs a built-in model with its defaults (and preset), overriding parameters and initial
 /// states by name.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     model: &str,
     preset: Option<&str>,

@@ -177,10 +177,9 @@ where
 
 /// Integrates `dy/dt = f(t, y)` from `t0` to exactly `t1`, calling `on_step` with each
 /// accepted step's interpolant. Returns the state at `t1` (computed by the last step, not
-/// interpolated).
-///
-/// `h_guess` is the step to try first; pass `None` to have it estimated (as after every
-/// discontinuity, where the previous step size says nothing).
+/// interpolated). The first step is estimated afresh (Hairer's heuristic): this is called
+/// after every discontinuity, where the previous step size says nothing.
+#[allow(clippy::too_many_arguments)]
 pub fn integrate<const N: usize, F, S>(
     f: &F,
     t0: f64,
