@@ -176,3 +176,73 @@ pub trait OdeModel<const N: usize>: Send + Sync {
     /// (`out.len() == spec().derived.len()`).
     fn derived(&self, _p: &Self::Params, _y: &SVector<f64, N>, _out: &mut [f64]) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_names_declared_quantities() {
+        for spec in specs() {
+            for preset in spec.presets {
+                for (name, _) in preset.parameters {
+                    assert!(
+                        spec.parameter_index(name).is_some(),
+                        "{}: preset {} names parameter {name}",
+                        spec.name,
+                        preset.name
+                    );
+                }
+                for (name, _) in preset.initial {
+                    assert!(
+                        spec.state_index(name).is_some(),
+                        "{}: preset {} names state {name}",
+                        spec.name,
+                        preset.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn declarations_are_complete_and_unambiguous() {
+        for spec in specs() {
+            let mut names: Vec<&str> = spec.states.iter().map(|s| s.name).collect();
+            names.extend(spec.derived.iter().map(|d| d.name));
+            let n = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(
+                names.len(),
+                n,
+                "{}: a state and a derived output share a name",
+                spec.name
+            );
+            for p in spec.parameters {
+                assert!(
+                    p.default.is_finite() && !p.unit.is_empty() && !p.source.is_empty(),
+                    "{}.{}",
+                    spec.name,
+                    p.name
+                );
+            }
+            for s in spec.states {
+                assert!(
+                    s.scale > 0.0 && s.initial >= 0.0,
+                    "{}.{}",
+                    spec.name,
+                    s.name
+                );
+            }
+            for i in spec.inputs {
+                assert!(
+                    i.bolus_state < spec.states.len(),
+                    "{}.{}",
+                    spec.name,
+                    i.name
+                );
+            }
+        }
+    }
+}
