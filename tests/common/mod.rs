@@ -44,7 +44,7 @@ pub fn run(
 
 pub fn reference_options() -> SolverOptions {
     SolverOptions {
-        method: Method::Dop853,
+        method: Method::OdeSolversDop853,
         rtol: 1e-12,
         ..SolverOptions::default()
     }

@@ -105,6 +105,12 @@ pub struct Tolerance<const N: usize> {
     pub stop_when_stiff: bool,
 }
 
+/// A step's continuous extension: the solution anywhere inside the step.
+pub trait DenseOutput<const N: usize> {
+    fn t_end(&self) -> f64;
+    fn eval(&self, t: f64) -> SVector<f64, N>;
+}
+
 /// One accepted step and its interpolant, valid on `[t_start, t_start + h]`.
 #[derive(Debug, Clone, Copy)]
 pub struct DenseStep<const N: usize> {
@@ -113,14 +119,14 @@ pub struct DenseStep<const N: usize> {
     r: [SVector<f64, N>; 5],
 }
 
-impl<const N: usize> DenseStep<N> {
-    pub fn t_end(&self) -> f64 {
+impl<const N: usize> DenseOutput<N> for DenseStep<N> {
+    fn t_end(&self) -> f64 {
         self.t_start + self.h
     }
 
     /// The continuous extension at time `t` (4th order; exact at both ends of the step).
     #[inline]
-    pub fn eval(&self, t: f64) -> SVector<f64, N> {
+    fn eval(&self, t: f64) -> SVector<f64, N> {
         let theta = (t - self.t_start) / self.h;
         let theta1 = 1.0 - theta;
         let r = &self.r;
@@ -130,7 +136,7 @@ impl<const N: usize> DenseStep<N> {
 
 /// Weighted RMS norm used for both the error estimate and the initial step.
 #[inline]
-fn rms<const N: usize>(v: &SVector<f64, N>, scale: &SVector<f64, N>) -> f64 {
+pub(crate) fn rms<const N: usize>(v: &SVector<f64, N>, scale: &SVector<f64, N>) -> f64 {
     let mut sum = 0.0;
     for i in 0..N {
         let x = v[i] / scale[i];
@@ -139,8 +145,11 @@ fn rms<const N: usize>(v: &SVector<f64, N>, scale: &SVector<f64, N>) -> f64 {
     (sum / N as f64).sqrt()
 }
 
-/// Hairer's initial step size heuristic (DOPRI5 `hinit`), limited to `h_max`.
-fn initial_step<const N: usize, F>(
+/// Hairer's initial step size heuristic (`hinit` of DOPRI5 and DOP853) for a method of
+/// order `order`, limited to `h_max`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn initial_step<const N: usize, F>(
+    order: f64,
     f: &F,
     t: f64,
     y: &SVector<f64, N>,
@@ -170,7 +179,7 @@ where
     let h1 = if der <= 1e-15 {
         (h0 * 1e-3).max(1e-6)
     } else {
-        (0.01 / der).powf(0.2)
+        (0.01 / der).powf(1.0 / order)
     };
     (100.0 * h0).min(h1).min(h_max)
 }
@@ -206,7 +215,7 @@ where
     if !k1.iter().all(|v| v.is_finite()) {
         return Err((Failure::NonFinite, t));
     }
-    let mut h = initial_step(f, t, &y, &k1, tol, span, stats);
+    let mut h = initial_step(5.0, f, t, &y, &k1, tol, span, stats);
 
     let (mut k2, mut k3, mut k4, mut k5, mut k6, mut k7) = (
         SVector::<f64, N>::zeros(),
