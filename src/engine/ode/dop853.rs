@@ -8,6 +8,12 @@
 //! each step's chain of right-hand-side evaluations is what bounds the speed of small
 //! models. The 3 extra evaluations of the dense output are spent only on steps that contain an
 //! output time.
+//!
+//! The coefficients are those of Prince & Dormand (1981) as printed in Hairer's dop853.f.
+
+// The constants are printed to 30 digits as in Hairer's source, so that they can be checked
+// against it digit for digit; f64 keeps what it can.
+#![allow(clippy::excessive_precision)]
 
 use super::dopri5::{DenseOutput, Failure, Stats, Tolerance, initial_step};
 use nalgebra::SVector;
