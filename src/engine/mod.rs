@@ -10,18 +10,18 @@ pub use schedule::{Administration, Delivery, Schedule};
 
 /// Solves `problem` with the built-in model called `model_name`, passing outputs to
 /// `observer`. Returns `None` if there is no such model.
-pub fn solve_named(
+pub fn solve_named<O: Observer + ?Sized>(
     model_name: &str,
     problem: &Problem<'_>,
     options: &SolverOptions,
-    observer: &mut dyn Observer,
+    observer: &mut O,
 ) -> Option<Result<ode::dopri5::Stats, SolveError>> {
-    struct Solve<'a, 'b> {
+    struct Solve<'a, 'b, O: ?Sized> {
         problem: &'a Problem<'b>,
         options: &'a SolverOptions,
-        observer: &'a mut dyn Observer,
+        observer: &'a mut O,
     }
-    impl ModelVisitor for Solve<'_, '_> {
+    impl<O: Observer + ?Sized> ModelVisitor for Solve<'_, '_, O> {
         type Output = Result<ode::dopri5::Stats, SolveError>;
         fn visit<const N: usize, M: OdeModel<N>>(self, model: &M) -> Self::Output {
             ode::solve(model, self.problem, self.options, self.observer)

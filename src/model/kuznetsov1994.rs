@@ -158,7 +158,8 @@ impl OdeModel<2> for Kuznetsov1994 {
         dydt: &mut SVector<f64, 2>,
     ) {
         let (e, t) = (y[0], y[1]);
-        dydt[0] = p.s + p.p * e * t / (p.g + t) - p.m * e * t - p.d * e;
+        // The division last: the terms waiting on it are the solver's critical path.
+        dydt[0] = (p.s - p.m * e * t - p.d * e) + p.p * e * t / (p.g + t);
         dydt[1] = p.a * t * (1.0 - p.b * t) - p.n * e * t;
     }
 }

@@ -162,9 +162,15 @@ impl Observer for Solution {
         self.derived.reserve(outputs * self.n_derived);
     }
     fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {
+        // Element by element rather than extend_from_slice, which calls memcpy for two or
+        // eight values (measured under callgrind: 4% of a Kuznetsov patient).
         self.time_day.push(time_day);
-        self.states.extend_from_slice(state);
-        self.derived.extend_from_slice(derived);
+        for &v in state {
+            self.states.push(v);
+        }
+        for &v in derived {
+            self.derived.push(v);
+        }
     }
 }
 
@@ -213,11 +219,11 @@ pub fn output_times(horizon_day: f64, every_day: f64) -> Vec<f64> {
 ///
 /// The caller guarantees (the scenario validator checks it) that the slices have the model's
 /// lengths and the numbers are finite and positive where required.
-pub fn solve<const N: usize, M: OdeModel<N>>(
+pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
     model: &M,
     problem: &Problem<'_>,
     options: &SolverOptions,
-    observer: &mut dyn Observer,
+    observer: &mut O,
 ) -> Result<Stats, SolveError> {
     let spec = model.spec();
     let p = model.params(problem.parameters);
