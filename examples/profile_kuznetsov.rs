@@ -1,5 +1,6 @@
 //! Times one 1000-day Kuznetsov patient many times over (for profilers such as perf or
-//! callgrind): `cargo run --release --example profile_kuznetsov`.
+//! callgrind): `cargo run --release --example profile_kuznetsov`. `EVERY=10` sets the output
+//! spacing in days (default 1), to separate the cost of outputs from that of integration.
 use immunotrial::engine::{Problem, Schedule, Solution, SolverOptions, solve_named};
 use immunotrial::model::find_spec;
 use std::time::Instant;
@@ -13,7 +14,10 @@ fn main() {
         initial: &initial,
         schedule: &schedule,
         horizon_day: 1000.0,
-        output_every_day: 1.0,
+        output_every_day: std::env::var("EVERY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1.0),
     };
     let options = SolverOptions::default();
     let runs = 20_000;
