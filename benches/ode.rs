@@ -7,7 +7,13 @@ use immunotrial::scenario::Scenario;
 use std::hint::black_box;
 use std::path::Path;
 
-fn one_patient(c: &mut Criterion, label: &str, scenario_file: &str, arm: usize) {
+fn one_patient(
+    c: &mut Criterion,
+    label: &str,
+    scenario_file: &str,
+    arm: usize,
+    method: Option<&str>,
+) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("models")
         .join(scenario_file);
@@ -51,18 +57,35 @@ fn models(c: &mut Criterion) {
         "kuznetsov1994 1000 d, daily output",
         "kuznetsov1994_dormancy.toml",
         0,
+        None,
     );
     one_patient(
         c,
-        "depillis2006 1000 d, chemo q10d + TIL + IL-2",
+        "depillis2006 1000 d, chemo q10d + TIL + IL-2, dopri5",
         "depillis2006_patient9_mixed_therapy.toml",
         3,
+        None,
     );
     one_patient(
         c,
-        "kosinsky2018 1000 d, RT + anti-PD-L1 day 7",
+        "depillis2006 1000 d, chemo q10d + TIL + IL-2, rodas4",
+        "depillis2006_patient9_mixed_therapy.toml",
+        3,
+        Some("rodas4"),
+    );
+    one_patient(
+        c,
+        "kosinsky2018 1000 d, RT + anti-PD-L1 day 7, dop853",
         "kosinsky2018_rt_antipdl1.toml",
         3,
+        None,
+    );
+    one_patient(
+        c,
+        "kosinsky2018 1000 d, RT + anti-PD-L1 day 7, rodas4",
+        "kosinsky2018_rt_antipdl1.toml",
+        3,
+        Some("rodas4"),
     );
 }
 

@@ -29,12 +29,22 @@ fn compare(scenario: &Scenario, methods: &[(Method, f64)]) -> f64 {
     for &(method, bound) in methods {
         let mut ours = scenario.clone();
         ours.solver.method = method;
-        worst = worst.max(compare_with_reference(&ours, bound));
+        let w = compare_with_reference(&ours, bound);
+        eprintln!(
+            "{} with {}: worst relative error {w:e} (bound {bound:e})",
+            scenario.name,
+            method.name()
+        );
+        worst = worst.max(w);
     }
     worst
 }
 
-const BOTH: [(Method, f64); 2] = [(Method::Dop853, 1e-6), (Method::Dopri5, 1e-6)];
+const ALL: [(Method, f64); 3] = [
+    (Method::Dop853, 1e-6),
+    (Method::Dopri5, 1e-6),
+    (Method::Rodas4, 1e-6),
+];
 
 fn compare_with_reference(scenario: &Scenario, bound_above_1: f64) -> f64 {
     let default = simulate(scenario).unwrap();
@@ -92,9 +102,9 @@ fn worst_difference(
 
 #[test]
 fn kuznetsov1994_matches_dop853_reference() {
-    let worst = compare(&load("kuznetsov1994_dormancy.toml", &[]), &BOTH);
+    let worst = compare(&load("kuznetsov1994_dormancy.toml", &[]), &ALL);
     eprintln!("kuznetsov1994 worst relative error {worst:e}");
-    let worst = compare(&load("kuznetsov1994_sneaking_through.toml", &[]), &BOTH);
+    let worst = compare(&load("kuznetsov1994_sneaking_through.toml", &[]), &ALL);
     eprintln!("kuznetsov1994 (escape) worst relative error {worst:e}");
 }
 
@@ -109,13 +119,20 @@ fn depillis2006_matches_dop853_reference() {
         Method::Dopri5,
         "the shipped de Pillis scenario uses dopri5"
     );
-    let worst = compare(&scenario, &[(Method::Dopri5, 1e-6), (Method::Dop853, 1e-5)]);
+    let worst = compare(
+        &scenario,
+        &[
+            (Method::Dopri5, 1e-6),
+            (Method::Rodas4, 1e-6),
+            (Method::Dop853, 1e-5),
+        ],
+    );
     eprintln!("depillis2006 worst relative error {worst:e}");
 }
 
 #[test]
 fn kosinsky2018_matches_dop853_reference() {
-    let worst = compare(&load("kosinsky2018_rt_antipdl1.toml", &[]), &BOTH);
+    let worst = compare(&load("kosinsky2018_rt_antipdl1.toml", &[]), &ALL);
     eprintln!("kosinsky2018 worst relative error {worst:e}");
 }
 
