@@ -28,6 +28,7 @@ fn one_patient(
     ]
     .iter()
     .map(|s| s.to_string())
+    .chain(method.map(|m| format!("solver.method={m}")))
     .collect();
     let scenario = Scenario::load(&path, &overrides).expect("shipped scenario is valid");
     let spec = find_spec(scenario.model.name).unwrap();
@@ -61,10 +62,10 @@ fn models(c: &mut Criterion) {
     );
     one_patient(
         c,
-        "depillis2006 1000 d, chemo q10d + TIL + IL-2, dopri5",
+        "depillis2006 1000 d, chemo q10d + TIL + IL-2, dopri5 (stiffness continue)",
         "depillis2006_patient9_mixed_therapy.toml",
         3,
-        None,
+        Some("dopri5"),
     );
     one_patient(
         c,

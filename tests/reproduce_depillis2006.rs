@@ -3,7 +3,7 @@
 //! tumour cell on day 150.
 mod common;
 use common::*;
-use immunotrial::engine::{Administration, Delivery, Schedule, SolverOptions};
+use immunotrial::engine::{Administration, Delivery, Method, Schedule, SolverOptions};
 
 const M: &str = "depillis2006";
 const V_L: usize = 0;
