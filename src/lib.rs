@@ -1,10 +1,12 @@
 //! immunotrial: in-silico trials of cancer immunotherapy combinations.
 //!
 //! The pipeline, one module a step, data flowing one way:
-//! [`scenario`] (read and validate a scenario file) → [`model`] (what is simulated) →
-//! [`engine`] (one patient through one arm) → [`report`] (files a person or script reads).
+//! [`scenario`] (read and validate a scenario file) → [`model`] (what is simulated) and
+//! [`therapy`] (what is given: drugs, doses, exposure) → [`engine`] (one patient through one
+//! arm) → [`report`] (files a person or script reads).
 
 pub mod engine;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod therapy;
