@@ -5,7 +5,7 @@ pub mod ode;
 pub mod schedule;
 
 use crate::model::{ModelVisitor, OdeModel, visit};
-pub use ode::{Method, Observer, Problem, Solution, SolveError, SolverOptions};
+pub use ode::{Failure, Method, Observer, Problem, Solution, SolveError, SolverOptions, Stats};
 pub use schedule::{Administration, Delivery, Schedule};
 
 /// Solves `problem` with the built-in model called `model_name`, passing outputs to
@@ -15,14 +15,14 @@ pub fn solve_named<O: Observer + ?Sized>(
     problem: &Problem<'_>,
     options: &SolverOptions,
     observer: &mut O,
-) -> Option<Result<ode::dopri5::Stats, SolveError>> {
+) -> Option<Result<ode::Stats, SolveError>> {
     struct Solve<'a, 'b, O: ?Sized> {
         problem: &'a Problem<'b>,
         options: &'a SolverOptions,
         observer: &'a mut O,
     }
     impl<O: Observer + ?Sized> ModelVisitor for Solve<'_, '_, O> {
-        type Output = Result<ode::dopri5::Stats, SolveError>;
+        type Output = Result<ode::Stats, SolveError>;
         fn visit<const N: usize, M: OdeModel<N>>(self, model: &M) -> Self::Output {
             ode::solve(model, self.problem, self.options, self.observer)
         }
@@ -54,7 +54,7 @@ impl std::fmt::Display for SimulationError {
             "model {}, arm `{}`: {}",
             self.model, self.arm, self.error
         )?;
-        if self.error.failure == ode::dopri5::Failure::Stiff {
+        if self.error.failure == ode::Failure::Stiff {
             write!(
                 f,
                 "; set [solver] stiffness = \"continue\" to carry on with small steps"

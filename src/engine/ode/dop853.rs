@@ -15,7 +15,7 @@
 // against it digit for digit; f64 keeps what it can.
 #![allow(clippy::excessive_precision)]
 
-use super::dopri5::{DenseOutput, Failure, Stats, Tolerance, initial_step};
+use super::step::{DenseOutput, Failure, Monitor, Stats, Tolerance, initial_step, negligible};
 use nalgebra::SVector;
 
 // Nodes.
@@ -192,10 +192,7 @@ const D7: [f64; 12] = [
 const SAFETY: f64 = 0.9;
 const FAC_MIN: f64 = 0.333; // the step shrinks at most 3-fold ...
 const FAC_MAX: f64 = 6.0; // ... and grows at most 6-fold
-const STIFF_TEST_EVERY: u64 = 1000;
 const STIFF_H_LAMBDA: f64 = 6.1;
-const STIFF_CONFIRMATIONS: u32 = 15;
-const NON_STIFF_RESET: u32 = 6;
 
 /// One accepted step and its 7th-order interpolant, valid on `[t_start, t_start + h]`.
 #[derive(Debug, Clone, Copy)]
@@ -230,7 +227,7 @@ pub fn integrate<const N: usize, F, W, S>(
     t1: f64,
     y0: SVector<f64, N>,
     tol: &Tolerance<N>,
-    max_steps: u64,
+    monitor: &mut Monitor,
     stats: &mut Stats,
     wants_dense: W,
     mut on_step: S,
@@ -241,7 +238,7 @@ where
     S: FnMut(&DenseStep<N>),
 {
     let span = t1 - t0;
-    if span <= 0.0 {
+    if negligible(t0, t1) {
         return Ok(y0);
     }
     let z = SVector::<f64, N>::zeros;
@@ -257,14 +254,10 @@ where
     let (mut k7, mut k8, mut k9, mut k10, mut k11, mut k12) = (z(), z(), z(), z(), z(), z());
     let (mut k13, mut k14, mut k15, mut k16) = (z(), z(), z(), z());
     let mut last_rejected = false;
-    let (mut steps, mut accepted) = (0u64, 0u64);
-    let (mut stiff_count, mut non_stiff_count) = (0u32, 0u32);
     let mut non_finite_seen = false;
 
     loop {
-        if steps >= max_steps {
-            return Err((Failure::TooManySteps(max_steps), t));
-        }
+        monitor.step(t)?;
         if 0.1 * h.abs() <= f64::EPSILON * t.abs() {
             let why = if non_finite_seen {
                 Failure::NonFinite
@@ -277,7 +270,6 @@ where
         if last {
             h = t1 - t;
         }
-        steps += 1;
 
         // Each stage's input is `y + h*(terms known early) + (h*a)*k_latest`: the latest
         // stage, which the others wait for, enters with one multiply and one add (the chain of
@@ -383,25 +375,21 @@ where
         let mut h_new = h / fac;
 
         if err <= 1.0 {
-            accepted += 1;
             stats.accepted_steps += 1;
+            let test_stiffness = monitor.accept();
             f(t_new, &y_new, &mut k13);
             stats.rhs_evaluations += 1;
 
-            if accepted.is_multiple_of(STIFF_TEST_EVERY) || stiff_count > 0 {
+            if test_stiffness {
                 let num = (k13 - k12).norm_squared();
                 let den = (y_new - y12).norm_squared();
-                if den > 0.0 && h * (num / den).sqrt() > STIFF_H_LAMBDA {
-                    non_stiff_count = 0;
-                    stiff_count += 1;
-                    if stiff_count == STIFF_CONFIRMATIONS && tol.stop_when_stiff {
-                        return Err((Failure::Stiff, t));
-                    }
+                let h_lambda = if den > 0.0 {
+                    h * (num / den).sqrt()
                 } else {
-                    non_stiff_count += 1;
-                    if non_stiff_count == NON_STIFF_RESET {
-                        stiff_count = 0;
-                    }
+                    0.0
+                };
+                if monitor.stiffness(h_lambda, STIFF_H_LAMBDA) && tol.stop_when_stiff {
+                    return Err((Failure::Stiff, t));
                 }
             }
             if !y_new.iter().all(|v| v.is_finite()) || !k13.iter().all(|v| v.is_finite()) {
@@ -493,7 +481,7 @@ where
         } else {
             h_new = h / (1.0 / FAC_MIN).min(fac11 / SAFETY);
             last_rejected = true;
-            if accepted >= 1 {
+            if monitor.accepted >= 1 {
                 stats.rejected_steps += 1;
             }
         }
@@ -526,7 +514,7 @@ mod tests {
             20.0,
             SVector::<f64, 2>::new(0.0, 1.0),
             &tol,
-            100_000,
+            &mut Monitor::new(100_000),
             &mut stats,
             |_| true,
             |s| {
@@ -557,7 +545,7 @@ mod tests {
             100.0,
             SVector::<f64, 1>::new(1.0),
             &tol,
-            10_000_000,
+            &mut Monitor::new(10_000_000),
             &mut stats,
             |_| false,
             |_| {},

@@ -12,6 +12,7 @@
 //! documentation). `ode_solvers::Dop853` remains the engine's high-order method and the
 //! independent reference this stepper is tested against.
 
+use super::step::{DenseOutput, Failure, Monitor, Stats, Tolerance, initial_step, negligible, rms};
 use nalgebra::SVector;
 
 // Butcher tableau (Dormand & Prince 1980).
@@ -61,55 +62,7 @@ const EXPO1: f64 = 0.2 - BETA * 0.75;
 const FAC_MIN: f64 = 0.2; // the step shrinks at most 5-fold ...
 const FAC_MAX: f64 = 10.0; // ... and grows at most 10-fold
 // Stiffness test (Hairer's DOPRI5): h*|lambda| estimated from the last two stages.
-const STIFF_TEST_EVERY: u64 = 1000;
 const STIFF_H_LAMBDA: f64 = 3.25;
-const STIFF_CONFIRMATIONS: u32 = 15;
-const NON_STIFF_RESET: u32 = 6;
-
-/// Why an integration stopped short.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Failure {
-    /// The step size fell below what f64 can resolve at this time.
-    StepSizeUnderflow,
-    /// More steps than allowed in one interval.
-    TooManySteps(u64),
-    /// The problem became stiff: an explicit method would need tiny steps.
-    Stiff,
-    /// A state or its derivative became NaN or infinite.
-    NonFinite,
-}
-
-/// Counts of work done, summed over a whole solve.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
-    pub rhs_evaluations: u64,
-    pub accepted_steps: u64,
-    pub rejected_steps: u64,
-}
-
-impl std::ops::AddAssign for Stats {
-    fn add_assign(&mut self, o: Stats) {
-        self.rhs_evaluations += o.rhs_evaluations;
-        self.accepted_steps += o.accepted_steps;
-        self.rejected_steps += o.rejected_steps;
-    }
-}
-
-/// Relative tolerance and one absolute tolerance per state.
-#[derive(Debug, Clone, Copy)]
-pub struct Tolerance<const N: usize> {
-    pub rtol: f64,
-    pub atol: SVector<f64, N>,
-    /// Stop with [`Failure::Stiff`] when the stiffness test confirms stiffness; otherwise
-    /// carry on with the small steps stability demands.
-    pub stop_when_stiff: bool,
-}
-
-/// A step's continuous extension: the solution anywhere inside the step.
-pub trait DenseOutput<const N: usize> {
-    fn t_end(&self) -> f64;
-    fn eval(&self, t: f64) -> SVector<f64, N>;
-}
 
 /// One accepted step and its interpolant, valid on `[t_start, t_start + h]`.
 #[derive(Debug, Clone, Copy)]
@@ -134,56 +87,6 @@ impl<const N: usize> DenseOutput<N> for DenseStep<N> {
     }
 }
 
-/// Weighted RMS norm used for both the error estimate and the initial step.
-#[inline]
-pub(crate) fn rms<const N: usize>(v: &SVector<f64, N>, scale: &SVector<f64, N>) -> f64 {
-    let mut sum = 0.0;
-    for i in 0..N {
-        let x = v[i] / scale[i];
-        sum += x * x;
-    }
-    (sum / N as f64).sqrt()
-}
-
-/// Hairer's initial step size heuristic (`hinit` of DOPRI5 and DOP853) for a method of
-/// order `order`, limited to `h_max`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn initial_step<const N: usize, F>(
-    order: f64,
-    f: &F,
-    t: f64,
-    y: &SVector<f64, N>,
-    f0: &SVector<f64, N>,
-    tol: &Tolerance<N>,
-    h_max: f64,
-    stats: &mut Stats,
-) -> f64
-where
-    F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
-{
-    let sc = tol.atol + y.abs() * tol.rtol;
-    let d0 = rms(y, &sc);
-    let d1 = rms(f0, &sc);
-    let mut h0 = if d0 < 1e-10 || d1 < 1e-10 {
-        1e-6
-    } else {
-        0.01 * d0 / d1
-    };
-    h0 = h0.min(h_max);
-    let y1 = y + f0 * h0;
-    let mut f1 = SVector::<f64, N>::zeros();
-    f(t + h0, &y1, &mut f1);
-    stats.rhs_evaluations += 1;
-    let d2 = rms(&(f1 - f0), &sc) / h0;
-    let der = d1.max(d2);
-    let h1 = if der <= 1e-15 {
-        (h0 * 1e-3).max(1e-6)
-    } else {
-        (0.01 / der).powf(1.0 / order)
-    };
-    (100.0 * h0).min(h1).min(h_max)
-}
-
 /// Integrates `dy/dt = f(t, y)` from `t0` to exactly `t1`, calling `on_step` with each
 /// accepted step's interpolant. Returns the state at `t1` (computed by the last step, not
 /// interpolated). The first step is estimated afresh (Hairer's heuristic): this is called
@@ -195,7 +98,7 @@ pub fn integrate<const N: usize, F, S>(
     t1: f64,
     y0: SVector<f64, N>,
     tol: &Tolerance<N>,
-    max_steps: u64,
+    monitor: &mut Monitor,
     stats: &mut Stats,
     mut on_step: S,
 ) -> Result<SVector<f64, N>, (Failure, f64)>
@@ -204,7 +107,7 @@ where
     S: FnMut(&DenseStep<N>),
 {
     let span = t1 - t0;
-    if span <= 0.0 {
+    if negligible(t0, t1) {
         return Ok(y0);
     }
     let mut t = t0;
@@ -227,16 +130,10 @@ where
     );
     let mut ln_fac_old = 1e-4_f64.ln();
     let mut last_rejected = false;
-    let mut steps: u64 = 0;
-    let mut accepted: u64 = 0;
-    let mut stiff_count: u32 = 0;
-    let mut non_stiff_count: u32 = 0;
     let mut non_finite_seen = false;
 
     loop {
-        if steps >= max_steps {
-            return Err((Failure::TooManySteps(max_steps), t));
-        }
+        monitor.step(t)?;
         if 0.1 * h.abs() <= f64::EPSILON * t.abs() {
             let why = if non_finite_seen {
                 Failure::NonFinite
@@ -250,7 +147,6 @@ where
         if last {
             h = t1 - t;
         }
-        steps += 1;
 
         let y2 = y + k1 * (h * A21);
         f(t + C2 * h, &y2, &mut k2);
@@ -290,23 +186,19 @@ where
 
         if err <= 1.0 {
             ln_fac_old = err.max(1e-4).ln();
-            accepted += 1;
             stats.accepted_steps += 1;
+            let test_stiffness = monitor.accept();
 
-            if accepted.is_multiple_of(STIFF_TEST_EVERY) || stiff_count > 0 {
+            if test_stiffness {
                 let num = (k7 - k6).norm_squared();
                 let den = (y_new - y6).norm_squared();
-                if den > 0.0 && h * (num / den).sqrt() > STIFF_H_LAMBDA {
-                    non_stiff_count = 0;
-                    stiff_count += 1;
-                    if stiff_count == STIFF_CONFIRMATIONS && tol.stop_when_stiff {
-                        return Err((Failure::Stiff, t));
-                    }
+                let h_lambda = if den > 0.0 {
+                    h * (num / den).sqrt()
                 } else {
-                    non_stiff_count += 1;
-                    if non_stiff_count == NON_STIFF_RESET {
-                        stiff_count = 0;
-                    }
+                    0.0
+                };
+                if monitor.stiffness(h_lambda, STIFF_H_LAMBDA) && tol.stop_when_stiff {
+                    return Err((Failure::Stiff, t));
                 }
             }
 
@@ -343,7 +235,7 @@ where
             let fac11 = (EXPO1 * ln_err).exp();
             h_new = h / (1.0 / FAC_MIN).min(fac11 / SAFETY);
             last_rejected = true;
-            if accepted >= 1 {
+            if monitor.accepted >= 1 {
                 stats.rejected_steps += 1;
             }
         }
@@ -373,7 +265,7 @@ mod tests {
             5.0,
             SVector::<f64, 1>::new(1.0),
             &tol,
-            100_000,
+            &mut Monitor::new(100_000),
             &mut stats,
             |s| {
                 for k in 1..10 {
@@ -406,7 +298,7 @@ mod tests {
             2.0,
             SVector::<f64, 1>::new(1.0),
             &tol,
-            100_000,
+            &mut Monitor::new(100_000),
             &mut stats,
             |_| {},
         );
@@ -431,7 +323,7 @@ mod tests {
             100.0,
             SVector::<f64, 1>::new(1.0),
             &tol,
-            10_000_000,
+            &mut Monitor::new(10_000_000),
             &mut stats,
             |_| {},
         );

@@ -7,28 +7,30 @@
 //! interpolant, at a segment boundary from the exact post-dose state (outputs are
 //! right-continuous: the value at a dosing time includes the dose).
 //!
-//! Three methods:
+//! Four methods:
 //! - `dop853` (default): our Dormand–Prince 8(5,3) stepper ([`dop853`]) with 7th-order dense
 //!   output; at the default rtol 1e-8 it needs about a quarter of Dopri5's steps;
 //! - `dopri5`: our Dormand–Prince 5(4) stepper ([`dopri5`]) with 4th-order dense output;
-//! - `rodas4`: our Rosenbrock method ([`rodas4`]) for stiff models, with 3rd-order dense output;
+//! - `rodas4`: our Rosenbrock method ([`rodas4`]) for stiff models; every output time is a step
+//!   end (its interpolant is not accurate enough);
 //! - `ode_solvers_dop853`: `ode_solvers::Dop853`, integrated exactly to each output time, an
 //!   independent implementation kept as the reference in tests. ode_solvers 0.6.2's `Dense`
 //!   output extrapolates a final point at `x_end` from an unfinished step, so it is not used:
 //!   each output time is the exact end of an integration.
 //!
-//! Both control the error per state with `atol[i] + rtol*|y[i]|`. ode_solvers takes a single
+//! All control the error per state with `atol[i] + rtol*|y[i]|`. ode_solvers takes a single
 //! absolute tolerance, so its backend integrates the scaled state `z[i] = y[i] / atol[i]`
 //! with absolute tolerance 1, which is the same error test.
 
 pub mod dop853;
 pub mod dopri5;
 pub mod rodas4;
+pub mod step;
 
 use crate::engine::schedule::Schedule;
 use crate::model::OdeModel;
-use dopri5::{DenseOutput, Failure, Stats, Tolerance};
 use nalgebra::SVector;
+pub use step::{DenseOutput, Failure, Monitor, Stats, Tolerance};
 
 /// Two times closer than this (days, about 0.1 ms) are the same instant: an output time that
 /// lands on a dosing time is reported after the dose.
@@ -79,7 +81,7 @@ pub struct SolverOptions {
     pub rtol: f64,
     /// One absolute tolerance per state; `None` means `rtol * scale` of each state.
     pub atol: Option<Vec<f64>>,
-    /// Most steps allowed between two discontinuities (or two outputs for `dop853`).
+    /// Most steps (accepted and rejected) allowed in one solve, over all its segments.
     pub max_steps: u64,
     /// What to do when the stiffness test fires: stop with an error (the default, so that a
     /// model that has become stiff is noticed), or carry on with small steps.
@@ -195,8 +197,9 @@ impl std::fmt::Display for SolveError {
                     .to_string()
             }
             Failure::TooManySteps(n) => format!(
-                "more than {n} steps were needed between two events (raise solver.max_steps or loosen rtol)"
+                "more than {n} steps were needed (raise solver.max_steps, loosen rtol, or use rodas4 if the model is stiff)"
             ),
+            Failure::InvalidProblem(why) => format!("the problem is malformed: {why}"),
             Failure::Stiff => {
                 "the problem became stiff (an explicit method would need vanishing steps)"
                     .to_string()
@@ -209,10 +212,14 @@ impl std::fmt::Display for SolveError {
 
 impl std::error::Error for SolveError {}
 
-/// The output times: every `every` days from 0, and the horizon itself.
+/// The output times: every `every` days from 0, and the horizon itself. Each is rounded to
+/// the nearest 1e-9 day, so that 3 x 0.1 is written 0.3 and not 0.30000000000000004 (outputs
+/// are joined on time by scripts).
 pub fn output_times(horizon_day: f64, every_day: f64) -> Vec<f64> {
     let n = ((horizon_day / every_day) + SAME_INSTANT_DAY).floor() as usize;
-    let mut times: Vec<f64> = (0..=n).map(|i| i as f64 * every_day).collect();
+    let mut times: Vec<f64> = (0..=n)
+        .map(|i| snap_to_instant(i as f64 * every_day))
+        .collect();
     if horizon_day - times[n] > SAME_INSTANT_DAY {
         times.push(horizon_day);
     } else {
@@ -221,16 +228,61 @@ pub fn output_times(horizon_day: f64, every_day: f64) -> Vec<f64> {
     times
 }
 
+/// `t` rounded to the nearest 1e-9 day ([`SAME_INSTANT_DAY`]): the nearest double to a
+/// decimal with nine places, so that 3 x 0.1 becomes 0.3.
+pub fn snap_to_instant(t: f64) -> f64 {
+    const PER_DAY: f64 = 1e9; // exactly representable, unlike 1.0 / 1e-9
+    (t * PER_DAY).round() / PER_DAY
+}
+
+/// Checks that `problem` fits `model` (lengths, finite numbers, horizon): a malformed problem
+/// built through the library is an error, never an out-of-bounds panic.
+fn check<const N: usize, M: OdeModel<N>>(
+    model: &M,
+    problem: &Problem<'_>,
+    options: &SolverOptions,
+) -> Result<(), &'static str> {
+    let spec = model.spec();
+    if problem.parameters.len() != spec.parameters.len() {
+        return Err("the number of parameter values differs from the model's parameters");
+    }
+    if problem.initial.len() != N || spec.states.len() != N {
+        return Err("the number of initial values differs from the model's states");
+    }
+    if !(problem.horizon_day.is_finite() && problem.horizon_day > 0.0) {
+        return Err("the horizon must be a finite number of days above 0");
+    }
+    if !(problem.output_every_day.is_finite() && problem.output_every_day > 0.0) {
+        return Err("the output spacing must be a finite number of days above 0");
+    }
+    if problem.horizon_day / problem.output_every_day > 1e8 {
+        return Err("more than 1e8 output times");
+    }
+    if problem
+        .schedule
+        .administrations
+        .iter()
+        .any(|a| a.input >= spec.inputs.len())
+    {
+        return Err("an administration names an input the model does not have");
+    }
+    if options.atol.as_ref().is_some_and(|a| a.len() != N) {
+        return Err("the number of absolute tolerances differs from the model's states");
+    }
+    Ok(())
+}
+
 /// Solves `problem` for `model`, passing each output to `observer`.
-///
-/// The caller guarantees (the scenario validator checks it) that the slices have the model's
-/// lengths and the numbers are finite and positive where required.
 pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
     model: &M,
     problem: &Problem<'_>,
     options: &SolverOptions,
     observer: &mut O,
 ) -> Result<Stats, SolveError> {
+    check(model, problem, options).map_err(|why| SolveError {
+        failure: Failure::InvalidProblem(why),
+        day: 0.0,
+    })?;
     let spec = model.spec();
     let p = model.params(problem.parameters);
     let mut y = SVector::<f64, N>::from_column_slice(problem.initial);
@@ -255,6 +307,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
     };
     let mut next = 0usize;
     let mut stats = Stats::default();
+    let mut monitor = Monitor::new(options.max_steps);
 
     for seg in &segments {
         for &(input, amount) in &seg.boluses {
@@ -274,59 +327,23 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
         let f =
             |t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>| model.rhs(&p, t, y, rates, dy);
         let last_inside = seg.end_day - SAME_INSTANT_DAY;
+        let (t0, t1) = (seg.start_day, seg.end_day);
         y = match options.method {
-            Method::Dopri5 => dopri5::integrate(
-                &f,
-                seg.start_day,
-                seg.end_day,
-                y,
-                &tol,
-                options.max_steps,
-                &mut stats,
-                |step| emit_inside(step, &grid, &mut next, last_inside, &mut emit),
-            ),
-            Method::Rodas4 => {
-                // Every output time is a step end (RODAS's interpolant is not accurate enough).
-                let mut h = 0.0;
-                let mut t = seg.start_day;
-                let mut result = Ok(y);
-                while let Ok(y_now) = result {
-                    let stop = if next < grid.len() && grid[next] < last_inside {
-                        grid[next]
-                    } else {
-                        seg.end_day
-                    };
-                    result = rodas4::integrate(
-                        &f,
-                        t,
-                        stop,
-                        y_now,
-                        &tol,
-                        options.max_steps,
-                        &mut stats,
-                        &mut h,
-                    );
-                    t = stop;
-                    match result {
-                        Ok(y_stop) if stop < seg.end_day => {
-                            emit(stop, &y_stop);
-                            next += 1;
-                        }
-                        _ => break,
-                    }
-                }
-                result
+            Method::Dopri5 => {
+                dopri5::integrate(&f, t0, t1, y, &tol, &mut monitor, &mut stats, |step| {
+                    emit_inside(step, &grid, &mut next, last_inside, &mut emit)
+                })
             }
             Method::Dop853 => {
                 // Which output is next is read by `wants_dense` and advanced by the step.
                 let cursor = std::cell::Cell::new(next);
                 let result = dop853::integrate(
                     &f,
-                    seg.start_day,
-                    seg.end_day,
+                    t0,
+                    t1,
                     y,
                     &tol,
-                    options.max_steps,
+                    &mut monitor,
                     &mut stats,
                     |t_end| {
                         let i = cursor.get();
@@ -341,36 +358,17 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 next = cursor.get();
                 result
             }
+            Method::Rodas4 => {
+                let mut h = 0.0;
+                through_outputs(t0, t1, y, &grid, &mut next, &mut emit, |a, b, y_a| {
+                    rodas4::integrate(&f, a, b, y_a, &tol, &mut monitor, &mut stats, &mut h)
+                })
+            }
             Method::OdeSolversDop853 => {
                 let mut h = 0.0;
-                let mut t = seg.start_day;
-                let mut result = Ok(y);
-                while let Ok(y_now) = result {
-                    let stop = if next < grid.len() && grid[next] < last_inside {
-                        grid[next]
-                    } else {
-                        seg.end_day
-                    };
-                    result = dop853_to(
-                        &f,
-                        t,
-                        stop,
-                        y_now,
-                        &tol,
-                        options.max_steps,
-                        &mut h,
-                        &mut stats,
-                    );
-                    t = stop;
-                    match result {
-                        Ok(y_stop) if stop < seg.end_day => {
-                            emit(stop, &y_stop);
-                            next += 1;
-                        }
-                        _ => break,
-                    }
-                }
-                result
+                through_outputs(t0, t1, y, &grid, &mut next, &mut emit, |a, b, y_a| {
+                    dop853_to(&f, a, b, y_a, &tol, &mut monitor, &mut h, &mut stats)
+                })
             }
         }
         .map_err(|(failure, day)| SolveError { failure, day })?;
@@ -380,6 +378,29 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
         next += 1;
     }
     Ok(stats)
+}
+
+/// Integrates a segment `[t0, t1]` output by output with `advance(a, b, y_a)`, which must land
+/// exactly on `b`: for methods without a trustworthy interpolant, every output is a step end.
+fn through_outputs<const N: usize>(
+    t0: f64,
+    t1: f64,
+    y0: SVector<f64, N>,
+    grid: &[f64],
+    next: &mut usize,
+    emit: &mut impl FnMut(f64, &SVector<f64, N>),
+    mut advance: impl FnMut(f64, f64, SVector<f64, N>) -> Result<SVector<f64, N>, (Failure, f64)>,
+) -> Result<SVector<f64, N>, (Failure, f64)> {
+    let last_inside = t1 - SAME_INSTANT_DAY;
+    let (mut t, mut y) = (t0, y0);
+    while *next < grid.len() && grid[*next] < last_inside {
+        let stop = grid[*next];
+        y = advance(t, stop, y)?;
+        emit(stop, &y);
+        *next += 1;
+        t = stop;
+    }
+    advance(t, t1, y)
 }
 
 /// Emits every output time inside `step` (strictly before the segment's end, whose output
@@ -407,7 +428,7 @@ fn dop853_to<const N: usize, F>(
     t1: f64,
     y0: SVector<f64, N>,
     tol: &Tolerance<N>,
-    max_steps: u64,
+    monitor: &mut Monitor,
     h: &mut f64,
     stats: &mut Stats,
 ) -> Result<SVector<f64, N>, (Failure, f64)>
@@ -426,12 +447,13 @@ where
             dz.component_div_assign(&self.atol);
         }
     }
-    if t1 <= t0 {
+    if step::negligible(t0, t1) {
         return Ok(y0);
     }
     let system = Scaled { f, atol: tol.atol };
     let z0 = y0.component_div(&tol.atol);
-    let n_max = u32::try_from(max_steps).unwrap_or(u32::MAX);
+    // Whatever is left of the solve's budget (the crate counts its own steps per call).
+    let n_max = u32::try_from(monitor.max_steps.saturating_sub(monitor.steps)).unwrap_or(u32::MAX);
     let h_start = if *h > 0.0 { h.min(t1 - t0) } else { 0.0 };
     // Hairer's DOP853 defaults: safety 0.9, beta 0, step factor within [1/3, 6].
     let mut solver = ode_solvers::Dop853::from_param(
@@ -457,6 +479,7 @@ where
             stats.rhs_evaluations += u64::from(s.num_eval);
             stats.accepted_steps += u64::from(s.accepted_steps);
             stats.rejected_steps += u64::from(s.rejected_steps);
+            monitor.steps += u64::from(s.accepted_steps) + u64::from(s.rejected_steps);
             let (ts, zs) = (solver.x_out(), solver.y_out());
             // Each accepted step's length; the last is cut to land on t1, so take the one
             // before it as the best guess for the next interval.
@@ -472,7 +495,7 @@ where
             }
         }
         Err(ode_solvers::dop_shared::IntegrationError::MaxNumStepReached { x, .. }) => {
-            Err((Failure::TooManySteps(max_steps), x))
+            Err((Failure::TooManySteps(monitor.max_steps), x))
         }
         Err(ode_solvers::dop_shared::IntegrationError::StepSizeUnderflow { x }) => {
             Err((Failure::StepSizeUnderflow, x))

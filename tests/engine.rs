@@ -1,0 +1,161 @@
+//! Engine behaviour a modeler relies on: failures do not depend on where unrelated doses cut a
+//! run, floating-point neighbours in a schedule are one instant, and a malformed problem is an
+//! error, never a panic.
+use immunotrial::engine::{
+    Administration, Delivery, Failure, Method, Problem, Schedule, Solution, SolverOptions,
+    simulate, solve_named,
+};
+use immunotrial::scenario::Scenario;
+use std::path::Path;
+
+fn load(file: &str, overrides: &[&str]) -> Scenario {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    Scenario::load(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(file)
+            .as_path(),
+        &overrides,
+    )
+    .unwrap()
+}
+
+/// Kosinsky's RT arm over 1000 days turns stiff on the plateau. The stiffness test and the step
+/// budget run over the whole solve, so zero-amount doses that cut the run into 5-day segments
+/// change nothing: it fails the same way, on the same day.
+#[test]
+fn stiffness_is_detected_whatever_segments_cut_the_run() {
+    let base = load("kosinsky2018_rt_antipdl1.toml", &["horizon_days=1000"]);
+    let arm = base
+        .arms
+        .iter()
+        .position(|a| a.name == "RT 5x2 Gy")
+        .unwrap();
+    let mut only_rt = base.clone();
+    only_rt.arms = vec![base.arms[arm].clone()];
+    let plain = simulate(&only_rt).unwrap_err();
+    let mut cut = only_rt.clone();
+    cut.arms[0]
+        .schedule
+        .administrations
+        .extend((0..199).map(|i| Administration {
+            input: 1,
+            start_day: 2.5 + 5.0 * i as f64,
+            kind: Delivery::Bolus { amount: 0.0 },
+        }));
+    let cut = simulate(&cut).unwrap_err();
+    assert_eq!(plain.error.failure, Failure::Stiff);
+    assert_eq!(cut.error.failure, Failure::Stiff);
+    assert!(
+        (plain.error.day - cut.error.day).abs() < 20.0,
+        "{} vs {}",
+        plain.error.day,
+        cut.error.day
+    );
+}
+
+/// 0.1 + 0.2 is 0.30000000000000004: an infusion ending there and a bolus at 0.3 must not
+/// leave a 4e-17-day segment for the solver to underflow on, whatever the method.
+#[test]
+fn floating_point_neighbours_in_a_schedule_solve_with_every_method() {
+    for method in ["dop853", "dopri5", "rodas4", "ode_solvers_dop853"] {
+        let mut s = load(
+            "kosinsky2018_acute_dose_lq.toml",
+            &["horizon_days=1", &format!("solver.method={method}")],
+        );
+        s.arms.truncate(1);
+        s.arms[0].schedule.administrations = vec![
+            Administration {
+                input: 1,
+                start_day: 0.1,
+                kind: Delivery::Rate {
+                    amount_per_day: 10.0,
+                    duration_days: 0.2,
+                },
+            },
+            Administration {
+                input: 1,
+                start_day: 0.3,
+                kind: Delivery::Bolus { amount: 1.0 },
+            },
+        ];
+        let solutions = simulate(&s).unwrap_or_else(|e| panic!("{method}: {e}"));
+        // 10 mg/kg/day for 0.2 days, then 1 mg/kg: 3 mg/kg in all, 0.4 nmol, is in the body.
+        let last = solutions[0].last_state();
+        assert!(last[6] + last[7] > 0.0, "{method}");
+    }
+}
+
+#[test]
+fn a_malformed_problem_is_an_error_not_a_panic() {
+    let schedule = Schedule::default();
+    let problem = Problem {
+        parameters: &[1.0],
+        initial: &[1.0, 2.0],
+        schedule: &schedule,
+        horizon_day: 10.0,
+        output_every_day: 1.0,
+    };
+    let mut solution = Solution::new(2, 0);
+    let error = solve_named(
+        "kuznetsov1994",
+        &problem,
+        &SolverOptions::default(),
+        &mut solution,
+    )
+    .unwrap()
+    .unwrap_err();
+    assert!(
+        matches!(error.failure, Failure::InvalidProblem(_)),
+        "{error}"
+    );
+    let bad_input = Schedule {
+        administrations: vec![Administration {
+            input: 0,
+            start_day: 1.0,
+            kind: Delivery::Bolus { amount: 1.0 },
+        }],
+    };
+    let (p, y0) = immunotrial::model::find_spec("kuznetsov1994")
+        .unwrap()
+        .with_preset(None)
+        .unwrap();
+    let problem = Problem {
+        parameters: &p,
+        initial: &y0,
+        schedule: &bad_input,
+        horizon_day: 10.0,
+        output_every_day: 1.0,
+    };
+    let options = SolverOptions {
+        method: Method::Rodas4,
+        ..SolverOptions::default()
+    };
+    let error = solve_named("kuznetsov1994", &problem, &options, &mut solution)
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(error.failure, Failure::InvalidProblem(_)),
+        "{error}"
+    );
+}
+
+#[test]
+fn output_times_are_clean_decimals() {
+    let s = load(
+        "kosinsky2018_acute_dose_lq.toml",
+        &["output_every_days=0.1", "horizon_days=1"],
+    );
+    let solutions = simulate(&s).unwrap();
+    let times: Vec<String> = solutions[0]
+        .time_day
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1"
+        ]
+    );
+}
