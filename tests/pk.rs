@@ -37,7 +37,7 @@ static SPEC: ModelSpec = ModelSpec {
         name: "drug",
         unit: "mg",
         description: "",
-        bolus_state: 0,
+        bolus_state: Some(0),
     }],
     derived: &[],
 };

@@ -33,18 +33,16 @@
 use super::{InputSpec, ModelSpec, OdeModel, ParameterSpec, PresetSpec, StateSpec};
 use nalgebra::SVector;
 
-const PAPER: &str = "de Pillis, Gu & Radunskaya 2006, J Theor Biol 238:841, Table 2";
+const TABLE2: &str = "de Pillis et al. 2006, Table 2, as reproduced by public re-implementations \
+                      (the paper's table itself not checked)";
 
-macro_rules! param {
-    ($name:expr, $value:expr, $unit:expr, $description:expr) => {
-        ParameterSpec {
-            name: $name,
-            default: $value,
-            unit: $unit,
-            description: $description,
-            source: PAPER,
-        }
-    };
+const fn param(
+    name: &'static str,
+    default: f64,
+    unit: &'static str,
+    description: &'static str,
+) -> ParameterSpec {
+    ParameterSpec::new(name, default, unit, description, TABLE2)
 }
 
 pub static SPEC: ModelSpec = ModelSpec {
@@ -99,74 +97,80 @@ pub static SPEC: ModelSpec = ModelSpec {
         },
     ],
     parameters: &[
-        param!("a", 0.431, "1/day", "tumour growth rate"),
-        param!("b", 1.02e-9, "1/cell", "inverse tumour carrying capacity"),
-        param!("c", 6.41e-11, "1/(cell*day)", "tumour kill by NK cells"),
-        param!("d", 2.34, "1/day", "saturation level of CD8+ kill"),
-        param!("l", 2.09, "1", "exponent of the CD8+ kill"),
-        param!("s", 8.39e-2, "1", "steepness of the CD8+ kill"),
-        param!(
+        param("a", 0.431, "1/day", "tumour growth rate"),
+        param("b", 1.02e-9, "1/cell", "inverse tumour carrying capacity"),
+        param("c", 6.41e-11, "1/(cell*day)", "tumour kill by NK cells"),
+        param("d", 2.34, "1/day", "saturation level of CD8+ kill"),
+        param("l", 2.09, "1", "exponent of the CD8+ kill"),
+        param("s", 8.39e-2, "1", "steepness of the CD8+ kill"),
+        param(
             "e",
             2.08e-7,
             "1/day",
-            "NK production from circulating lymphocytes"
+            "NK production from circulating lymphocytes",
         ),
-        param!("f", 4.12e-2, "1/day", "NK death rate"),
-        param!("g", 1.25e-2, "1/day", "maximal NK recruitment by tumour"),
-        param!(
+        param("f", 4.12e-2, "1/day", "NK death rate"),
+        param("g", 1.25e-2, "1/day", "maximal NK recruitment by tumour"),
+        param(
             "h",
             2.02e7,
             "cells^2",
-            "tumour size (squared) of half-maximal NK recruitment"
+            "tumour size (squared) of half-maximal NK recruitment",
         ),
-        param!("p", 3.42e-6, "1/(cell*day)", "NK inactivation by tumour"),
-        param!("m", 0.204, "1/day", "CD8+ death rate"),
-        param!(
+        param("p", 3.42e-6, "1/(cell*day)", "NK inactivation by tumour"),
+        param("m", 0.204, "1/day", "CD8+ death rate"),
+        param(
             "j",
             2.49e-2,
             "1/day",
-            "maximal CD8+ recruitment by killed tumour"
+            "maximal CD8+ recruitment by killed tumour",
         ),
-        param!("k", 3.66e7, "cells^2", "half-maximal CD8+ recruitment"),
-        param!("q", 1.42e-6, "1/(cell*day)", "CD8+ inactivation by tumour"),
-        param!(
+        param("k", 3.66e7, "cells^2", "half-maximal CD8+ recruitment"),
+        param("q", 1.42e-6, "1/(cell*day)", "CD8+ inactivation by tumour"),
+        param(
             "r1",
             1.1e-7,
             "1/(cell*day)",
-            "CD8+ production by NK-killed tumour debris"
+            "CD8+ production by NK-killed tumour debris",
         ),
-        param!(
+        param(
             "r2",
             6.5e-11,
             "1/(cell*day)",
-            "CD8+ production by circulating lymphocytes meeting tumour"
+            "CD8+ production by circulating lymphocytes meeting tumour",
         ),
-        param!("u", 3e-10, "1/(cell^2*day)", "CD8+ regulation by NK cells"),
-        param!("K_T", 0.9, "1/day", "chemotherapy kill of tumour"),
-        param!("K_N", 0.6, "1/day", "chemotherapy kill of NK cells"),
-        param!("K_L", 0.6, "1/day", "chemotherapy kill of CD8+ cells"),
-        param!(
+        param("u", 3e-10, "1/(cell^2*day)", "CD8+ regulation by NK cells"),
+        param("K_T", 0.9, "1/day", "chemotherapy kill of tumour"),
+        param("K_N", 0.6, "1/day", "chemotherapy kill of NK cells"),
+        param("K_L", 0.6, "1/day", "chemotherapy kill of CD8+ cells"),
+        param(
             "K_C",
             0.6,
             "1/day",
-            "chemotherapy kill of circulating lymphocytes"
+            "chemotherapy kill of circulating lymphocytes",
         ),
-        param!(
+        param(
             "alpha",
             7.5e8,
             "cells/day",
-            "constant source of circulating lymphocytes"
+            "constant source of circulating lymphocytes",
         ),
-        param!(
+        param(
             "beta",
             1.2e-2,
             "1/day",
-            "death rate of circulating lymphocytes"
+            "death rate of circulating lymphocytes",
         ),
-        param!("gamma", 0.9, "1/day", "chemotherapy decay rate"),
-        param!("mu_I", 10.0, "1/day", "IL-2 decay rate"),
-        param!("p_I", 0.125, "1/day", "maximal CD8+ proliferation by IL-2"),
-        param!("g_I", 2e7, "IU", "IL-2 of half-maximal CD8+ proliferation"),
+        param("gamma", 0.9, "1/day", "chemotherapy decay rate"),
+        param("mu_I", 10.0, "1/day", "IL-2 decay rate"),
+        param("p_I", 0.125, "1/day", "maximal CD8+ proliferation by IL-2"),
+        ParameterSpec::new(
+            "g_I",
+            2e7,
+            "IU",
+            "IL-2 of half-maximal CD8+ proliferation",
+            "Kirschner & Panetta 1998 via de Pillis et al. 2008, Table 1 (one copy of the 2006 table has 2e2, a typo)",
+        ),
     ],
     presets: &[
         PresetSpec {
@@ -207,19 +211,19 @@ pub static SPEC: ModelSpec = ModelSpec {
             name: "v_L",
             unit: "cells",
             description: "tumour-infiltrating lymphocytes, into L",
-            bolus_state: 2,
+            bolus_state: Some(2),
         },
         InputSpec {
             name: "v_M",
             unit: "drug units",
             description: "chemotherapy, into M",
-            bolus_state: 4,
+            bolus_state: Some(4),
         },
         InputSpec {
             name: "v_I",
             unit: "IU",
             description: "interleukin-2, into I",
-            bolus_state: 5,
+            bolus_state: Some(5),
         },
     ],
     derived: &[],

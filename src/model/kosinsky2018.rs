@@ -47,16 +47,14 @@ use nalgebra::SVector;
 const TABLE1: &str = "Kosinsky et al. 2018, J Immunother Cancer 6:17, Table 1";
 const TEXT: &str = "Kosinsky et al. 2018, methods (antibody PK)";
 
-macro_rules! param {
-    ($name:expr, $value:expr, $unit:expr, $description:expr, $source:expr) => {
-        ParameterSpec {
-            name: $name,
-            default: $value,
-            unit: $unit,
-            description: $description,
-            source: $source,
-        }
-    };
+const fn param(
+    name: &'static str,
+    default: f64,
+    unit: &'static str,
+    description: &'static str,
+    source: &'static str,
+) -> ParameterSpec {
+    ParameterSpec::new(name, default, unit, description, source)
 }
 
 pub static SPEC: ModelSpec = ModelSpec {
@@ -127,125 +125,125 @@ pub static SPEC: ModelSpec = ModelSpec {
         },
     ],
     parameters: &[
-        param!("r", 0.4, "1/day", "tumour growth rate", TABLE1),
-        param!("TVmax", 2500.0, "uL", "maximal tumour volume", TABLE1),
-        param!("d0", 0.01, "1/day", "basal tumour cell death rate", TABLE1),
-        param!(
+        param("r", 0.4, "1/day", "tumour growth rate", TABLE1),
+        param("TVmax", 2500.0, "uL", "maximal tumour volume", TABLE1),
+        param("d0", 0.01, "1/day", "basal tumour cell death rate", TABLE1),
+        param(
             "kLN",
             279.0,
             "cells/day",
             "maximal effector T-cell influx from lymph nodes",
-            TABLE1
+            TABLE1,
         ),
-        param!(
+        param(
             "S_L",
             8.89,
             "uL",
             "antigen of half-maximal T-cell priming",
-            TABLE1
+            TABLE1,
         ),
-        param!(
+        param(
             "S_R",
             30.5,
             "uL",
             "antigen of half-maximal suppression of activation",
-            TABLE1
+            TABLE1,
         ),
-        param!(
+        param(
             "kpro",
             3.0,
             "1/day",
             "effector T-cell proliferation rate",
-            TABLE1
+            TABLE1,
         ),
-        param!(
+        param(
             "kdif",
             3.2,
             "1/day",
             "effector T-cell differentiation rate",
-            TABLE1
+            TABLE1,
         ),
-        param!(
+        param(
             "kel",
             0.2,
             "1/day",
             "non-differentiated T-cell elimination rate",
-            TABLE1
+            TABLE1,
         ),
-        param!(
+        param(
             "kapo",
             2.0,
             "1/day",
             "differentiated T-cell death rate",
-            TABLE1
+            TABLE1,
         ),
-        param!(
+        param(
             "e",
             0.001,
             "1/(cell*day)",
             "tumour kill per differentiated effector T cell",
-            TABLE1
+            TABLE1,
         ),
-        param!(
+        param(
             "Kpdl",
             478.0,
             "cells",
             "effector T cells of half-maximal PD-L1 induction",
-            TABLE1
+            TABLE1,
         ),
-        param!("kpdl", 1.0, "1/day", "PD-L1 turnover rate", TABLE1),
-        param!(
+        param("kpdl", 1.0, "1/day", "PD-L1 turnover rate", TABLE1),
+        param(
             "Ktcd",
             0.2,
             "1/day",
             "tumour cell death of half-maximal dendritic-cell maturation",
-            TABLE1
+            TABLE1,
         ),
-        param!("alpha", 0.146, "1/Gy", "linear radiosensitivity", TABLE1),
-        param!(
+        param("alpha", 0.146, "1/Gy", "linear radiosensitivity", TABLE1),
+        param(
             "delta",
             19.0,
             "DSB/(cell*Gy)",
             "double-strand breaks per Gy",
-            TABLE1
+            TABLE1,
         ),
-        param!("tau", 0.02, "day", "DSB repair time", TABLE1),
-        param!(
+        param("tau", 0.02, "day", "DSB repair time", TABLE1),
+        param(
             "mu",
             0.1725,
             "1/day",
             "clearance of dying tumour cells",
-            TABLE1
+            TABLE1,
         ),
-        param!(
+        param(
             "ka_mAb",
             8.0,
             "1/day",
             "antibody absorption from the intraperitoneal depot",
-            TEXT
+            TEXT,
         ),
-        param!("kel_mAb", 0.15, "1/day", "antibody elimination rate", TEXT),
-        param!("V_mAb", 0.003, "L", "antibody distribution volume", TEXT),
-        param!(
+        param("kel_mAb", 0.15, "1/day", "antibody elimination rate", TEXT),
+        param("V_mAb_L", 0.003, "L", "antibody distribution volume", TEXT),
+        param(
             "K_D",
             30.0,
             "nM",
             "antibody concentration of half-maximal PD-L1 blockade",
-            TEXT
+            TEXT,
         ),
-        param!(
-            "mw_mAb",
+        param(
+            "mw_mAb_kDa",
             150.0,
             "kDa",
             "antibody molecular weight",
-            "assumption: a full IgG; the paper does not state it"
+            "assumption: a full IgG; the paper does not state it",
         ),
-        param!(
-            "weight",
+        param(
+            "weight_kg",
             0.02,
             "kg",
             "mouse body weight (converts mg/kg doses)",
-            "assumption: a typical adult BALB/c mouse; the paper does not state it"
+            "assumption: a typical adult BALB/c mouse; the paper does not state it",
         ),
     ],
     presets: &[],
@@ -254,13 +252,13 @@ pub static SPEC: ModelSpec = ModelSpec {
             name: "radiation",
             unit: "Gy",
             description: "radiation: a rate in Gy/day during a fraction, or an acute dose in Gy",
-            bolus_state: 1,
+            bolus_state: None,
         },
         InputSpec {
             name: "anti_pdl1",
             unit: "mg/kg",
             description: "anti-PD-L1 antibody given intraperitoneally, into the depot",
-            bolus_state: 6,
+            bolus_state: Some(6),
         },
     ],
     derived: &[
@@ -321,13 +319,17 @@ impl Params {
         self.weight / self.mw_mab * 1e3
     }
 
-    /// Immune activation rate, its PD-L1 brake released by antibody occupancy.
-    fn iar(&self, y: &SVector<f64, 8>) -> f64 {
-        let (tv, tvd, dteff, pdl1) = (y[0], y[2], y[4], y[5]);
-        let dcm = self.dcm(tv, tvd, dteff);
+    /// Antigen presented by mature dendritic cells, DCm*(TV + TVd) (µL).
+    fn antigen(&self, y: &SVector<f64, 8>) -> f64 {
+        let (tv, tvd, dteff) = (y[0], y[2], y[4]);
+        self.dcm(tv, tvd, dteff) * (tv + tvd)
+    }
+
+    /// Immune activation rate for a given antigen, its PD-L1 brake released by antibody
+    /// occupancy.
+    fn iar(&self, y: &SVector<f64, 8>, antigen: f64) -> f64 {
         let m_ab = y[7] / self.v_mab;
-        let antigen = dcm * (tv + tvd);
-        (1.0 - pdl1 / (1.0 + m_ab / self.k_d)) * (1.0 - antigen / (antigen + self.s_r))
+        (1.0 - y[5] / (1.0 + m_ab / self.k_d)) * (1.0 - antigen / (antigen + self.s_r))
     }
 
     fn dcm(&self, tv: f64, tvd: f64, dteff: f64) -> f64 {
@@ -384,9 +386,8 @@ impl OdeModel<8> for Kosinsky2018 {
     ) {
         let (tv, u, tvd, nteff, dteff, pdl1) = (y[0], y[1], y[2], y[3], y[4], y[5]);
         let dose_rate = input[0];
-        let dcm = p.dcm(tv, tvd, dteff);
-        let antigen = dcm * (tv + tvd);
-        let iar = p.iar(y);
+        let antigen = p.antigen(y);
+        let iar = p.iar(y, antigen);
         let rt_kill = p.alpha * dose_rate + 0.2 * p.alpha / (p.tau * p.delta * p.delta) * u * u;
         dydt[0] = p.r * tv * (1.0 - tv / p.tv_max) - rt_kill * tv - (p.e * dteff + p.d0) * tv;
         dydt[1] = p.delta * dose_rate - u / p.tau;
@@ -414,6 +415,6 @@ impl OdeModel<8> for Kosinsky2018 {
     fn derived(&self, p: &Params, y: &SVector<f64, 8>, out: &mut [f64]) {
         out[0] = y[0] + y[2];
         out[1] = y[7] / p.v_mab;
-        out[2] = p.iar(y);
+        out[2] = p.iar(y, p.antigen(y));
     }
 }

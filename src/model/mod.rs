@@ -5,8 +5,9 @@
 //! outputs) is declared once, as data, in the model's [`ModelSpec`]; the engine, the scenario
 //! validator and `immunotrial models` read that declaration and never a model's name.
 //!
-//! Adding a model means: one file here implementing [`OdeModel`], and one line in
-//! [`registry`]. No engine code changes.
+//! Adding a model means: one file here implementing [`OdeModel`], declared with `pub mod`
+//! below, and its name in [`registry`] (the `NAMES` list and the `visit` match). No engine
+//! code changes.
 
 use nalgebra::SVector;
 
@@ -44,6 +45,25 @@ pub struct ParameterSpec {
     pub source: &'static str,
 }
 
+impl ParameterSpec {
+    /// For the models' static declarations.
+    pub const fn new(
+        name: &'static str,
+        default: f64,
+        unit: &'static str,
+        description: &'static str,
+        source: &'static str,
+    ) -> Self {
+        ParameterSpec {
+            name,
+            default,
+            unit,
+            description,
+            source,
+        }
+    }
+}
+
 /// A named set of parameter values and initial states that a model ships
 /// (for example a published patient).
 #[derive(Debug, Clone, Copy)]
@@ -58,15 +78,17 @@ pub struct PresetSpec {
 ///
 /// An input is given either as a rate (`amount_per_day`, constant while it runs, passed to the
 /// right-hand side) or as an instantaneous bolus (`amount`, applied by [`OdeModel::bolus`],
-/// which by default adds the amount to `bolus_state`).
+/// which by default adds the amount to `bolus_state`; a model whose bolus acts otherwise
+/// declares `None` and overrides [`OdeModel::bolus`]).
 #[derive(Debug, Clone, Copy)]
 pub struct InputSpec {
     pub name: &'static str,
     /// Unit of a bolus amount; a rate is this unit per day.
     pub unit: &'static str,
     pub description: &'static str,
-    /// Index of the state a bolus adds to by default.
-    pub bolus_state: usize,
+    /// Index of the state a bolus adds to, or `None` where the model's own
+    /// [`OdeModel::bolus`] applies it.
+    pub bolus_state: Option<usize>,
 }
 
 /// A quantity computed from the state (for example a tumour volume from a cell count).
@@ -169,7 +191,9 @@ pub trait OdeModel<const N: usize>: Send + Sync {
     /// input's `bolus_state`; models override it where a bolus acts otherwise (an acute
     /// radiation dose kills cells rather than accumulating anywhere).
     fn bolus(&self, _p: &Self::Params, input: usize, amount: f64, y: &mut SVector<f64, N>) {
-        y[self.spec().inputs[input].bolus_state] += amount;
+        if let Some(state) = self.spec().inputs[input].bolus_state {
+            y[state] += amount;
+        }
     }
 
     /// Writes the declared derived outputs for state `y` into `out`
@@ -237,7 +261,7 @@ mod tests {
             }
             for i in spec.inputs {
                 assert!(
-                    i.bolus_state < spec.states.len(),
+                    i.bolus_state.is_none_or(|s| s < spec.states.len()),
                     "{}.{}",
                     spec.name,
                     i.name
