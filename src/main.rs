@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use immunotrial::model::{ModelSpec, find_spec, specs};
 use immunotrial::scenario::Scenario;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -44,90 +45,87 @@ enum Command {
     },
 }
 
+/// Exit codes: 0 success, 1 a simulation or output failure, 2 invalid input.
+const INVALID_INPUT: u8 = 2;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let mut out = io::stdout().lock();
+    match run(cli.command, &mut out) {
+        Ok(code) => code,
+        // A reader that stopped reading (`immunotrial models | head`) is not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
+    match command {
         Command::Simulate {
             scenario,
-            out,
+            out: dir,
             overrides,
         } => {
             let scenario = match Scenario::load(&scenario, &overrides) {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("{e}");
-                    return ExitCode::from(2);
+                    return Ok(ExitCode::from(INVALID_INPUT));
                 }
             };
             let solutions = match immunotrial::engine::simulate(&scenario) {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
+                    return Ok(ExitCode::FAILURE);
                 }
             };
-            if let Err(e) = immunotrial::report::write_simulation(&out, &scenario, &solutions) {
-                eprintln!("error: cannot write to {}: {e}", out.display());
-                return ExitCode::FAILURE;
+            if let Err(e) = immunotrial::report::write_simulation(&dir, &scenario, &solutions) {
+                eprintln!("error: cannot write to {}: {e}", dir.display());
+                return Ok(ExitCode::FAILURE);
             }
-            println!(
+            writeln!(
+                out,
                 "{}: {} arm(s) of {} simulated to day {}",
                 scenario.name,
                 scenario.arms.len(),
                 scenario.model.name,
                 scenario.horizon_day
-            );
-            println!("wrote {}", out.join("trajectory.csv").display());
-            ExitCode::SUCCESS
+            )?;
+            writeln!(out, "wrote {}", dir.join("trajectory.csv").display())?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Validate {
             scenario,
             overrides,
         } => match Scenario::load(&scenario, &overrides) {
             Ok(_) => {
-                println!("OK");
-                ExitCode::SUCCESS
+                writeln!(out, "OK")?;
+                Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
                 eprintln!("{e}");
-                ExitCode::from(2)
+                Ok(ExitCode::from(INVALID_INPUT))
             }
         },
         Command::Models { name: None } => {
             for spec in specs() {
-                println!("{:<16} {}", spec.name, spec.title);
-                let states: Vec<&str> = spec.states.iter().map(|s| s.name).collect();
-                let inputs: Vec<&str> = spec.inputs.iter().map(|i| i.name).collect();
-                let presets: Vec<&str> = spec.presets.iter().map(|p| p.name).collect();
-                println!("{:<16} states: {}", "", states.join(", "));
-                println!(
-                    "{:<16} inputs: {}",
-                    "",
-                    if inputs.is_empty() {
-                        "(none)".into()
-                    } else {
-                        inputs.join(", ")
-                    }
-                );
-                println!(
-                    "{:<16} presets: {}",
-                    "",
-                    if presets.is_empty() {
-                        "(none)".into()
-                    } else {
-                        presets.join(", ")
-                    }
-                );
+                write_summary(out, spec)?;
+                writeln!(out)?;
             }
-            println!(
-                "\n`immunotrial models NAME` shows a model's parameters, units, defaults and sources."
-            );
-            ExitCode::SUCCESS
+            writeln!(
+                out,
+                "`immunotrial models NAME` shows one model in full: units, descriptions and sources."
+            )?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Models { name: Some(name) } => match find_spec(&name) {
             Some(spec) => {
-                print_model(spec);
-                ExitCode::SUCCESS
+                write_model(out, spec)?;
+                Ok(ExitCode::SUCCESS)
             }
             None => {
                 let all: Vec<&str> = specs().iter().map(|s| s.name).collect();
@@ -135,49 +133,106 @@ fn main() -> ExitCode {
                     "error: unknown model `{name}`; built-in models: {}",
                     all.join(", ")
                 );
-                ExitCode::from(2)
+                Ok(ExitCode::from(INVALID_INPUT))
             }
         },
     }
 }
 
-fn print_model(spec: &ModelSpec) {
-    println!("{}\n{}\n", spec.name, spec.title);
-    println!("{}\n", spec.summary);
-    println!("Source: {}\n", spec.citation);
-    println!("States (name, unit, default initial value):");
+/// A number as a modeler writes it: plain where that is short, scientific otherwise.
+fn number(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e6).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
+fn names<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<&str> = items.collect();
+    if v.is_empty() {
+        "(none)".to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+fn write_summary(out: &mut impl Write, spec: &ModelSpec) -> io::Result<()> {
+    writeln!(out, "{}: {}", spec.name, spec.title)?;
+    writeln!(out, "  source: {}", spec.citation)?;
+    writeln!(
+        out,
+        "  states: {}",
+        names(spec.states.iter().map(|s| s.name))
+    )?;
+    writeln!(
+        out,
+        "  inputs: {}",
+        names(spec.inputs.iter().map(|i| i.name))
+    )?;
+    writeln!(
+        out,
+        "  presets: {}",
+        names(spec.presets.iter().map(|p| p.name))
+    )?;
+    let parameters: Vec<String> = spec
+        .parameters
+        .iter()
+        .map(|p| format!("{} = {} {}", p.name, number(p.default), p.unit))
+        .collect();
+    writeln!(out, "  parameters: {}", parameters.join("; "))
+}
+
+fn write_model(out: &mut impl Write, spec: &ModelSpec) -> io::Result<()> {
+    writeln!(out, "{}\n{}\n", spec.name, spec.title)?;
+    writeln!(out, "{}\n", spec.summary)?;
+    writeln!(out, "Source: {}\n", spec.citation)?;
+    writeln!(out, "States (name, unit, default initial value):")?;
     for s in spec.states {
-        println!(
+        writeln!(
+            out,
             "  {:<10} {:<10} {:<12} {}",
-            s.name, s.unit, s.initial, s.description
-        );
+            s.name,
+            s.unit,
+            number(s.initial),
+            s.description
+        )?;
     }
-    println!("\nParameters (name, default, unit; source):");
+    writeln!(out, "\nParameters (name, default, unit; source):")?;
     for p in spec.parameters {
-        println!(
+        writeln!(
+            out,
             "  {:<10} {:<12} {:<16} {}  [{}]",
-            p.name, p.default, p.unit, p.description, p.source
-        );
+            p.name,
+            number(p.default),
+            p.unit,
+            p.description,
+            p.source
+        )?;
     }
-    println!("\nInputs ([[arm.dose]] input = ...):");
+    writeln!(out, "\nInputs ([[arm.dose]] input = ...):")?;
     if spec.inputs.is_empty() {
-        println!("  (none)");
+        writeln!(out, "  (none)")?;
     }
     for i in spec.inputs {
-        println!("  {:<10} {:<10} {}", i.name, i.unit, i.description);
+        writeln!(out, "  {:<10} {:<10} {}", i.name, i.unit, i.description)?;
     }
-    println!("\nPresets ([model] preset = ...):");
+    writeln!(out, "\nPresets ([model] preset = ...):")?;
     if spec.presets.is_empty() {
-        println!("  (none)");
+        writeln!(out, "  (none)")?;
     }
     for p in spec.presets {
-        println!("  {:<10} {}", p.name, p.description);
+        writeln!(out, "  {:<10} {}", p.name, p.description)?;
     }
-    println!("\nDerived outputs (columns of trajectory.csv after the states):");
+    writeln!(
+        out,
+        "\nDerived outputs (columns of trajectory.csv after the states):"
+    )?;
     if spec.derived.is_empty() {
-        println!("  (none)");
+        writeln!(out, "  (none)")?;
     }
     for d in spec.derived {
-        println!("  {:<18} {:<6} {}", d.name, d.unit, d.description);
+        writeln!(out, "  {:<18} {:<6} {}", d.name, d.unit, d.description)?;
     }
+    Ok(())
 }
