@@ -26,8 +26,9 @@ pub fn write_atomic(
 }
 
 /// `trajectory.csv` in long format: `arm,time_day`, one column per state (named as the model
-/// names it), then the model's derived outputs. Numbers are written in Rust's shortest
-/// representation that reads back to the same f64.
+/// names it), then the model's derived outputs. Numbers are written in the shortest form that
+/// reads back to the same f64, in scientific notation when very small or large
+/// (`8.226551437545412e-119`, not 119 zeros).
 pub fn write_trajectory(
     out: &mut dyn Write,
     scenario: &Scenario,
@@ -43,13 +44,23 @@ pub fn write_trajectory(
         for row in 0..solution.len() {
             record.clear();
             record.push(arm.name.clone());
-            record.push(solution.time_day[row].to_string());
-            record.extend(solution.state(row).iter().map(f64::to_string));
-            record.extend(solution.derived_row(row).iter().map(f64::to_string));
+            record.push(value(solution.time_day[row]));
+            record.extend(solution.state(row).iter().copied().map(value));
+            record.extend(solution.derived_row(row).iter().copied().map(value));
             w.write_record(&record)?;
         }
     }
     w.flush()
+}
+
+/// A number for a CSV file: shortest round-trip form, scientific outside 1e-5..1e16, and no
+/// trailing ".0" on whole numbers.
+pub fn value(v: f64) -> String {
+    let text = format!("{v:?}");
+    match text.strip_suffix(".0") {
+        Some(whole) => whole.to_string(),
+        None => text,
+    }
 }
 
 /// Writes `trajectory.csv` and `scenario.resolved.toml` into `dir` (created if needed).
