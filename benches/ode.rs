@@ -1,5 +1,5 @@
-//! One 1000-day patient of each model, daily output, default solver (Dopri5, rtol 1e-8).
-//! The target: Kuznetsov in at most 30 µs on one core.
+//! One 1000-day patient of each model, daily output, rtol 1e-8, with the default method
+//! (dop853) or the one named. The target: Kuznetsov in at most 30 µs on one core.
 use criterion::{Criterion, criterion_group, criterion_main};
 use immunotrial::engine::{Problem, Schedule, Solution, SolverOptions, solve_named};
 use immunotrial::model::find_spec;

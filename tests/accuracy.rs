@@ -76,9 +76,20 @@ fn worst_difference(
     bound_above_1: f64,
 ) -> f64 {
     let mut worst: f64 = 0.0;
+    let spec = scenario.model;
     for row in 0..a.len() {
-        for (i, state) in scenario.model.states.iter().enumerate() {
-            let (x, r) = (a.state(row)[i], b.state(row)[i]);
+        // States, then the derived outputs (tumour volume, concentrations) computed from them.
+        let values = a
+            .state(row)
+            .iter()
+            .zip(b.state(row))
+            .chain(a.derived_row(row).iter().zip(b.derived_row(row)));
+        let names = spec
+            .states
+            .iter()
+            .map(|s| s.name)
+            .chain(spec.derived.iter().map(|d| d.name));
+        for ((&x, &r), name) in values.zip(names) {
             let (error, bound) = if r.abs() > 1.0 {
                 ((x - r).abs() / r.abs(), bound_above_1)
             } else {
@@ -86,10 +97,9 @@ fn worst_difference(
             };
             assert!(
                 error < bound,
-                "{} ({}): arm `{arm}`, {} on day {}: {x} vs reference {r} (error {error:e})",
-                scenario.model.name,
+                "{} ({}): arm `{arm}`, {name} on day {}: {x} vs reference {r} (error {error:e})",
+                spec.name,
                 scenario.solver.method.name(),
-                state.name,
                 a.time_day[row]
             );
             if r.abs() > 1.0 {

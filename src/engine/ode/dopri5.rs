@@ -9,8 +9,8 @@
 //! absolute tolerance per state, and hands every accepted step's dense interpolant to the
 //! caller, so output times are interpolated inside the step that contains them and never
 //! extrapolated (the crate's `Dense` output extrapolates its last point; see the engine
-//! documentation). `ode_solvers::Dop853` remains the engine's high-order method and the
-//! independent reference this stepper is tested against.
+//! documentation). `ode_solvers::Dop853` is the independent reference this stepper is tested
+//! against.
 
 use super::step::{DenseOutput, Failure, Monitor, Stats, Tolerance, initial_step, negligible, rms};
 use nalgebra::SVector;

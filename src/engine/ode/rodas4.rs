@@ -271,8 +271,9 @@ where
     }
 }
 
-/// df/dt at (t, y) by a forward difference; exactly zero (and free) for the autonomous
-/// right-hand sides of most models, detected by the difference itself.
+/// df/dt at (t, y) by a forward difference (one evaluation a step). It comes out exactly zero
+/// for the autonomous right-hand sides of today's models, whose inputs are constant within a
+/// segment; it is there for models whose right-hand side reads the time.
 fn time_derivative<const N: usize, F>(
     f: &F,
     t: f64,
