@@ -5,7 +5,7 @@
 //! Every test starts from one small valid scenario (`BASE`), injects exactly one fault (or,
 //! for the collection test, two), and finds the expected line from the text itself.
 
-use immunotrial::scenario::{Diagnostic, Location, Scenario, ScenarioError};
+use immunotrial::scenario::{Diagnostic, KeyPath, KeyStep, Location, Scenario, ScenarioError};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -683,6 +683,582 @@ fn malformed_override_with_empty_key_is_an_error() {
     let error = must_fail(parse_with(BASE, &["=3"]), BASE);
     assert_eq!(error.0[0].location, Location::Override("=3".into()));
     assert_mentions(&error.0[0], &["empty"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Absurd schedules and output spacing: an error, promptly, never a hang
+// ---------------------------------------------------------------------------------------
+
+/// Parses `text` (with `overrides`) on another thread and fails the test if that takes more
+/// than a few seconds: absurd input must be rejected promptly, not hang.
+fn parse_promptly(text: &str, overrides: &[&str]) -> Result<Scenario, ScenarioError> {
+    let text = text.to_string();
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(Scenario::parse(&text, ORIGIN, &overrides));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the scenario should be accepted or rejected within 10 s, not hang")
+}
+
+/// The diagnostic named `key`, which must be located in the file on the line containing
+/// `marker`.
+fn find_on_line<'a>(
+    error: &'a ScenarioError,
+    text: &str,
+    key: &str,
+    marker: &str,
+) -> &'a Diagnostic {
+    let Some(d) = error.0.iter().find(|d| d.key == key) else {
+        panic!("no diagnostic names the key `{key}`; got:\n{error}");
+    };
+    match &d.location {
+        Location::File { path, line, .. } => {
+            assert_eq!(path, ORIGIN);
+            assert_eq!(*line, line_of(text, marker), "`{key}`:\n{error}");
+        }
+        other => panic!("expected a file location for `{key}`, got {other:?}"),
+    }
+    d
+}
+
+/// `BASE` with the chemotherapy dose (`start_day = 10.0`, a 1-day rate) given a schedule.
+fn chemo_schedule(schedule: &str) -> String {
+    replace_line("start_day = 10.0", &format!("start_day = 10.0\n{schedule}"))
+}
+
+/// The start days of the chemotherapy (`v_M`) administrations of the treated arm.
+fn chemo_days(s: &Scenario) -> Vec<f64> {
+    let chemo = s.model.input_index("v_M").unwrap();
+    s.arms[1]
+        .schedule
+        .administrations
+        .iter()
+        .filter(|a| a.input == chemo)
+        .map(|a| a.start_day)
+        .collect()
+}
+
+#[test]
+fn absurd_repeat_is_rejected_promptly() {
+    let text = chemo_schedule("every_days = 1\nrepeat = 10000000000000");
+    let error = must_fail(parse_promptly(&text, &[]), &text);
+    let d = find_on_line(&error, &text, "arm[1].dose[0].repeat", "repeat =");
+    // Days 10, 11, ..., 99 are before the horizon (day 100): 90 administrations fit.
+    assert_mentions(d, &["10000000000000", "horizon", "90"]);
+}
+
+#[test]
+fn absurdly_short_interval_is_rejected_promptly() {
+    // The lymphocyte bolus (no duration, so no interval is too short for it).
+    let text = replace_line("start_day = 7.0", "start_day = 7.0\nevery_days = 1e-300");
+    let error = must_fail(parse_promptly(&text, &[]), &text);
+    let d = find_on_line(&error, &text, "arm[1].dose[1].every_days", "1e-300");
+    assert_mentions(d, &["1e-300", "1,000,000 administrations"]);
+}
+
+#[test]
+fn absurdly_short_interval_by_override_is_rejected_promptly() {
+    let text = replace_line("start_day = 7.0", "start_day = 7.0\nevery_days = 5");
+    let error = must_fail(
+        parse_promptly(&text, &["arm.1.dose.1.every_days=1e-300"]),
+        &text,
+    );
+    let d = error
+        .0
+        .iter()
+        .find(|d| d.key == "arm[1].dose[1].every_days")
+        .unwrap_or_else(|| panic!("{error}"));
+    assert_eq!(
+        d.location,
+        Location::Override("arm.1.dose.1.every_days=1e-300".into())
+    );
+    assert_mentions(d, &["1,000,000 administrations"]);
+}
+
+#[test]
+fn more_than_a_million_administrations_in_one_dose_is_an_error() {
+    // 2,000,000 administrations every 1e-5 day from day 10 all fall before day 100, but one
+    // [[arm.dose]] may give at most 1,000,000.
+    let text = replace_line("duration_days = 1.0", "duration_days = 1e-6");
+    let text = text.replace(
+        "start_day = 10.0\n",
+        "start_day = 10.0\nevery_days = 1e-5\nrepeat = 2000000\n",
+    );
+    let error = must_fail(parse_promptly(&text, &[]), &text);
+    let d = find_on_line(&error, &text, "arm[1].dose[0].repeat", "repeat =");
+    assert_mentions(d, &["2000000", "1,000,000 administrations"]);
+}
+
+#[test]
+fn absurdly_fine_output_spacing_is_an_error() {
+    let text = replace_line("output_every_days = 1.0", "output_every_days = 1e-12");
+    let error = must_fail(parse_promptly(&text, &[]), &text);
+    let d = find_on_line(&error, &text, "output_every_days", "output_every_days =");
+    assert_mentions(d, &["horizon_days / 1e7", "1e-5", "1e-12", "10,000,000"]);
+}
+
+#[test]
+fn output_spacing_of_horizon_over_ten_million_is_accepted() {
+    let text = replace_line("output_every_days = 1.0", "output_every_days = 1e-5");
+    let s = parse(&text).unwrap_or_else(|e| panic!("100 days / 1e7 is allowed:\n{e}"));
+    assert_eq!(s.output_every_day, 1e-5);
+}
+
+#[test]
+fn zero_output_spacing_is_an_error() {
+    let text = replace_line("output_every_days = 1.0", "output_every_days = 0");
+    let d = expect_file_error(&text, "output_every_days", "output_every_days = 0");
+    assert_mentions(&d, &["expected a finite number above 0", "0"]);
+}
+
+#[test]
+fn negative_output_spacing_is_an_error() {
+    let text = replace_line("output_every_days = 1.0", "output_every_days = -1.0");
+    let d = expect_file_error(&text, "output_every_days", "-1.0");
+    assert_mentions(&d, &["expected a finite number above 0", "-1"]);
+}
+
+#[test]
+fn zero_interval_is_an_error() {
+    let text = chemo_schedule("every_days = 0\nrepeat = 3");
+    let d = expect_file_error(&text, "arm[1].dose[0].every_days", "every_days = 0");
+    assert_mentions(&d, &["expected a finite number above 0"]);
+}
+
+#[test]
+fn negative_interval_is_an_error() {
+    let text = chemo_schedule("every_days = -5.0");
+    let d = expect_file_error(&text, "arm[1].dose[0].every_days", "-5.0");
+    assert_mentions(&d, &["expected a finite number above 0", "-5"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// `repeat` and the horizon
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn repeat_zero_without_an_interval_is_an_error() {
+    let text = chemo_schedule("repeat = 0");
+    let d = expect_file_error(&text, "arm[1].dose[0].repeat", "repeat = 0");
+    assert_mentions(&d, &["expected at least 1 administration"]);
+}
+
+#[test]
+fn repeat_zero_with_an_interval_is_an_error() {
+    let text = chemo_schedule("every_days = 5\nrepeat = 0");
+    let d = expect_file_error(&text, "arm[1].dose[0].repeat", "repeat = 0");
+    assert_mentions(&d, &["expected at least 1 administration"]);
+}
+
+#[test]
+fn repeat_one_without_an_interval_is_one_administration() {
+    let s = parse(&chemo_schedule("repeat = 1")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(chemo_days(&s), vec![10.0]);
+}
+
+#[test]
+fn repeat_running_past_the_horizon_is_an_error() {
+    // Days 10, 20, ..., 100: the tenth falls on the horizon; nine fit before it.
+    let text = chemo_schedule("every_days = 10\nrepeat = 10");
+    let d = expect_file_error(&text, "arm[1].dose[0].repeat", "repeat = 10");
+    assert_mentions(&d, &["10 administrations", "day 100", "horizon", "9 fit"]);
+}
+
+#[test]
+fn repeat_that_fits_before_the_horizon_is_given_in_full() {
+    let s = parse(&chemo_schedule("every_days = 10\nrepeat = 9")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        chemo_days(&s),
+        vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]
+    );
+}
+
+#[test]
+fn without_repeat_a_dose_is_given_until_the_horizon() {
+    let s = parse(&chemo_schedule("every_days = 10")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        chemo_days(&s),
+        vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]
+    );
+}
+
+#[test]
+fn repeat_past_the_horizon_by_override_names_the_override() {
+    let text = chemo_schedule("every_days = 10\nrepeat = 5");
+    let error = must_fail(parse_with(&text, &["horizon_days=50"]), &text);
+    let d = error
+        .0
+        .iter()
+        .find(|d| d.key == "arm[1].dose[0].repeat")
+        .unwrap_or_else(|| panic!("{error}"));
+    // The repeat is in the file; the horizon it collides with came from the override. The
+    // error is on the key that names the count.
+    assert!(matches!(d.location, Location::File { .. }), "{error}");
+    assert_mentions(d, &["4 fit", "day 50"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Administration times are exact to 1e-9 day
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn administration_times_are_snapped_to_a_nanoday() {
+    let text = replace_line(
+        "start_day = 10.0",
+        "start_day = 0.0\nevery_days = 0.1\nrepeat = 8",
+    );
+    let text = text.replace("duration_days = 1.0\n", "duration_days = 0.05\n");
+    let s = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    // 3 * 0.1 is 0.30000000000000004 in floating point; the schedule says 0.3.
+    assert_eq!(chemo_days(&s), vec![0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]);
+}
+
+#[test]
+fn administration_within_a_nanoday_of_the_horizon_is_not_given() {
+    // Day 10 + 9 * 9.99999999995 = 99.99999999955: half a nanoday before the horizon, so at
+    // the horizon, and not given.
+    let s = parse(&chemo_schedule("every_days = 9.99999999995")).unwrap_or_else(|e| panic!("{e}"));
+    let days = chemo_days(&s);
+    assert_eq!(days.len(), 9, "{days:?}");
+    assert!(days.iter().all(|d| *d < 99.9), "{days:?}");
+}
+
+#[test]
+fn repeat_reaching_within_a_nanoday_of_the_horizon_is_an_error() {
+    let text = chemo_schedule("every_days = 9.99999999995\nrepeat = 10");
+    let d = expect_file_error(&text, "arm[1].dose[0].repeat", "repeat = 10");
+    assert_mentions(&d, &["9 fit"]);
+}
+
+#[test]
+fn dose_starting_within_a_nanoday_of_the_horizon_is_an_error() {
+    let text = replace_line("start_day = 10.0", "start_day = 99.9999999999");
+    let d = expect_file_error(&text, "arm[1].dose[0].start_day", "99.9999999999");
+    assert_mentions(&d, &["horizon", "day 100"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Schema errors: the key, and what was expected
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn missing_model_name_names_the_key() {
+    let text = replace_line("name = \"depillis2006\"", "");
+    let error = must_fail(parse(&text), &text);
+    let d = find_on_line(&error, &text, "model.name", "[model]");
+    assert_mentions(d, &["missing", "name"]);
+}
+
+#[test]
+fn missing_horizon_names_the_key() {
+    let text = replace_line("horizon_days = 100", "");
+    let error = must_fail(parse(&text), &text);
+    let d = error
+        .0
+        .iter()
+        .find(|d| d.key == "horizon_days")
+        .unwrap_or_else(|| panic!("no diagnostic names `horizon_days`:\n{error}"));
+    assert_mentions(d, &["missing", "horizon_days"]);
+    assert!(matches!(d.location, Location::File { .. }), "{error}");
+}
+
+#[test]
+fn missing_input_of_a_dose_names_the_key_and_its_table() {
+    let text = replace_line("input = \"v_L\"", "");
+    let error = must_fail(parse(&text), &text);
+    let d = error
+        .0
+        .iter()
+        .find(|d| d.key == "arm[1].dose[1].input")
+        .unwrap_or_else(|| panic!("no diagnostic names `arm[1].dose[1].input`:\n{error}"));
+    // Located at the header of the second [[arm.dose]].
+    let header = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| *l == "[[arm.dose]]")
+        .map(|(i, _)| i + 1)
+        .nth(1)
+        .unwrap();
+    match &d.location {
+        Location::File { line, .. } => assert_eq!(*line, header, "{error}"),
+        other => panic!("expected a file location, got {other:?}"),
+    }
+    assert_mentions(d, &["missing", "input"]);
+}
+
+const ATOL_EXPECTED: &str = "expected a number (the same absolute tolerance for every state) or a table of numbers by state name, for example atol = { T = 1e-3 }";
+
+#[test]
+fn absolute_tolerance_of_the_wrong_type_says_what_was_expected() {
+    let text = insert_after("rtol = 1e-6", "atol = \"tight\"");
+    let d = expect_file_error(&text, "solver.atol", "atol =");
+    assert_eq!(d.message, ATOL_EXPECTED);
+}
+
+#[test]
+fn absolute_tolerance_table_of_strings_says_what_was_expected() {
+    let text = insert_after("rtol = 1e-6", "atol = { T = \"tight\" }");
+    let d = expect_file_error(&text, "solver.atol", "atol =");
+    assert_eq!(d.message, ATOL_EXPECTED);
+}
+
+#[test]
+fn absolute_tolerance_of_the_wrong_type_by_override() {
+    let error = must_fail(parse_with(BASE, &["solver.atol=tight"]), BASE);
+    assert_eq!(error.0.len(), 1, "{error}");
+    let d = &error.0[0];
+    assert_eq!(d.location, Location::Override("solver.atol=tight".into()));
+    assert_eq!(d.key, "solver.atol");
+    assert_eq!(d.message, ATOL_EXPECTED);
+}
+
+#[test]
+fn negative_absolute_tolerance() {
+    let text = insert_after("rtol = 1e-6", "atol = -1e-6");
+    let d = expect_file_error(&text, "solver.atol", "atol =");
+    assert_mentions(&d, &["expected a finite number above 0", "-1e-6"]);
+}
+
+#[test]
+fn non_finite_absolute_tolerance() {
+    let text = insert_after("rtol = 1e-6", "atol = nan");
+    let d = expect_file_error(&text, "solver.atol", "atol =");
+    assert_mentions(&d, &["expected a finite number above 0", "NaN"]);
+}
+
+#[test]
+fn negative_absolute_tolerance_of_one_state() {
+    let text = insert_after("rtol = 1e-6", "atol = { T = -1e-3, N = 1e-3 }");
+    let d = expect_file_error(&text, "solver.atol.T", "atol =");
+    assert_mentions(&d, &["expected a finite number above 0", "-0.001"]);
+}
+
+#[test]
+fn negative_absolute_tolerance_of_one_state_in_its_own_table() {
+    let text = insert_after(
+        "stiffness = \"continue\"",
+        "\n[solver.atol]\nN = 1e-3\nT = -1e-3",
+    );
+    let d = expect_file_error(&text, "solver.atol.T", "T = -1e-3");
+    assert_mentions(&d, &["expected a finite number above 0", "-0.001"]);
+}
+
+#[test]
+fn wrong_type_in_the_file_names_the_full_key_and_says_what_was_expected() {
+    let text = replace_line("duration_days = 1.0", "duration_days = \"one\"");
+    let d = expect_file_error(&text, "arm[1].dose[0].duration_days", "\"one\"");
+    assert_mentions(&d, &["\"one\"", "expected a number"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// --set errors in the schema name the override that caused them
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn override_of_a_wrong_type_names_that_override_alone() {
+    let error = must_fail(
+        parse_with(BASE, &["horizon_days=soon", "model.initial.T=5"]),
+        BASE,
+    );
+    assert_eq!(error.0.len(), 1, "{error}");
+    let d = &error.0[0];
+    assert_eq!(d.location, Location::Override("horizon_days=soon".into()));
+    assert_eq!(d.key, "horizon_days");
+    assert_mentions(d, &["soon", "expected a number"]);
+    assert!(
+        error
+            .to_string()
+            .contains("error: --set horizon_days=soon: `horizon_days`: "),
+        "{error}"
+    );
+}
+
+#[test]
+fn override_of_a_wrong_type_after_a_good_one_names_that_override() {
+    let error = must_fail(
+        parse_with(BASE, &["model.initial.T=5", "arm.1.dose.0.repeat=many"]),
+        BASE,
+    );
+    assert_eq!(error.0.len(), 1, "{error}");
+    let d = &error.0[0];
+    assert_eq!(
+        d.location,
+        Location::Override("arm.1.dose.0.repeat=many".into())
+    );
+    assert_eq!(d.key, "arm[1].dose[0].repeat");
+}
+
+#[test]
+fn override_of_an_unknown_key_names_the_dotted_key() {
+    let error = must_fail(
+        parse_with(BASE, &["horizon_days=300", "model.bogus=1"]),
+        BASE,
+    );
+    assert_eq!(error.0.len(), 1, "{error}");
+    let d = &error.0[0];
+    assert_eq!(d.location, Location::Override("model.bogus=1".into()));
+    assert_eq!(d.key, "model.bogus");
+    assert_mentions(d, &["unknown field", "bogus"]);
+}
+
+#[test]
+fn every_bad_override_is_reported_with_the_errors_of_the_file() {
+    let text = replace_line("T = 1e7", "T = -1e7");
+    let error = must_fail(
+        parse_with(
+            &text,
+            &["model.bogus=1", "horizon_days=soon", "solver.rtol=2"],
+        ),
+        &text,
+    );
+    let by_key = |key: &str| {
+        error
+            .0
+            .iter()
+            .find(|d| d.key == key)
+            .unwrap_or_else(|| panic!("no diagnostic for `{key}`:\n{error}"))
+    };
+    assert_eq!(
+        by_key("model.bogus").location,
+        Location::Override("model.bogus=1".into())
+    );
+    assert_eq!(
+        by_key("horizon_days").location,
+        Location::Override("horizon_days=soon".into())
+    );
+    assert_eq!(
+        by_key("solver.rtol").location,
+        Location::Override("solver.rtol=2".into())
+    );
+    assert!(matches!(
+        by_key("model.initial.T").location,
+        Location::File { .. }
+    ));
+    assert_eq!(error.0.len(), 4, "{error}");
+}
+
+#[test]
+fn an_override_that_is_overridden_again_is_not_blamed() {
+    let s = parse_with(BASE, &["horizon_days=soon", "horizon_days=200"])
+        .unwrap_or_else(|e| panic!("the later override wins:\n{e}"));
+    assert_eq!(s.horizon_day, 200.0);
+}
+
+// ---------------------------------------------------------------------------------------
+// `validate` reports every error, also from the schema
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn every_unknown_key_and_every_other_error_is_reported() {
+    let text = insert_after("horizon_days = 100", "horizon_dayz = 3");
+    let text = text.replace("start_day = 10.0\n", "start_day = 10.0\nstop_day = 20.0\n");
+    let text = text.replace("name = \"treated\"\n", "name = \"untreated\"\n");
+    let error = must_fail(parse(&text), &text);
+    assert_eq!(error.0.len(), 3, "{error}");
+    let d = find_on_line(&error, &text, "horizon_dayz", "horizon_dayz =");
+    assert_mentions(d, &["unknown field", "horizon_days"]);
+    let d = find_on_line(&error, &text, "stop_day", "stop_day =");
+    assert_mentions(d, &["unknown field", "start_day"]);
+    let d = error
+        .0
+        .iter()
+        .find(|d| d.key == "arm[1].name")
+        .unwrap_or_else(|| panic!("{error}"));
+    assert_mentions(d, &["two arms are named `untreated`"]);
+    assert_eq!(error.to_string().lines().count(), 3, "{error}");
+}
+
+#[test]
+fn unknown_keys_keep_their_place_in_the_file_as_written() {
+    // Unknown keys in a header table, an inline table and after the removal of an earlier
+    // one are all located against the text as written.
+    let text = insert_after("horizon_days = 100", "horizon_dayz = 3");
+    let text = text.replace("[solver]\n", "[solver]\nextra = { a = 1 }\n");
+    let text = text.replace(
+        "stiffness = \"continue\"\n",
+        "stiffness = \"continue\"\n\n[solver.more]\nb = 2\n",
+    );
+    let error = must_fail(parse(&text), &text);
+    assert_eq!(error.0.len(), 3, "{error}");
+    let check = |key: &str, marker: &str| {
+        let d = error
+            .0
+            .iter()
+            .find(|d| d.key == key)
+            .unwrap_or_else(|| panic!("{error}"));
+        let line = line_of(&text, marker);
+        let column = column_of(&text, marker, key);
+        assert_eq!(
+            d.location,
+            Location::File {
+                path: ORIGIN.into(),
+                line,
+                column
+            },
+            "{error}"
+        );
+    };
+    check("horizon_dayz", "horizon_dayz =");
+    check("extra", "extra =");
+    check("more", "[solver.more]");
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_are_all_reported() {
+    let text = insert_after("rtol = 1e-6", "rtoll = 1e-3");
+    let text = text.replace("horizon_days = 100\n", "horizon_days = \"long\"\n");
+    let text = text.replace("amount = 1e9\n", "amount = \"lots\"\n");
+    let error = must_fail(parse(&text), &text);
+    find_on_line(&error, &text, "rtoll", "rtoll =");
+    find_on_line(&error, &text, "horizon_days", "\"long\"");
+    find_on_line(&error, &text, "arm[1].dose[1].amount", "\"lots\"");
+    assert_eq!(error.0.len(), 3, "{error}");
+}
+
+#[test]
+fn unknown_keys_are_collected_up_to_fifty() {
+    let bogus: Vec<String> = (0..60).map(|i| format!("bogus{i:02} = {i}")).collect();
+    let text = insert_after("horizon_days = 100", &bogus.join("\n"));
+    let error = must_fail(parse_promptly(&text, &[]), &text);
+    let unknown = error
+        .0
+        .iter()
+        .filter(|d| d.message.contains("unknown field"))
+        .count();
+    assert_eq!(unknown, 50, "{error}");
+    assert!(error.0.len() <= 51, "{error}");
+}
+
+#[test]
+fn unknown_key_in_the_file_and_a_bad_override_are_both_reported() {
+    let text = insert_after("rtol = 1e-6", "rtoll = 1e-3");
+    let error = must_fail(parse_with(&text, &["model.initial.T=-1"]), &text);
+    find_on_line(&error, &text, "rtoll", "rtoll =");
+    let d = error
+        .0
+        .iter()
+        .find(|d| d.key == "model.initial.T")
+        .unwrap_or_else(|| panic!("{error}"));
+    assert_eq!(d.location, Location::Override("model.initial.T=-1".into()));
+    assert_eq!(error.0.len(), 2, "{error}");
+}
+
+#[test]
+fn key_paths_are_made_of_key_steps() {
+    let path = KeyPath::parse_dotted("arm.1.dose.0.start_day");
+    assert_eq!(
+        path.0,
+        vec![
+            KeyStep::Key("arm".into()),
+            KeyStep::Index(1),
+            KeyStep::Key("dose".into()),
+            KeyStep::Index(0),
+            KeyStep::Key("start_day".into()),
+        ]
+    );
+    assert_eq!(path.to_string(), "arm[1].dose[0].start_day");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,14 +5,14 @@ use std::fmt;
 
 /// A step of a key path: a table key or an index into an array of tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
+pub enum KeyStep {
     Key(String),
     Index(usize),
 }
 
 /// A dotted key path such as `arm[1].dose[0].amount_per_day`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct KeyPath(pub Vec<Segment>);
+pub struct KeyPath(pub Vec<KeyStep>);
 
 impl KeyPath {
     pub fn root() -> Self {
@@ -20,12 +20,12 @@ impl KeyPath {
     }
     pub fn key(&self, k: &str) -> Self {
         let mut v = self.0.clone();
-        v.push(Segment::Key(k.to_string()));
+        v.push(KeyStep::Key(k.to_string()));
         KeyPath(v)
     }
     pub fn index(&self, i: usize) -> Self {
         let mut v = self.0.clone();
-        v.push(Segment::Index(i));
+        v.push(KeyStep::Index(i));
         KeyPath(v)
     }
     /// Builds a path from the words of a dotted key: numbers become indices
@@ -35,8 +35,8 @@ impl KeyPath {
             dotted
                 .split('.')
                 .map(|w| match w.parse::<usize>() {
-                    Ok(i) => Segment::Index(i),
-                    Err(_) => Segment::Key(w.to_string()),
+                    Ok(i) => KeyStep::Index(i),
+                    Err(_) => KeyStep::Key(w.to_string()),
                 })
                 .collect(),
         )
@@ -51,13 +51,13 @@ impl fmt::Display for KeyPath {
         let mut first = true;
         for s in &self.0 {
             match s {
-                Segment::Key(k) => {
+                KeyStep::Key(k) => {
                     if !first {
                         write!(f, ".")?;
                     }
                     write!(f, "{k}")?;
                 }
-                Segment::Index(i) => write!(f, "[{i}]")?,
+                KeyStep::Index(i) => write!(f, "[{i}]")?,
             }
             first = false;
         }

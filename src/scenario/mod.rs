@@ -1,10 +1,17 @@
 //! Scenario files: read, apply `--set` overrides, validate, resolve.
 //!
-//! Reading happens in three passes so that every error can point at a line:
-//! 1. the file as written is parsed and checked against the schema (syntax errors, unknown
-//!    keys and wrong types point at their line and column);
-//! 2. `--set KEY=VALUE` overrides are applied to the document and the schema checked again
-//!    (an error here can only come from an override, and names it);
+//! Reading happens in three passes so that every error can point at a line, and `validate`
+//! can report every error found, not only the first:
+//! 1. the file as written is parsed (a syntax error stops here) and checked against the
+//!    schema. An unknown key or a value of the wrong type is reported at its line and column,
+//!    removed from the parsed tree (which keeps the spans of the text as written) and the
+//!    check repeated, up to [`MAX_SCHEMA_ERRORS`]. If every such error was an unknown key,
+//!    the rest of the file goes on to the next passes; a wrong type or a missing required key
+//!    stops here;
+//! 2. `--set KEY=VALUE` overrides are applied to the document (without the keys removed in
+//!    pass 1) and the schema checked again. If it fails, each override is tried alone on top
+//!    of the file, and each that fails alone is reported, naming it and its key; the others
+//!    are kept;
 //! 3. the values are validated against the model (names, signs, schedules), each error
 //!    located by looking its key path up in the file, or naming the `--set` that gave it.
 
@@ -13,8 +20,9 @@ pub mod schema;
 
 use crate::engine::{Administration, Delivery, Method, Schedule, SolverOptions};
 use crate::model::{ModelSpec, find_spec, specs};
-pub use diagnostic::{Diagnostic, KeyPath, Location, ScenarioError, Segment};
+pub use diagnostic::{Diagnostic, KeyPath, KeyStep, Location, ScenarioError};
 use schema::{AbsoluteTolerance, ScenarioFile, SolverSection};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -81,45 +89,39 @@ impl Scenario {
                 column,
             }
         };
-        // Pass 1: the file as written.
-        let document = toml_edit::Document::parse(text.to_string()).map_err(|e| {
+        let malformed = |offset: usize, message: &str| {
             ScenarioError(vec![Diagnostic {
-                location: at(e.span().map_or(0, |s| s.start)),
-                key: key_before(text, e.span().map_or(0, |s| s.start)).unwrap_or_default(),
-                message: format!("malformed TOML: {}", e.message()),
+                location: at(offset),
+                key: key_before(text, offset).unwrap_or_default(),
+                message: format!("malformed TOML: {}", message.trim()),
             }])
-        })?;
-        if let Err(e) = toml::from_str::<ScenarioFile>(text) {
-            let span = e.span().unwrap_or(0..0);
-            let snippet = text.get(span.clone()).unwrap_or("").trim();
-            // The key on the value's line, or for an unknown key the key itself.
-            let key = key_before(text, span.start).unwrap_or_else(|| {
-                if snippet.len() <= 60 && !snippet.contains('\n') {
-                    snippet.to_string()
-                } else {
-                    String::new()
-                }
-            });
-            return Err(ScenarioError(vec![Diagnostic {
-                location: at(span.start),
-                key,
-                message: e.message().trim().to_string(),
-            }]));
-        }
+        };
+        // Syntax: nothing else can be checked in a file that is not TOML.
+        let document = toml_edit::Document::parse(text.to_string())
+            .map_err(|e| malformed(e.span().map_or(0, |s| s.start), e.message()))?;
+        let tree = toml::de::DeTable::parse(text)
+            .map_err(|e| malformed(e.span().map_or(0, |s| s.start), e.message()))?;
 
-        // Pass 2: overrides.
-        let mut edited: toml_edit::DocumentMut = text.parse().map_err(|_| {
-            ScenarioError(vec![Diagnostic {
-                location: at(0),
-                key: String::new(),
-                message: "malformed TOML".into(),
-            }])
-        })?;
-        let mut overridden: Vec<(KeyPath, String)> = Vec::new();
+        // Pass 1: the file as written, against the schema.
         let mut errors = Vec::new();
+        let schema = check_schema(text, tree, &at, &mut errors);
+
+        // Pass 2: overrides, on the file without the keys pass 1 rejected.
+        let mut clean: toml_edit::DocumentMut = text
+            .parse()
+            .map_err(|e: toml_edit::TomlError| malformed(0, e.message()))?;
+        for path in &schema.removed {
+            remove_path(clean.as_table_mut(), &path.0);
+        }
+        let mut applied: Vec<(KeyPath, String)> = Vec::new();
+        let mut edited = clean.clone();
         for set in overrides {
-            match apply_override(&mut edited, set) {
-                Ok(path) => overridden.push((path, set.clone())),
+            let mut next = edited.clone();
+            match apply_override(&mut next, set) {
+                Ok(path) => {
+                    edited = next;
+                    applied.push((path, set.clone()));
+                }
                 Err(message) => errors.push(Diagnostic {
                     location: Location::Override(set.clone()),
                     key: set.split('=').next().unwrap_or("").to_string(),
@@ -127,26 +129,339 @@ impl Scenario {
                 }),
             }
         }
-        if !errors.is_empty() {
+        // A file that does not fit the schema (other than by unknown keys, which were
+        // removed) cannot be validated further.
+        let Some(from_file) = schema.file else {
             return Err(ScenarioError(errors));
-        }
-        let file: ScenarioFile = toml::from_str(&edited.to_string()).map_err(|e| {
-            let sets: Vec<&str> = overrides.iter().map(String::as_str).collect();
-            ScenarioError(vec![Diagnostic {
-                location: Location::Override(sets.join(" --set ")),
-                key: String::new(),
-                message: e.message().trim().to_string(),
-            }])
-        })?;
+        };
+        let file = if applied.is_empty() {
+            from_file
+        } else {
+            match overridden_file(&clean, &applied, &mut errors) {
+                Some((file, kept)) => {
+                    applied = kept;
+                    file
+                }
+                None => return Err(ScenarioError(errors)),
+            }
+        };
 
         // Pass 3: values.
         let locate = |path: &KeyPath| -> Location {
-            if let Some((_, set)) = overridden.iter().rev().find(|(p, _)| path.starts_with(p)) {
+            if let Some((_, set)) = applied.iter().rev().find(|(p, _)| path.starts_with(p)) {
                 return Location::Override(set.clone());
             }
             at(span_of(&document, path))
         };
-        validate(file, &locate)
+        match validate(file, &locate) {
+            Ok(scenario) if errors.is_empty() => Ok(scenario),
+            Ok(_) => Err(ScenarioError(errors)),
+            Err(e) => {
+                errors.extend(e.0);
+                Err(ScenarioError(errors))
+            }
+        }
+    }
+}
+
+/// At most this many schema errors are collected from the file before giving up.
+pub const MAX_SCHEMA_ERRORS: usize = 50;
+
+/// What the schema pass leaves for the next passes.
+struct SchemaCheck {
+    /// The file, when it fits the schema once its unknown keys are removed.
+    file: Option<ScenarioFile>,
+    /// Keys removed from the file (unknown keys, and values of the wrong type).
+    removed: Vec<KeyPath>,
+}
+
+/// Checks the file as written against the schema, collecting every error it can: an unknown
+/// key or a value of the wrong type is reported, removed from the tree, and the check run
+/// again, up to [`MAX_SCHEMA_ERRORS`]. The tree keeps the spans of the text as written, so
+/// that every error points at its place in the file. Only when every error was an unknown
+/// key is the rest of the file returned, to be validated further.
+fn check_schema(
+    text: &str,
+    mut tree: toml::Spanned<toml::de::DeTable<'_>>,
+    at: &dyn Fn(usize) -> Location,
+    errors: &mut Vec<Diagnostic>,
+) -> SchemaCheck {
+    let mut removed: Vec<KeyPath> = Vec::new();
+    let mut only_unknown_keys = true;
+    let stop = |removed| SchemaCheck {
+        file: None,
+        removed,
+    };
+    let mut found_errors = 0;
+    loop {
+        let e = match ScenarioFile::deserialize(toml::de::Deserializer::from(tree.clone())) {
+            Ok(file) => {
+                return SchemaCheck {
+                    file: only_unknown_keys.then_some(file),
+                    removed,
+                };
+            }
+            Err(e) => e,
+        };
+        if found_errors == MAX_SCHEMA_ERRORS {
+            errors.push(Diagnostic {
+                location: at(0),
+                key: String::new(),
+                message: format!(
+                    "stopped after {MAX_SCHEMA_ERRORS} errors in the keys of the file; correct them and validate again"
+                ),
+            });
+            return stop(removed);
+        }
+        found_errors += 1;
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim();
+        if quoted_after(message, "unknown field `").is_some()
+            && let Some(found) = find_span(tree.get_ref(), &KeyPath::root(), &span, true)
+            && let Some(KeyStep::Key(written)) = found.path.0.last()
+        {
+            // Reported with the key as written, where it is written.
+            errors.push(Diagnostic {
+                location: at(span.start),
+                key: written.clone(),
+                message: message.to_string(),
+            });
+            remove_tree_path(tree.get_mut(), &found.path.0);
+            removed.push(found.path);
+            continue;
+        }
+        if let Some(field) = quoted_after(message, "missing field `") {
+            // The span is the table's: its header, or the whole file for the top level.
+            let table = find_span(tree.get_ref(), &KeyPath::root(), &span, false)
+                .map_or_else(KeyPath::root, |f| f.path);
+            let path = table.key(field);
+            // A required key removed for its wrong type has been reported already.
+            if !removed.contains(&path) {
+                errors.push(Diagnostic {
+                    location: at(span.start),
+                    key: path.to_string(),
+                    message: format!("missing field `{field}`: expected `{path}`, a required key"),
+                });
+            }
+            return stop(removed);
+        }
+        only_unknown_keys = false;
+        match find_span(tree.get_ref(), &KeyPath::root(), &span, false) {
+            Some(found) => {
+                errors.push(Diagnostic {
+                    location: at(found.key_start),
+                    key: found.path.to_string(),
+                    message: schema_message(message),
+                });
+                if !matches!(found.path.0.last(), Some(KeyStep::Key(_))) {
+                    return stop(removed);
+                }
+                remove_tree_path(tree.get_mut(), &found.path.0);
+                removed.push(found.path);
+            }
+            None => {
+                let snippet = text.get(span.clone()).unwrap_or("").trim();
+                // The key on the value's line, or for an unknown key the key itself.
+                let key = key_before(text, span.start).unwrap_or_else(|| {
+                    if snippet.len() <= 60 && !snippet.contains('\n') {
+                        snippet.to_string()
+                    } else {
+                        String::new()
+                    }
+                });
+                errors.push(Diagnostic {
+                    location: at(span.start),
+                    key,
+                    message: schema_message(message),
+                });
+                return stop(removed);
+            }
+        }
+    }
+}
+
+/// The scenario with the `applied` overrides (each with its key path) on top of `clean`, and
+/// the overrides kept. An override that makes the scenario fail the schema (a wrong type, an
+/// unknown key) is found by applying each alone on top of `clean`: each that fails is an
+/// error naming it, and the rest are applied. `None` when the scenario still does not fit.
+fn overridden_file(
+    clean: &toml_edit::DocumentMut,
+    applied: &[(KeyPath, String)],
+    errors: &mut Vec<Diagnostic>,
+) -> Option<(ScenarioFile, Vec<(KeyPath, String)>)> {
+    let with = |sets: &[(KeyPath, String)]| {
+        let mut document = clean.clone();
+        for (_, set) in sets {
+            // Each was applied once already, in this order.
+            let _ = apply_override(&mut document, set);
+        }
+        toml::from_str::<ScenarioFile>(&document.to_string())
+    };
+    if let Ok(file) = with(applied) {
+        return Some((file, applied.to_vec()));
+    }
+    let mut kept = Vec::new();
+    for (j, (path, set)) in applied.iter().enumerate() {
+        // An override set again later is not to blame: the later one wins.
+        let superseded = applied[j + 1..].iter().any(|(p, _)| p == path);
+        if !superseded && let Err(e) = with(std::slice::from_ref(&applied[j])) {
+            errors.push(Diagnostic {
+                location: Location::Override(set.clone()),
+                key: path.to_string(),
+                message: schema_message(e.message()),
+            });
+            continue;
+        }
+        kept.push((path.clone(), set.clone()));
+    }
+    match with(&kept) {
+        Ok(file) => Some((file, kept)),
+        Err(e) => {
+            // Each fits alone, but not together: blame the first after which it fails.
+            let culprit = (1..=kept.len())
+                .find(|&n| with(&kept[..n]).is_err())
+                .map(|n| &kept[n - 1]);
+            let (location, key) = match culprit {
+                Some((path, set)) => (Location::Override(set.clone()), path.to_string()),
+                None => {
+                    let sets: Vec<&str> = kept.iter().map(|(_, s)| s.as_str()).collect();
+                    (Location::Override(sets.join(" --set ")), String::new())
+                }
+            };
+            errors.push(Diagnostic {
+                location,
+                key,
+                message: schema_message(e.message()),
+            });
+            None
+        }
+    }
+}
+
+/// The text between `prefix` and the next backtick in `message`.
+fn quoted_after<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    let rest = message.strip_prefix(prefix)?;
+    rest.split('`').next()
+}
+
+/// A schema error's message, in the words of the scenario file.
+fn schema_message(message: &str) -> String {
+    let message = message.trim();
+    if message.contains("untagged enum AbsoluteTolerance") {
+        return "expected a number (the same absolute tolerance for every state) or a table of numbers by state name, for example atol = { T = 1e-3 }".to_string();
+    }
+    if let Some(found) = message.strip_suffix(", expected f64") {
+        return format!("{found}, expected a number");
+    }
+    if let Some(found) = message.strip_suffix(", expected u64") {
+        return format!("{found}, expected a whole number of at least 0");
+    }
+    message.to_string()
+}
+
+/// Where a span was found in the parsed tree.
+struct Found {
+    path: KeyPath,
+    /// Byte offset of the key (or, for an entry of an array, of the entry).
+    key_start: usize,
+}
+
+/// The deepest entry of `table` whose key (`by_key`) or value spans exactly `span`.
+fn find_span(
+    table: &toml::de::DeTable<'_>,
+    here: &KeyPath,
+    span: &std::ops::Range<usize>,
+    by_key: bool,
+) -> Option<Found> {
+    for (key, value) in table.iter() {
+        let path = here.key(key.get_ref());
+        if let Some(found) = find_span_in(value.get_ref(), &path, span, by_key) {
+            return Some(found);
+        }
+        let hit = if by_key { key.span() } else { value.span() };
+        if hit == *span {
+            return Some(Found {
+                path,
+                key_start: key.span().start,
+            });
+        }
+    }
+    None
+}
+
+fn find_span_in(
+    value: &toml::de::DeValue<'_>,
+    here: &KeyPath,
+    span: &std::ops::Range<usize>,
+    by_key: bool,
+) -> Option<Found> {
+    match value {
+        toml::de::DeValue::Table(table) => find_span(table, here, span, by_key),
+        toml::de::DeValue::Array(array) => array.iter().enumerate().find_map(|(i, entry)| {
+            let path = here.index(i);
+            find_span_in(entry.get_ref(), &path, span, by_key).or_else(|| {
+                (!by_key && entry.span() == *span).then(|| Found {
+                    path,
+                    key_start: entry.span().start,
+                })
+            })
+        }),
+        _ => None,
+    }
+}
+
+/// Removes the entry at `steps` (ending with a key) from the parsed tree.
+fn remove_tree_path(table: &mut toml::de::DeTable<'_>, steps: &[KeyStep]) {
+    match steps {
+        [KeyStep::Key(k)] => {
+            table.remove(k.as_str());
+        }
+        [KeyStep::Key(k), rest @ ..] => {
+            if let Some(value) = table.get_mut(k.as_str()) {
+                remove_tree_path_in(value.get_mut(), rest);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn remove_tree_path_in(value: &mut toml::de::DeValue<'_>, steps: &[KeyStep]) {
+    match (value, steps) {
+        (toml::de::DeValue::Table(table), _) => remove_tree_path(table, steps),
+        (toml::de::DeValue::Array(array), [KeyStep::Index(i), rest @ ..]) => {
+            if let Some(entry) = array.get_mut(*i) {
+                remove_tree_path_in(entry.get_mut(), rest);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Removes the entry at `steps` (ending with a key) from an editable document.
+fn remove_path(table: &mut dyn toml_edit::TableLike, steps: &[KeyStep]) {
+    match steps {
+        [KeyStep::Key(k)] => {
+            table.remove(k);
+        }
+        [KeyStep::Key(k), KeyStep::Index(i), rest @ ..] => match table.get_mut(k) {
+            Some(toml_edit::Item::ArrayOfTables(array)) => {
+                if let Some(entry) = array.get_mut(*i) {
+                    remove_path(entry, rest);
+                }
+            }
+            Some(toml_edit::Item::Value(toml_edit::Value::Array(array))) => {
+                if let Some(toml_edit::Value::InlineTable(entry)) = array.get_mut(*i) {
+                    remove_path(entry, rest);
+                }
+            }
+            _ => {}
+        },
+        [KeyStep::Key(k), rest @ ..] => {
+            if let Some(inner) = table.get_mut(k).and_then(|item| item.as_table_like_mut()) {
+                remove_path(inner, rest);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -165,7 +480,7 @@ fn span_of(document: &toml_edit::Document<String>, path: &KeyPath) -> usize {
     let mut table: &dyn toml_edit::TableLike = document.as_table();
     let mut best = 0usize;
     let mut i = 0;
-    while let Some(Segment::Key(k)) = path.0.get(i) {
+    while let Some(KeyStep::Key(k)) = path.0.get(i) {
         let Some((key, value)) = table.get_key_value(k) else {
             break;
         };
@@ -173,7 +488,7 @@ fn span_of(document: &toml_edit::Document<String>, path: &KeyPath) -> usize {
             best = s.start;
         }
         if let toml_edit::Item::ArrayOfTables(array) = value {
-            let Some(Segment::Index(j)) = path.0.get(i + 1) else {
+            let Some(KeyStep::Index(j)) = path.0.get(i + 1) else {
                 break;
             };
             let Some(entry) = array.get(*j) else { break };
@@ -214,12 +529,12 @@ fn apply_override(document: &mut toml_edit::DocumentMut, set: &str) -> Result<Ke
 
 fn set_path(
     table: &mut dyn toml_edit::TableLike,
-    segments: &[Segment],
+    steps: &[KeyStep],
     so_far: KeyPath,
     value: toml_edit::Value,
 ) -> Result<(), String> {
-    match segments {
-        [Segment::Key(k)] => {
+    match steps {
+        [KeyStep::Key(k)] => {
             let here = so_far.key(k);
             if let Some(existing) = table.get(k)
                 && (existing.is_table_like() || existing.is_array_of_tables())
@@ -229,7 +544,7 @@ fn set_path(
             table.insert(k, toml_edit::Item::Value(value));
             Ok(())
         }
-        [Segment::Key(k), Segment::Index(i), rest @ ..] => {
+        [KeyStep::Key(k), KeyStep::Index(i), rest @ ..] => {
             let here = so_far.key(k);
             let array = table
                 .get_mut(k)
@@ -244,7 +559,7 @@ fn set_path(
             }
             set_path(entry, rest, here.index(*i), value)
         }
-        [Segment::Key(k), rest @ ..] => {
+        [KeyStep::Key(k), rest @ ..] => {
             let here = so_far.key(k);
             if table.get(k).is_none() {
                 table.insert(k, toml_edit::Item::Table(toml_edit::Table::new()));
@@ -285,9 +600,19 @@ impl Checker<'_> {
             } else {
                 "a finite number of at least 0"
             };
-            self.error(path, format!("expected {want}, found {value}"));
+            self.error(path, format!("expected {want}, found {}", num(value)));
         }
         ok
+    }
+}
+
+/// A number as a message shows it: in full, or in scientific notation when it is very small
+/// or very large (`1e-300`, not three hundred zeros).
+fn num(x: f64) -> String {
+    if x != 0.0 && (x.abs() < 1e-4 || x.abs() >= 1e16) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
     }
 }
 
@@ -316,10 +641,20 @@ fn validate(
             "expected a non-empty name for the scenario",
         );
     }
-    c.non_negative(&root.key("horizon_days"), file.horizon_days, true);
+    let horizon_ok = c.non_negative(&root.key("horizon_days"), file.horizon_days, true);
     let output_every = file.output_every_days.unwrap_or(DEFAULT_OUTPUT_EVERY_DAYS);
-    c.non_negative(&root.key("output_every_days"), output_every, true);
+    let output_ok = c.non_negative(&root.key("output_every_days"), output_every, true);
     let horizon = file.horizon_days;
+    if horizon_ok && output_ok && output_every < horizon / MAX_OUTPUT_TIMES {
+        c.error(
+            &root.key("output_every_days"),
+            format!(
+                "expected a spacing of at least horizon_days / 1e7 = {} days (at most 10,000,000 output times), found {}",
+                num(horizon / MAX_OUTPUT_TIMES),
+                num(output_every)
+            ),
+        );
+    }
 
     // Model.
     let model_path = root.key("model");
@@ -358,7 +693,10 @@ fn validate(
                 if value.is_finite() {
                     parameters[i] = *value;
                 } else {
-                    c.error(&path, format!("expected a finite number, found {value}"));
+                    c.error(
+                        &path,
+                        format!("expected a finite number, found {}", num(*value)),
+                    );
                 }
             }
             None => c.error(
@@ -422,7 +760,14 @@ fn validate(
         let mut administrations = Vec::new();
         for (d, dose) in arm.doses.iter().enumerate() {
             let path = arm_path.key("dose").index(d);
-            resolve_dose(&mut c, &path, dose, model, horizon, &mut administrations);
+            resolve_dose(
+                &mut c,
+                &path,
+                dose,
+                model,
+                horizon_ok.then_some(horizon),
+                &mut administrations,
+            );
         }
         arms.push(Arm {
             name: arm.name.clone(),
@@ -476,7 +821,10 @@ fn resolve_solver(
         } else {
             c.error(
                 &path.key("rtol"),
-                format!("expected a relative tolerance above 0 and below 1, found {rtol}"),
+                format!(
+                    "expected a relative tolerance above 0 and below 1, found {}",
+                    num(rtol)
+                ),
             );
         }
     }
@@ -533,12 +881,36 @@ fn resolve_solver(
     options
 }
 
+/// Administration times are exact to this resolution: each is rounded to a multiple of it,
+/// and one within it of the horizon counts as at the horizon (not given).
+pub const TIME_RESOLUTION_DAYS: f64 = 1e-9;
+
+/// At most this many administrations in one `[[arm.dose]]`.
+pub const MAX_ADMINISTRATIONS_PER_DOSE: u64 = 1_000_000;
+
+/// At most this many output times: `output_every_days` is at least `horizon_days` / this.
+pub const MAX_OUTPUT_TIMES: f64 = 1e7;
+
+/// `t` rounded to the nearest multiple of [`TIME_RESOLUTION_DAYS`], so that administrations
+/// every 0.1 day fall on 0.3, not 0.30000000000000004.
+fn snap(t: f64) -> f64 {
+    (t * 1e9).round() / 1e9
+}
+
+/// Whether an administration at `t` comes before the horizon (more than the time resolution
+/// before it).
+fn before_horizon(t: f64, horizon: f64) -> bool {
+    horizon - t > TIME_RESOLUTION_DAYS
+}
+
+/// Checks one `[[arm.dose]]` and appends its administrations to `out`. `horizon` is `None`
+/// when it is invalid itself (and reported), so that nothing depending on it is checked.
 fn resolve_dose(
     c: &mut Checker<'_>,
     path: &KeyPath,
     dose: &schema::DoseSection,
     model: &'static ModelSpec,
-    horizon: f64,
+    horizon: Option<f64>,
     out: &mut Vec<Administration>,
 ) {
     let Some(input) = model.input_index(&dose.input) else {
@@ -557,8 +929,11 @@ fn resolve_dose(
     let duration = dose.duration_days.unwrap_or(0.0);
     let mut ok = c.non_negative(&path.key("start_day"), start, false)
         & c.non_negative(&path.key("duration_days"), duration, false);
-    if ok && start >= horizon {
-        c.error(&path.key("start_day"), format!("the dose starts on day {start}, at or after the horizon (day {horizon}); it would never be given"));
+    if ok
+        && let Some(horizon) = horizon
+        && !before_horizon(snap(start), horizon)
+    {
+        c.error(&path.key("start_day"), format!("the dose starts on day {}, at or after the horizon (day {}); it would never be given", num(start), num(horizon)));
         ok = false;
     }
     let kind = match (dose.amount_per_day, dose.amount) {
@@ -593,51 +968,115 @@ fn resolve_dose(
             return;
         }
     };
-    let count = match (dose.every_days, dose.repeat) {
-        (None, None) => 1,
-        (None, Some(n)) => {
-            if n > 1 {
+    if dose.repeat == Some(0) {
+        c.error(&path.key("repeat"), "expected at least 1 administration");
+        ok = false;
+    }
+    let every = match dose.every_days {
+        None => {
+            if dose.repeat.is_some_and(|n| n > 1) {
                 c.error(
                     &path.key("repeat"),
                     "`repeat` needs `every_days`, the interval between administrations",
                 );
                 ok = false;
             }
-            1
+            None
         }
-        (Some(every), repeat) => {
+        Some(every) => {
             if !c.non_negative(&path.key("every_days"), every, true) {
                 return;
             }
             if duration > every {
-                c.error(&path.key("every_days"), format!("each administration lasts {duration} days, longer than the {every}-day interval between them"));
+                c.error(&path.key("every_days"), format!("each administration lasts {} days, longer than the {}-day interval between them", num(duration), num(every)));
                 ok = false;
             }
-            match repeat {
-                Some(0) => {
-                    c.error(&path.key("repeat"), "expected at least 1 administration");
-                    ok = false;
-                    0
-                }
-                Some(n) => n,
-                None => ((horizon - start) / every).ceil().max(1.0) as u64,
-            }
+            Some(every)
         }
     };
+    let Some(horizon) = horizon else { return };
     if !ok {
         return;
     }
-    let every = dose.every_days.unwrap_or(0.0);
-    for i in 0..count {
-        let t = start + i as f64 * every;
-        if t < horizon {
-            out.push(Administration {
-                input,
-                start_day: t,
-                kind,
-            });
+    // The administrations before the horizon, up to the count asked for (one without
+    // `every_days`, `repeat` with it, or as many as fit without `repeat`), and never more
+    // than one over the limit: absurd input is rejected without generating it.
+    let asked = match every {
+        None => Some(1),
+        Some(_) => dose.repeat,
+    };
+    let step = every.unwrap_or(0.0);
+    let bound = asked
+        .unwrap_or(u64::MAX)
+        .min(MAX_ADMINISTRATIONS_PER_DOSE + 1);
+    let mut times = Vec::new();
+    let mut reached_horizon = false;
+    for i in 0..bound {
+        let t = snap(start + i as f64 * step);
+        if !before_horizon(t, horizon) {
+            reached_horizon = true;
+            break;
         }
+        times.push(t);
     }
+    let fit = times.len() as u64;
+    let limit = MAX_ADMINISTRATIONS_PER_DOSE;
+    match (every, dose.repeat) {
+        (Some(every), Some(n)) if reached_horizon => {
+            let last = snap(start + (n - 1) as f64 * every);
+            c.error(
+                &path.key("repeat"),
+                format!(
+                    "{n} administrations every {} days from day {} run to day {}, at or after the horizon (day {}); only {fit} fit before the horizon: expected `repeat` of at most {fit}, or no `repeat` to give the dose until the horizon",
+                    num(every),
+                    num(start),
+                    num(last),
+                    num(horizon)
+                ),
+            );
+            return;
+        }
+        (Some(_), Some(n)) if n > limit => {
+            c.error(
+                &path.key("repeat"),
+                format!(
+                    "{n} administrations is more than 1,000,000 administrations in one [[arm.dose]]; expected `repeat` of at most 1000000"
+                ),
+            );
+            return;
+        }
+        (Some(every), None) if fit > limit => {
+            c.error(
+                &path.key("every_days"),
+                format!(
+                    "an administration every {} days from day {} to the horizon (day {}) would be more than 1,000,000 administrations in one [[arm.dose]]; expected a longer interval",
+                    num(every),
+                    num(start),
+                    num(horizon)
+                ),
+            );
+            return;
+        }
+        _ => {}
+    }
+    if let Some(every) = every
+        && every < TIME_RESOLUTION_DAYS
+        && fit > 1
+    {
+        c.error(
+            &path.key("every_days"),
+            format!(
+                "expected an interval of at least 1e-9 day (the resolution of administration times), found {}",
+                num(every)
+            ),
+        );
+        return;
+    }
+    out.extend(times.into_iter().map(|start_day| Administration {
+        input,
+        start_day,
+        kind,
+    }));
 }
 
 /// The scenario with every default and override written out.
