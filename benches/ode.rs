@@ -40,6 +40,7 @@ fn one_patient(
                 parameters: &scenario.parameters,
                 initial: &scenario.initial,
                 schedule,
+                exposures: &[],
                 horizon_day: 1000.0,
                 output_every_day: 1.0,
             };

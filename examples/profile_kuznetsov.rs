@@ -13,6 +13,7 @@ fn main() {
         parameters: &parameters,
         initial: &initial,
         schedule: &schedule,
+        exposures: &[],
         horizon_day: 1000.0,
         output_every_day: std::env::var("EVERY")
             .ok()

@@ -93,6 +93,7 @@ fn a_malformed_problem_is_an_error_not_a_panic() {
         parameters: &[1.0],
         initial: &[1.0, 2.0],
         schedule: &schedule,
+        exposures: &[],
         horizon_day: 10.0,
         output_every_day: 1.0,
     };
@@ -124,6 +125,7 @@ fn a_malformed_problem_is_an_error_not_a_panic() {
         parameters: &p,
         initial: &y0,
         schedule: &bad_input,
+        exposures: &[],
         horizon_day: 10.0,
         output_every_day: 1.0,
     };

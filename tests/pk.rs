@@ -1,7 +1,7 @@
 //! Pharmacokinetics solved in closed form equal an independent ODE integration of the same
 //! compartments, and steady-state accumulation equals its analytic value.
 use immunotrial::engine::{self, Delivery, Method, Problem, Schedule, Solution, SolverOptions};
-use immunotrial::model::{InputSpec, ModelSpec, OdeModel, StateSpec};
+use immunotrial::model::{InputRole, InputSpec, ModelSpec, OdeModel, StateSpec};
 use immunotrial::therapy::catalogue::find_drug;
 use immunotrial::therapy::dose::{Dose, Patient};
 use immunotrial::therapy::pk::{Administration, TwoCompartment, concentrations};
@@ -38,6 +38,7 @@ static SPEC: ModelSpec = ModelSpec {
         unit: "mg",
         description: "",
         bolus_state: Some(0),
+        role: InputRole::Dose,
     }],
     derived: &[],
 };
@@ -84,6 +85,7 @@ fn by_ode(
         parameters: &[],
         initial: &[0.0, 0.0],
         schedule: &schedule,
+        exposures: &[],
         horizon_day: horizon,
         output_every_day: every,
     };

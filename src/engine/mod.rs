@@ -77,6 +77,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Vec<Solution>, SimulationError> {
                 parameters: &scenario.parameters,
                 initial: &scenario.initial,
                 schedule: &arm.schedule,
+                exposures: &[],
                 horizon_day: scenario.horizon_day,
                 output_every_day: scenario.output_every_day,
             };

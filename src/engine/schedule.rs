@@ -50,9 +50,17 @@ impl Schedule {
     /// 0.30000000000000004 and a bolus at 0.3 make one cut, not a 4e-17-day segment), and
     /// administrations at or after the horizon are ignored (the scenario validator rejects
     /// them before they get here).
-    pub fn segments(&self, n_inputs: usize, horizon_day: f64) -> Vec<Segment> {
+    /// `extra_cuts` are further instants where the right-hand side changes (a drug's infusion
+    /// starting or stopping).
+    pub fn segments(&self, n_inputs: usize, horizon_day: f64, extra_cuts: &[f64]) -> Vec<Segment> {
         let before_horizon = |t: f64| t < horizon_day - SAME_INSTANT_DAY;
         let mut raw: Vec<f64> = vec![0.0];
+        raw.extend(
+            extra_cuts
+                .iter()
+                .copied()
+                .filter(|&t| t > 0.0 && before_horizon(t)),
+        );
         for a in &self.administrations {
             if before_horizon(a.start_day) {
                 raw.push(a.start_day.max(0.0));
@@ -150,7 +158,7 @@ mod tests {
                 },
             ],
         };
-        let s = schedule.segments(1, 0.9);
+        let s = schedule.segments(1, 0.9, &[]);
         let cuts: Vec<(f64, f64)> = s.iter().map(|g| (g.start_day, g.end_day)).collect();
         assert_eq!(cuts, vec![(0.0, 0.1), (0.1, 0.3), (0.3, 0.9)]);
         assert_eq!(s[1].rates, vec![1.0]);
@@ -185,7 +193,7 @@ mod tests {
                 },
             ],
         };
-        let s = schedule.segments(2, 10.0);
+        let s = schedule.segments(2, 10.0, &[]);
         let cuts: Vec<(f64, f64)> = s.iter().map(|g| (g.start_day, g.end_day)).collect();
         assert_eq!(
             cuts,

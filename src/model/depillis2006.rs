@@ -30,7 +30,7 @@
 //! implies a 1.8-hour CD8+ half-life against patient 9's 3.4 days, so treat patient 10 with
 //! caution (UNCONFIRMED against the paper's Table 2).
 
-use super::{InputSpec, ModelSpec, OdeModel, ParameterSpec, PresetSpec, StateSpec};
+use super::{InputRole, InputSpec, ModelSpec, OdeModel, ParameterSpec, PresetSpec, StateSpec};
 use nalgebra::SVector;
 
 const TABLE2: &str = "de Pillis et al. 2006, Table 2, as reproduced by public re-implementations \
@@ -212,18 +212,21 @@ pub static SPEC: ModelSpec = ModelSpec {
             unit: "cells",
             description: "tumour-infiltrating lymphocytes, into L",
             bolus_state: Some(2),
+            role: InputRole::Dose,
         },
         InputSpec {
             name: "v_M",
             unit: "drug units",
             description: "chemotherapy, into M",
             bolus_state: Some(4),
+            role: InputRole::Dose,
         },
         InputSpec {
             name: "v_I",
             unit: "IU",
             description: "interleukin-2, into I",
             bolus_state: Some(5),
+            role: InputRole::Dose,
         },
     ],
     derived: &[],

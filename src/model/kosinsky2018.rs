@@ -8,7 +8,7 @@
 //! ```text
 //! TCD   = mu*TVd/(TV + TVd) + e*dTeff + d0                    tumour cell death
 //! DCm   = TCD^2 / (TCD^2 + Ktcd^2)                            dendritic-cell maturation
-//! IAR   = (1 - PDL1/(1 + mAb/K_D))
+//! IAR   = (1 - PDL1*(1 - o_PD1)*(1 - o_PDL1)/(1 + mAb/K_D))
 //!         * (1 - DCm*(TV+TVd)/(DCm*(TV+TVd) + S_R))           immune activation rate
 //! RT    = alpha*Dose + 0.2*alpha/(tau*delta^2)*U^2            radiation kill rate
 //! dTV/dt    = r*TV*(1 - TV/TVmax) - RT*TV - (e*dTeff + d0)*TV
@@ -40,8 +40,13 @@
 //! An acute radiation dose (a bolus of input `radiation`) is the limit of a fraction whose
 //! duration goes to zero: TV is multiplied by exp(-alpha*D), the cells killed move to TVd and
 //! U rises by delta*D; the quadratic kill then follows as U is repaired.
+//!
+//! o_PD1 and o_PDL1 are the receptor occupancies of drugs given through `[[arm.drug]]`
+//! (zero in the published model, which doses its own antibody through `anti_pdl1`).
 
-use super::{DerivedSpec, InputSpec, ModelSpec, OdeModel, ParameterSpec, StateSpec};
+use super::{
+    DerivedSpec, InputRole, InputSpec, Mechanism, ModelSpec, OdeModel, ParameterSpec, StateSpec,
+};
 use nalgebra::SVector;
 
 const TABLE1: &str = "Kosinsky et al. 2018, J Immunother Cancer 6:17, Table 1";
@@ -253,12 +258,28 @@ pub static SPEC: ModelSpec = ModelSpec {
             unit: "Gy",
             description: "radiation: a rate in Gy/day during a fraction, or an acute dose in Gy",
             bolus_state: None,
+            role: InputRole::Radiation,
         },
         InputSpec {
             name: "anti_pdl1",
             unit: "mg/kg",
             description: "anti-PD-L1 antibody given intraperitoneally, into the depot",
             bolus_state: Some(6),
+            role: InputRole::Dose,
+        },
+        InputSpec {
+            name: "pd1_occupancy",
+            unit: "1",
+            description: "PD-1 occupancy by drugs given with [[arm.drug]] (filled in by the engine)",
+            bolus_state: None,
+            role: InputRole::Exposure(Mechanism::Pd1Blockade),
+        },
+        InputSpec {
+            name: "pdl1_occupancy",
+            unit: "1",
+            description: "PD-L1 occupancy by drugs given with [[arm.drug]] (filled in by the engine)",
+            bolus_state: None,
+            role: InputRole::Exposure(Mechanism::Pdl1Blockade),
         },
     ],
     derived: &[
@@ -326,10 +347,12 @@ impl Params {
     }
 
     /// Immune activation rate for a given antigen, its PD-L1 brake released by antibody
-    /// occupancy.
-    fn iar(&self, y: &SVector<f64, 8>, antigen: f64) -> f64 {
+    /// occupancy: the model's own intraperitoneal antibody (mAb/(mAb + K_D)) and any PD-1 or
+    /// PD-L1 drug given through `[[arm.drug]]`, acting independently.
+    fn iar(&self, y: &SVector<f64, 8>, antigen: f64, input: &[f64]) -> f64 {
         let m_ab = y[7] / self.v_mab;
-        (1.0 - y[5] / (1.0 + m_ab / self.k_d)) * (1.0 - antigen / (antigen + self.s_r))
+        let free = (1.0 - input[2]) * (1.0 - input[3]) / (1.0 + m_ab / self.k_d);
+        (1.0 - y[5] * free) * (1.0 - antigen / (antigen + self.s_r))
     }
 
     fn dcm(&self, tv: f64, tvd: f64, dteff: f64) -> f64 {
@@ -387,7 +410,7 @@ impl OdeModel<8> for Kosinsky2018 {
         let (tv, u, tvd, nteff, dteff, pdl1) = (y[0], y[1], y[2], y[3], y[4], y[5]);
         let dose_rate = input[0];
         let antigen = p.antigen(y);
-        let iar = p.iar(y, antigen);
+        let iar = p.iar(y, antigen, input);
         let rt_kill = p.alpha * dose_rate + 0.2 * p.alpha / (p.tau * p.delta * p.delta) * u * u;
         dydt[0] = p.r * tv * (1.0 - tv / p.tv_max) - rt_kill * tv - (p.e * dteff + p.d0) * tv;
         dydt[1] = p.delta * dose_rate - u / p.tau;
@@ -412,9 +435,9 @@ impl OdeModel<8> for Kosinsky2018 {
         }
     }
 
-    fn derived(&self, p: &Params, y: &SVector<f64, 8>, out: &mut [f64]) {
+    fn derived(&self, p: &Params, y: &SVector<f64, 8>, input: &[f64], out: &mut [f64]) {
         out[0] = y[0] + y[2];
         out[1] = y[7] / p.v_mab;
-        out[2] = p.iar(y, p.antigen(y));
+        out[2] = p.iar(y, p.antigen(y), input);
     }
 }

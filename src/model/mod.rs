@@ -74,7 +74,53 @@ pub struct PresetSpec {
     pub initial: &'static [(&'static str, f64)],
 }
 
-/// An input a scenario can administer over time (`[[arm.dose]] input = "..."`).
+/// What a treatment does: the vocabulary models and drugs share. A model declares which
+/// mechanisms it has (as inputs with an [`InputRole`]); a drug acts through one; a scenario
+/// that gives a drug to a model without its mechanism is an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mechanism {
+    /// Blocks PD-1 on T cells.
+    Pd1Blockade,
+    /// Blocks PD-L1 on tumour and myeloid cells.
+    Pdl1Blockade,
+    /// Blocks CTLA-4: more priming, fewer regulatory T cells.
+    Ctla4Blockade,
+    /// Kills proliferating cells.
+    Cytotoxic,
+    /// Ionising radiation.
+    Radiation,
+}
+
+impl Mechanism {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Mechanism::Pd1Blockade => "PD-1 blockade",
+            Mechanism::Pdl1Blockade => "PD-L1 blockade",
+            Mechanism::Ctla4Blockade => "CTLA-4 blockade",
+            Mechanism::Cytotoxic => "cytotoxic chemotherapy",
+            Mechanism::Radiation => "radiation",
+        }
+    }
+}
+
+/// How an input gets its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputRole {
+    /// Given by the scenario (`[[arm.dose]]`): a rate or a bolus in the input's unit.
+    Dose,
+    /// Radiation in Gy: given by `[[arm.dose]]` or as the fractions of `[[arm.radiation]]`
+    /// (acute doses, applied as boluses).
+    Radiation,
+    /// Filled in by the engine from the drugs an arm gives (`[[arm.drug]]`) that act by this
+    /// mechanism: a dimensionless activity in [0, 1], the receptor occupancy of a checkpoint
+    /// antibody or the fractional effect (Emax model) of a cytotoxic, at each instant, from
+    /// the drug's exact plasma concentration. Two drugs of one mechanism combine as
+    /// independent actions, 1 - (1 - a1)(1 - a2).
+    Exposure(Mechanism),
+}
+
+/// An input a scenario can administer over time (`[[arm.dose]] input = "..."`), or that the
+/// engine fills in from drugs and radiation (see [`InputRole`]).
 ///
 /// An input is given either as a rate (`amount_per_day`, constant while it runs, passed to the
 /// right-hand side) or as an instantaneous bolus (`amount`, applied by [`OdeModel::bolus`],
@@ -89,6 +135,7 @@ pub struct InputSpec {
     /// Index of the state a bolus adds to, or `None` where the model's own
     /// [`OdeModel::bolus`] applies it.
     pub bolus_state: Option<usize>,
+    pub role: InputRole,
 }
 
 /// A quantity computed from the state (for example a tumour volume from a cell count).
@@ -123,6 +170,25 @@ impl ModelSpec {
     }
     pub fn input_index(&self, name: &str) -> Option<usize> {
         self.inputs.iter().position(|i| i.name == name)
+    }
+    /// The input that takes the exposure of drugs acting by `mechanism`, if the model has one.
+    pub fn exposure_input(&self, mechanism: Mechanism) -> Option<usize> {
+        self.inputs
+            .iter()
+            .position(|i| i.role == InputRole::Exposure(mechanism))
+    }
+    /// The input radiation fractions are given on, if the model has one.
+    pub fn radiation_input(&self) -> Option<usize> {
+        self.inputs
+            .iter()
+            .position(|i| i.role == InputRole::Radiation)
+    }
+    /// Whether the model responds to `mechanism`.
+    pub fn has_mechanism(&self, mechanism: Mechanism) -> bool {
+        match mechanism {
+            Mechanism::Radiation => self.radiation_input().is_some(),
+            m => self.exposure_input(m).is_some(),
+        }
     }
     pub fn preset(&self, name: &str) -> Option<&'static PresetSpec> {
         self.presets.iter().find(|p| p.name == name)
@@ -196,9 +262,9 @@ pub trait OdeModel<const N: usize>: Send + Sync {
         }
     }
 
-    /// Writes the declared derived outputs for state `y` into `out`
-    /// (`out.len() == spec().derived.len()`).
-    fn derived(&self, _p: &Self::Params, _y: &SVector<f64, N>, _out: &mut [f64]) {}
+    /// Writes the declared derived outputs for state `y`, with inputs `input` as the
+    /// right-hand side sees them at that instant, into `out` (`out.len() == spec().derived.len()`).
+    fn derived(&self, _p: &Self::Params, _y: &SVector<f64, N>, _input: &[f64], _out: &mut [f64]) {}
 }
 
 #[cfg(test)]

@@ -5,30 +5,15 @@
 //! cohort samples. Concentrations come out in mg/L, the same as µg/mL.
 
 use super::pk::TwoCompartment;
+pub use crate::model::Mechanism;
 
-/// What a drug acts on: a model has to declare a mechanism for it (see the immunity-cycle
-/// model) before a scenario may give it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mechanism {
-    /// Blocks PD-1 on T cells.
-    Pd1Blockade,
-    /// Blocks PD-L1 on tumour and myeloid cells.
-    Pdl1Blockade,
-    /// Blocks CTLA-4: more priming, fewer regulatory T cells.
-    Ctla4Blockade,
-    /// Kills proliferating cells.
-    Cytotoxic,
-}
-
-impl Mechanism {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Mechanism::Pd1Blockade => "PD-1 blockade",
-            Mechanism::Pdl1Blockade => "PD-L1 blockade",
-            Mechanism::Ctla4Blockade => "CTLA-4 blockade",
-            Mechanism::Cytotoxic => "cytotoxic chemotherapy",
-        }
-    }
+/// How a drug's plasma concentration becomes the activity (0 to 1) its mechanism receives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Potency {
+    /// Receptor occupancy C/(C + K_D), C as a molar concentration.
+    Occupancy { kd_nm: f64 },
+    /// Fractional effect C^h/(C^h + EC50^h).
+    Emax { ec50_mg_per_l: f64, hill: f64 },
 }
 
 /// A drug of the catalogue.
@@ -39,6 +24,8 @@ pub struct Drug {
     /// Molecular weight (g/mol), to turn mg/L into molar concentrations.
     pub molecular_weight_g_per_mol: f64,
     pub pk: TwoCompartment,
+    pub potency: Potency,
+    pub potency_source: &'static str,
     /// Inter-individual variability: (parameter, coefficient of variation), parameters named
     /// `CL`, `Vc`, `Q`, `Vp`.
     pub variability: &'static [(&'static str, f64)],
@@ -57,6 +44,8 @@ pub static CATALOGUE: [Drug; 7] = [
             q_l_per_day: 0.795,
             vp_l: 4.06,
         },
+        potency: Potency::Occupancy { kd_nm: 0.029 },
+        potency_source: "PD-1 K_D 29 pM (Keytruda label, UNCONFIRMED); serum occupancy is near 1 at any therapeutic dose",
         variability: &[("CL", 0.38), ("Vc", 0.21)],
         source: "Ahamadi M et al. CPT Pharmacometrics Syst Pharmacol 6:49 (2017)",
         note: "200 mg q3w or 400 mg q6w; terminal half-life 25.8 days",
@@ -71,6 +60,8 @@ pub static CATALOGUE: [Drug; 7] = [
             q_l_per_day: 0.770,
             vp_l: 2.78,
         },
+        potency: Potency::Occupancy { kd_nm: 2.6 },
+        potency_source: "PD-1 K_D 2.6 nM (QSP-IO, reference section 4)",
         variability: &[("CL", 0.36)],
         source: "Bajaj G et al. CPT Pharmacometrics Syst Pharmacol 6:58 (2017)",
         note: "3 mg/kg or 240 mg q2w; the published decrease of clearance over time \
@@ -86,6 +77,8 @@ pub static CATALOGUE: [Drug; 7] = [
             q_l_per_day: 0.546,
             vp_l: 3.63,
         },
+        potency: Potency::Occupancy { kd_nm: 0.4 },
+        potency_source: "PD-L1 K_D 0.4 nM (Tecentriq label, UNCONFIRMED)",
         variability: &[("CL", 0.29), ("Vc", 0.18)],
         source: "Stroh M et al. Clin Pharmacol Ther 102:305 (2017); CL, Vc and Vss 6.91 L as in \
                  the label; Q and the variabilities UNCONFIRMED",
@@ -101,6 +94,8 @@ pub static CATALOGUE: [Drug; 7] = [
             q_l_per_day: 0.986,
             vp_l: 3.11,
         },
+        potency: Potency::Occupancy { kd_nm: 5.25 },
+        potency_source: "CTLA-4 K_D 5.25 nM (Yervoy label, UNCONFIRMED)",
         variability: &[("CL", 0.36), ("Vc", 0.15)],
         source: "Feng Y et al. Br J Clin Pharmacol 78:106 (2014)",
         note: "3 mg/kg q3w for 4 doses; terminal half-life 15.0 days",
@@ -115,6 +110,11 @@ pub static CATALOGUE: [Drug; 7] = [
             q_l_per_day: 101.0,
             vp_l: 67.7,
         },
+        potency: Potency::Emax {
+            ec50_mg_per_l: 0.0427,
+            hill: 1.0,
+        },
+        potency_source: "assumption: EC50 at the 0.05 µM (0.0427 mg/L) threshold whose duration predicts paclitaxel toxicity and effect (Gianni et al. J Clin Oncol 13:180, 1995); Hill 1",
         variability: &[("CL", 0.25)],
         source: "Sun 2025, linear model of 80 mg/m2 weekly (reference section 5)",
         note: "80 mg/m2 weekly; paclitaxel is nonlinear at 175 mg/m2, which this model is not for",
@@ -129,6 +129,11 @@ pub static CATALOGUE: [Drug; 7] = [
             q_l_per_day: 101.0,
             vp_l: 67.7,
         },
+        potency: Potency::Emax {
+            ec50_mg_per_l: 0.0427,
+            hill: 1.0,
+        },
+        potency_source: "assumption: as paclitaxel",
         variability: &[("CL", 0.25)],
         source: "assumption: paclitaxel's disposition (Sun 2025); the albumin-bound formulation \
                  changes the first hours of distribution, not the weekly exposure that drives kill",
@@ -145,11 +150,23 @@ pub static CATALOGUE: [Drug; 7] = [
             q_l_per_day: 3.24 * 15.4,
             vp_l: 3.24 * 15.4 / 5.16,
         },
+        potency: Potency::Emax {
+            ec50_mg_per_l: 5.0,
+            hill: 1.0,
+        },
+        potency_source: "assumption: a free-platinum EC50 of 5 mg/L, about a fifth of the peak after AUC 5; to be calibrated",
         variability: &[("CL", 0.19), ("Vc", 0.15)],
         source: "Ekhart C et al. Cancer Chemother Pharmacol 62:1139 (2008), free platinum",
         note: "dosed by target AUC (Calvert): mg = AUC x (GFR + 25)",
     },
 ];
+
+impl Drug {
+    /// The activity (0 to 1) of plasma concentration `c_mg_per_l`.
+    pub fn activity(&self, c_mg_per_l: f64) -> f64 {
+        super::exposure::activity(self.potency, self.molecular_weight_g_per_mol, c_mg_per_l)
+    }
+}
 
 /// The catalogue's drug called `name`.
 pub fn find_drug(name: &str) -> Option<&'static Drug> {

@@ -3,4 +3,5 @@
 
 pub mod catalogue;
 pub mod dose;
+pub mod exposure;
 pub mod pk;

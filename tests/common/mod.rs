@@ -31,6 +31,7 @@ pub fn run(
         parameters: &p,
         initial: &y0,
         schedule,
+        exposures: &[],
         horizon_day,
         output_every_day,
     };

@@ -29,6 +29,8 @@ pub mod step;
 
 use crate::engine::schedule::Schedule;
 use crate::model::OdeModel;
+use crate::therapy::exposure::Exposure;
+use crate::therapy::pk::Amounts;
 use nalgebra::SVector;
 pub use step::{DenseOutput, Failure, Monitor, Stats, Tolerance};
 
@@ -109,6 +111,8 @@ pub struct Problem<'a> {
     /// Values in the order of the model's declared states.
     pub initial: &'a [f64],
     pub schedule: &'a Schedule,
+    /// Drugs given, each bound to the model input that receives its activity.
+    pub exposures: &'a [Exposure],
     pub horizon_day: f64,
     pub output_every_day: f64,
 }
@@ -296,18 +300,23 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
         stop_when_stiff: options.stop_when_stiff,
     };
     let grid = output_times(problem.horizon_day, problem.output_every_day);
-    let segments = problem
-        .schedule
-        .segments(spec.inputs.len(), problem.horizon_day);
+    let exposure_events: Vec<f64> = problem
+        .exposures
+        .iter()
+        .flat_map(|e| e.event_times())
+        .collect();
+    let segments =
+        problem
+            .schedule
+            .segments(spec.inputs.len(), problem.horizon_day, &exposure_events);
     let mut derived = vec![0.0; spec.derived.len()];
     observer.start(grid.len());
-    let mut emit = |t: f64, y: &SVector<f64, N>| {
-        model.derived(&p, y, &mut derived);
-        observer.observe(t, y.as_slice(), &derived);
-    };
     let mut next = 0usize;
     let mut stats = Stats::default();
     let mut monitor = Monitor::new(options.max_steps);
+    // Each drug's compartment amounts at the start of the current segment (exact PK).
+    let mut amounts = vec![Amounts::default(); problem.exposures.len()];
+    let n_inputs = spec.inputs.len();
 
     for seg in &segments {
         for &(input, amount) in &seg.boluses {
@@ -319,65 +328,171 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 day: seg.start_day,
             });
         }
-        while next < grid.len() && grid[next] <= seg.start_day + SAME_INSTANT_DAY {
-            emit(grid[next], &y);
+        let (t0, t1) = (seg.start_day, seg.end_day);
+        let rates = seg.rates.as_slice();
+        let result = if problem.exposures.is_empty() {
+            let f = |t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>| {
+                model.rhs(&p, t, y, rates, dy)
+            };
+            let mut emit = |t: f64, y: &SVector<f64, N>| {
+                model.derived(&p, y, rates, &mut derived);
+                observer.observe(t, y.as_slice(), &derived);
+            };
+            run_segment(
+                options.method,
+                &f,
+                t0,
+                t1,
+                y,
+                &tol,
+                &mut monitor,
+                &mut stats,
+                &grid,
+                &mut next,
+                &mut emit,
+            )
+        } else {
+            for (e, a) in problem.exposures.iter().zip(amounts.iter_mut()) {
+                a.central_mg += e.bolus_at(t0, SAME_INSTANT_DAY);
+            }
+            let infusion: Vec<f64> = problem
+                .exposures
+                .iter()
+                .map(|e| e.rate_on(t0, t1, SAME_INSTANT_DAY))
+                .collect();
+            let starts = amounts.clone();
+            let exposures = problem.exposures;
+            // Dose rates, plus each mechanism's activity from the drugs' exact concentrations;
+            // drugs of one mechanism act independently: 1 - (1 - a1)(1 - a2).
+            let inputs_at = |t: f64, u: &mut [f64; MAX_INPUTS]| {
+                u[..n_inputs].copy_from_slice(rates);
+                let mut inactive = [1.0; MAX_INPUTS];
+                for (k, e) in exposures.iter().enumerate() {
+                    let c = e.concentration(starts[k], infusion[k], t - t0);
+                    inactive[e.input] *= 1.0 - e.activity(c);
+                }
+                for e in exposures {
+                    u[e.input] = 1.0 - inactive[e.input];
+                }
+            };
+            let f = |t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>| {
+                let mut u = [0.0; MAX_INPUTS];
+                inputs_at(t, &mut u);
+                model.rhs(&p, t, y, &u[..n_inputs], dy)
+            };
+            let mut emit = |t: f64, y: &SVector<f64, N>| {
+                let mut u = [0.0; MAX_INPUTS];
+                inputs_at(t, &mut u);
+                model.derived(&p, y, &u[..n_inputs], &mut derived);
+                observer.observe(t, y.as_slice(), &derived);
+            };
+            let result = run_segment(
+                options.method,
+                &f,
+                t0,
+                t1,
+                y,
+                &tol,
+                &mut monitor,
+                &mut stats,
+                &grid,
+                &mut next,
+                &mut emit,
+            );
+            for ((e, a), rate) in exposures.iter().zip(amounts.iter_mut()).zip(&infusion) {
+                *a = e.pk.advance(*a, *rate, t1 - t0);
+            }
+            result
+        };
+        y = result.map_err(|(failure, day)| SolveError { failure, day })?;
+    }
+    // The horizon's output (and any left at it), with the inputs of the last instant.
+    if next < grid.len() {
+        let mut u = [0.0; MAX_INPUTS];
+        if let Some(last) = segments.last() {
+            u[..n_inputs].copy_from_slice(&last.rates);
+        }
+        for (e, a) in problem.exposures.iter().zip(&amounts) {
+            u[e.input] =
+                1.0 - (1.0 - u[e.input]) * (1.0 - e.activity(e.pk.concentration_mg_per_l(*a)));
+        }
+        while next < grid.len() {
+            model.derived(&p, &y, &u[..n_inputs], &mut derived);
+            observer.observe(grid[next], y.as_slice(), &derived);
             next += 1;
         }
-        let rates = seg.rates.as_slice();
-        let f =
-            |t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>| model.rhs(&p, t, y, rates, dy);
-        let last_inside = seg.end_day - SAME_INSTANT_DAY;
-        let (t0, t1) = (seg.start_day, seg.end_day);
-        y = match options.method {
-            Method::Dopri5 => {
-                dopri5::integrate(&f, t0, t1, y, &tol, &mut monitor, &mut stats, |step| {
-                    emit_inside(step, &grid, &mut next, last_inside, &mut emit)
-                })
-            }
-            Method::Dop853 => {
-                // Which output is next is read by `wants_dense` and advanced by the step.
-                let cursor = std::cell::Cell::new(next);
-                let result = dop853::integrate(
-                    &f,
-                    t0,
-                    t1,
-                    y,
-                    &tol,
-                    &mut monitor,
-                    &mut stats,
-                    |t_end| {
-                        let i = cursor.get();
-                        i < grid.len() && grid[i] < last_inside && grid[i] <= t_end
-                    },
-                    |step| {
-                        let mut i = cursor.get();
-                        emit_inside(step, &grid, &mut i, last_inside, &mut emit);
-                        cursor.set(i);
-                    },
-                );
-                next = cursor.get();
-                result
-            }
-            Method::Rodas4 => {
-                let mut h = 0.0;
-                through_outputs(t0, t1, y, &grid, &mut next, &mut emit, |a, b, y_a| {
-                    rodas4::integrate(&f, a, b, y_a, &tol, &mut monitor, &mut stats, &mut h)
-                })
-            }
-            Method::OdeSolversDop853 => {
-                let mut h = 0.0;
-                through_outputs(t0, t1, y, &grid, &mut next, &mut emit, |a, b, y_a| {
-                    dop853_to(&f, a, b, y_a, &tol, &mut monitor, &mut h, &mut stats)
-                })
-            }
-        }
-        .map_err(|(failure, day)| SolveError { failure, day })?;
-    }
-    while next < grid.len() {
-        emit(grid[next], &y);
-        next += 1;
     }
     Ok(stats)
+}
+
+/// Most inputs a model may declare (the input vector lives on the stack).
+pub const MAX_INPUTS: usize = 16;
+
+/// One smooth segment `[t0, t1]` with the chosen method, emitting the outputs that fall in it:
+/// at its start (after that instant's doses), and inside it.
+#[allow(clippy::too_many_arguments)]
+fn run_segment<const N: usize, F>(
+    method: Method,
+    f: &F,
+    t0: f64,
+    t1: f64,
+    y: SVector<f64, N>,
+    tol: &Tolerance<N>,
+    monitor: &mut Monitor,
+    stats: &mut Stats,
+    grid: &[f64],
+    next: &mut usize,
+    emit: &mut impl FnMut(f64, &SVector<f64, N>),
+) -> Result<SVector<f64, N>, (Failure, f64)>
+where
+    F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
+{
+    while *next < grid.len() && grid[*next] <= t0 + SAME_INSTANT_DAY {
+        emit(grid[*next], &y);
+        *next += 1;
+    }
+    let last_inside = t1 - SAME_INSTANT_DAY;
+    match method {
+        Method::Dopri5 => dopri5::integrate(f, t0, t1, y, tol, monitor, stats, |step| {
+            emit_inside(step, grid, next, last_inside, emit)
+        }),
+        Method::Dop853 => {
+            // Which output is next is read by `wants_dense` and advanced by the step.
+            let cursor = std::cell::Cell::new(*next);
+            let result = dop853::integrate(
+                f,
+                t0,
+                t1,
+                y,
+                tol,
+                monitor,
+                stats,
+                |t_end| {
+                    let i = cursor.get();
+                    i < grid.len() && grid[i] < last_inside && grid[i] <= t_end
+                },
+                |step| {
+                    let mut i = cursor.get();
+                    emit_inside(step, grid, &mut i, last_inside, emit);
+                    cursor.set(i);
+                },
+            );
+            *next = cursor.get();
+            result
+        }
+        Method::Rodas4 => {
+            let mut h = 0.0;
+            through_outputs(t0, t1, y, grid, next, emit, |a, b, y_a| {
+                rodas4::integrate(f, a, b, y_a, tol, monitor, stats, &mut h)
+            })
+        }
+        Method::OdeSolversDop853 => {
+            let mut h = 0.0;
+            through_outputs(t0, t1, y, grid, next, emit, |a, b, y_a| {
+                dop853_to(f, a, b, y_a, tol, monitor, &mut h, stats)
+            })
+        }
+    }
 }
 
 /// Integrates a segment `[t0, t1]` output by output with `advance(a, b, y_a)`, which must land
