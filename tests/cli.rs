@@ -34,7 +34,7 @@ fn simulate_writes_trajectory_and_resolved_scenario_that_repeats_the_run() {
     let header = trajectory.lines().next().unwrap();
     assert_eq!(
         header,
-        "arm,time_day,TV,U,TVd,nTeff,dTeff,PDL1,A_depot,A_central,tumour_volume_mm3,mAb_nM,IAR"
+        "arm,time_day,TV,U,TVd,nTeff,dTeff,PDL1,A_depot,A_central,tumour_volume_mm3,mAb_nM,IAR,radiation_cumulative_gy"
     );
     // 6 arms x 101 output times (every 0.5 days to day 50) + header.
     assert_eq!(trajectory.lines().count(), 6 * 101 + 1);

@@ -73,11 +73,12 @@ pub fn simulate(scenario: &Scenario) -> Result<Vec<Solution>, SimulationError> {
         .arms
         .iter()
         .map(|arm| {
+            let exposures: Vec<_> = arm.drugs.iter().map(|d| d.exposure.clone()).collect();
             let problem = Problem {
                 parameters: &scenario.parameters,
                 initial: &scenario.initial,
                 schedule: &arm.schedule,
-                exposures: &[],
+                exposures: &exposures,
                 horizon_day: scenario.horizon_day,
                 output_every_day: scenario.output_every_day,
             };

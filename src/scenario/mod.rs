@@ -17,6 +17,7 @@
 
 pub mod diagnostic;
 pub mod schema;
+pub mod treatments;
 
 use crate::engine::{Administration, Delivery, Method, Schedule, SolverOptions};
 use crate::model::{ModelSpec, find_spec, specs};
@@ -34,7 +35,10 @@ pub const DEFAULT_OUTPUT_EVERY_DAYS: f64 = 1.0;
 pub struct Arm {
     pub name: String,
     pub description: Option<String>,
+    /// Model inputs given over time, radiation fractions among them.
     pub schedule: Schedule,
+    /// Drugs given, each with its exact exposure.
+    pub drugs: Vec<treatments::ArmDrug>,
 }
 
 /// A validated scenario with every default filled in.
@@ -51,6 +55,8 @@ pub struct Scenario {
     /// In the order of the model's declared states.
     pub initial: Vec<f64>,
     pub solver: SolverOptions,
+    /// Covariates dosing depends on.
+    pub patient: crate::therapy::dose::Patient,
     pub arms: Vec<Arm>,
     /// The scenario as a file again, every default and override written out: saved as
     /// `scenario.resolved.toml` so that a run can be repeated exactly.
@@ -732,6 +738,10 @@ fn validate(
     let solver_file = file.solver.clone().unwrap_or_default();
     let solver = resolve_solver(&mut c, &solver_file, model);
 
+    // Treatments in clinical units.
+    let patient = treatments::resolve_patient(&mut c, file.patient.as_ref());
+    let drug_definitions = treatments::resolve_drugs(&mut c, &file.drugs);
+
     // Arms.
     let mut arms = Vec::new();
     if file.arms.is_empty() {
@@ -769,10 +779,28 @@ fn validate(
                 &mut administrations,
             );
         }
+        treatments::resolve_radiation(
+            &mut c,
+            &arm_path,
+            &arm.radiation,
+            model,
+            horizon_ok.then_some(horizon),
+            &mut administrations,
+        );
+        let drugs = treatments::resolve_arm_drugs(
+            &mut c,
+            &arm_path,
+            &arm.drugs,
+            model,
+            &drug_definitions,
+            &patient,
+            horizon_ok.then_some(horizon),
+        );
         arms.push(Arm {
             name: arm.name.clone(),
             description: arm.description.clone(),
             schedule: Schedule { administrations },
+            drugs,
         });
     }
 
@@ -780,7 +808,15 @@ fn validate(
         return Err(ScenarioError(c.errors));
     }
 
-    let resolved = resolved_file(&file, model, &parameters, &initial, &solver, output_every);
+    let resolved = resolved_file(
+        &file,
+        model,
+        &parameters,
+        &initial,
+        &solver,
+        output_every,
+        &patient,
+    );
     Ok(Scenario {
         name: file.name,
         description: file.description,
@@ -791,6 +827,7 @@ fn validate(
         parameters,
         initial,
         solver,
+        patient,
         arms,
         resolved,
     })
@@ -925,6 +962,10 @@ fn resolve_dose(
         );
         return;
     };
+    if let crate::model::InputRole::Exposure(mechanism) = model.inputs[input].role {
+        c.error(&path.key("input"), format!("`{}` is filled in by the engine from the drugs of [[arm.drug]] that act by {}; give such a drug instead", dose.input, mechanism.describe()));
+        return;
+    }
     let start = dose.start_day.unwrap_or(0.0);
     let duration = dose.duration_days.unwrap_or(0.0);
     let mut ok = c.non_negative(&path.key("start_day"), start, false)
@@ -1087,8 +1128,14 @@ fn resolved_file(
     initial: &[f64],
     solver: &SolverOptions,
     output_every: f64,
+    patient: &crate::therapy::dose::Patient,
 ) -> ScenarioFile {
     let mut resolved = file.clone();
+    resolved.patient = Some(schema::PatientSection {
+        weight_kg: Some(patient.weight_kg),
+        height_cm: Some(patient.height_cm),
+        gfr_ml_min: Some(patient.gfr_ml_min),
+    });
     resolved.output_every_days = Some(output_every);
     resolved.model.parameters = model
         .parameters
@@ -1131,6 +1178,19 @@ fn resolved_file(
         for dose in &mut arm.doses {
             dose.start_day = Some(dose.start_day.unwrap_or(0.0));
             dose.duration_days = Some(dose.duration_days.unwrap_or(0.0));
+        }
+        for drug in &mut arm.drugs {
+            drug.start_day = Some(drug.start_day.unwrap_or(0.0));
+            drug.infusion_minutes = Some(
+                drug.infusion_minutes
+                    .unwrap_or(treatments::DEFAULT_INFUSION_MINUTES),
+            );
+        }
+        for fraction in &mut arm.radiation {
+            if fraction.days.is_none() {
+                fraction.start_day = Some(fraction.start_day.unwrap_or(0.0));
+                fraction.every_days = Some(fraction.every_days.unwrap_or(1.0));
+            }
         }
     }
     resolved

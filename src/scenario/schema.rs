@@ -19,8 +19,100 @@ pub struct ScenarioFile {
     pub model: ModelSection,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solver: Option<SolverSection>,
+    /// Covariates used by dosing (defaults: a 70 kg, 170 cm adult, GFR 100 mL/min).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient: Option<PatientSection>,
+    /// Drugs defined by the scenario, beside the catalogue's.
+    #[serde(default, rename = "drug", skip_serializing_if = "Vec::is_empty")]
+    pub drugs: Vec<DrugSection>,
     #[serde(default, rename = "arm")]
     pub arms: Vec<ArmSection>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PatientSection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_kg: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height_cm: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gfr_ml_min: Option<f64>,
+}
+
+/// `[[drug]]`: a drug the catalogue does not have. Linear PK from `cl_l_per_day` and `vc_l`
+/// (with `q_l_per_day` and `vp_l` for two compartments) or from `half_life_days` and
+/// `volume_l` (one compartment); potency from `kd_nm` (antibodies) or `ec50_mg_per_l`
+/// with `hill` (cytotoxics).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DrugSection {
+    pub name: String,
+    /// "pd1_blockade", "pdl1_blockade", "ctla4_blockade" or "cytotoxic".
+    pub mechanism: String,
+    pub molecular_weight_g_per_mol: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cl_l_per_day: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vc_l: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q_l_per_day: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vp_l: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_life_days: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_l: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kd_nm: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ec50_mg_per_l: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hill: Option<f64>,
+}
+
+/// `[[arm.drug]]`: a drug given as a clinician writes it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ArmDrugSection {
+    pub name: String,
+    /// "200 mg", "3 mg/kg", "100 mg/m2" or "AUC 5".
+    pub dose: String,
+    /// Infusion length (default 30); 0 for a bolus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infusion_minutes: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_day: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_days: Option<f64>,
+    /// Number of administrations; without it, until the horizon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle_days: Option<f64>,
+    /// Days of each cycle the drug is given on, from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_of_cycle: Option<Vec<f64>>,
+    /// Number of cycles; without it, until the horizon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycles: Option<u64>,
+}
+
+/// `[[arm.radiation]]`: fractions of radiotherapy, each an acute dose.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RadiationSection {
+    pub dose_per_fraction_gy: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fractions: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_day: Option<f64>,
+    /// Interval between fractions (default 1 day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_days: Option<f64>,
+    /// Days of the fractions, instead of start_day and every_days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<Vec<f64>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -67,6 +159,10 @@ pub struct ArmSection {
     pub description: Option<String>,
     #[serde(default, rename = "dose", skip_serializing_if = "Vec::is_empty")]
     pub doses: Vec<DoseSection>,
+    #[serde(default, rename = "drug", skip_serializing_if = "Vec::is_empty")]
+    pub drugs: Vec<ArmDrugSection>,
+    #[serde(default, rename = "radiation", skip_serializing_if = "Vec::is_empty")]
+    pub radiation: Vec<RadiationSection>,
 }
 
 /// `[[arm.dose]]`: a model input given over time.
