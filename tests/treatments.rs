@@ -90,14 +90,14 @@ fn a_drug_for_a_missing_mechanism_names_the_models_that_have_it() {
         d.message
     );
     assert!(
-        d.message.contains("models that do: (none)"),
+        d.message.contains("models that do: immunity_cycle"),
         "{}",
         d.message
     );
     let text = BASE.replace("kosinsky2018", "kuznetsov1994")
         + "[[arm.drug]]\nname = \"atezolizumab\"\ndose = \"1200 mg\"\n";
     let e = Scenario::parse(&text, "s.toml", &[]).unwrap_err();
-    assert!(e.to_string().contains("kuznetsov1994 has no PD-L1 blockade mechanism for atezolizumab; models that do: kosinsky2018"), "{e}");
+    assert!(e.to_string().contains("kuznetsov1994 has no PD-L1 blockade mechanism for atezolizumab; models that do: kosinsky2018, immunity_cycle"), "{e}");
 }
 
 #[test]
@@ -108,8 +108,9 @@ fn radiation_to_a_model_without_the_mechanism() {
     let d = &e.0[0];
     assert_eq!(d.key, "arm[1].radiation[0].dose_per_fraction_gy");
     assert!(
-        d.message
-            .contains("depillis2006 has no radiation mechanism; models that do: kosinsky2018"),
+        d.message.contains(
+            "depillis2006 has no radiation mechanism; models that do: kosinsky2018, immunity_cycle"
+        ),
         "{}",
         d.message
     );
@@ -232,4 +233,24 @@ fn a_scenario_can_define_its_own_drug() {
     let bad = text.replace("kd_nm = 1", "ec50_mg_per_l = 1");
     let err = Scenario::parse(&bad, "s.toml", &[]).unwrap_err();
     assert!(err.to_string().contains("needs `kd_nm`"), "{err}");
+}
+
+#[test]
+fn chemotherapy_in_clinical_units_reaches_the_immunity_cycle_model() {
+    let text = BASE.replace("kosinsky2018", "immunity_cycle")
+        + "[[arm.drug]]\nname = \"nab-paclitaxel\"\ndose = \"100 mg/m2\"\ncycle_days = 28\ndays_of_cycle = [1, 8, 15]\ncycles = 2\n\
+           [[arm.drug]]\nname = \"carboplatin\"\ndose = \"AUC 5\"\ninfusion_minutes = 60\nevery_days = 21\ncount = 2\n";
+    let s = Scenario::parse(&text, "s.toml", &[]).unwrap();
+    let arm = &s.arms[1];
+    let nab = &arm.drugs[0].exposure;
+    assert_eq!(
+        nab.administrations
+            .iter()
+            .map(|a| a.start_day)
+            .collect::<Vec<_>>(),
+        vec![0.0, 7.0, 14.0, 28.0, 35.0, 42.0]
+    );
+    // Calvert: 5 x (95 + 25) = 600 mg.
+    assert_eq!(arm.drugs[1].exposure.administrations[0].amount_mg, 600.0);
+    assert_eq!(s.model.inputs[nab.input].name, "chemo_effect");
 }

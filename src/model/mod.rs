@@ -12,6 +12,7 @@
 use nalgebra::SVector;
 
 pub mod depillis2006;
+pub mod immunity_cycle;
 pub mod kosinsky2018;
 pub mod kuznetsov1994;
 pub mod registry;

@@ -6,7 +6,10 @@
 //! monomorphised for each model. This file is the only place that lists the models.
 
 use super::{ModelSpec, OdeModel};
-use super::{depillis2006::DePillis2006, kosinsky2018::Kosinsky2018, kuznetsov1994::Kuznetsov1994};
+use super::{
+    depillis2006::DePillis2006, immunity_cycle::ImmunityCycle, kosinsky2018::Kosinsky2018,
+    kuznetsov1994::Kuznetsov1994,
+};
 
 /// Something to do with a model whose concrete type is known only at run time.
 pub trait ModelVisitor {
@@ -15,7 +18,12 @@ pub trait ModelVisitor {
 }
 
 /// The built-in models' names, in the order `immunotrial models` lists them.
-pub const NAMES: [&str; 3] = ["kuznetsov1994", "depillis2006", "kosinsky2018"];
+pub const NAMES: [&str; 4] = [
+    "kuznetsov1994",
+    "depillis2006",
+    "kosinsky2018",
+    "immunity_cycle",
+];
 
 /// Calls `visitor` with the built-in model called `name`, or returns `None` if there is none.
 pub fn visit<V: ModelVisitor>(name: &str, visitor: V) -> Option<V::Output> {
@@ -23,6 +31,7 @@ pub fn visit<V: ModelVisitor>(name: &str, visitor: V) -> Option<V::Output> {
         "kuznetsov1994" => Some(visitor.visit(&Kuznetsov1994)),
         "depillis2006" => Some(visitor.visit(&DePillis2006)),
         "kosinsky2018" => Some(visitor.visit(&Kosinsky2018)),
+        "immunity_cycle" => Some(visitor.visit(&ImmunityCycle)),
         _ => None,
     }
 }
