@@ -223,6 +223,14 @@ fn write_model(out: &mut impl Write, spec: &ModelSpec) -> io::Result<()> {
     }
     for p in spec.presets {
         writeln!(out, "  {:<10} {}", p.name, p.description)?;
+        for (name, value) in p.parameters.iter().chain(p.initial) {
+            let source = p
+                .sources
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or("", |(_, s)| *s);
+            writeln!(out, "      {name} = {}  [{source}]", number(*value))?;
+        }
     }
     writeln!(
         out,

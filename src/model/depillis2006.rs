@@ -188,6 +188,7 @@ pub static SPEC: ModelSpec = ModelSpec {
                 ("beta", 1.2e-2),
             ],
             initial: &[],
+            sources: &[],
         },
         PresetSpec {
             name: "patient10",
@@ -204,6 +205,7 @@ pub static SPEC: ModelSpec = ModelSpec {
                 ("beta", 8e-3),
             ],
             initial: &[],
+            sources: &[],
         },
     ],
     inputs: &[

@@ -335,12 +335,22 @@ pub static SPEC: ModelSpec = ModelSpec {
             "set by preset",
         ),
     ],
-    presets: &[PresetSpec {
-        name: "ct26_mouse",
-        description: "Kosinsky 2018's CT26 mouse: chemotherapy, CTLA-4 and T-cell radiation kill off, beta = 0.1 alpha (the defaults)",
-        parameters: &[],
-        initial: &[],
-    }],
+    presets: &[
+        PresetSpec {
+            name: "ct26_mouse",
+            description: "Kosinsky 2018's CT26 mouse: chemotherapy, CTLA-4 and T-cell radiation kill off, beta = 0.1 alpha (the defaults)",
+            parameters: &[],
+            initial: &[],
+            sources: &[],
+        },
+        PresetSpec {
+            name: "tnbc_human",
+            description: "human triple-negative breast cancer, a 3 cm lesion; each value with its source or the reasoning of an assumption",
+            parameters: &TNBC_PARAMETERS,
+            initial: &TNBC_INITIAL,
+            sources: &TNBC_SOURCES,
+        },
+    ],
     inputs: &[
         InputSpec {
             name: "radiation",
@@ -413,6 +423,91 @@ pub static SPEC: ModelSpec = ModelSpec {
         },
     ],
 };
+
+/// Preset `tnbc_human`. Each value's source, or `assumption` with its reasoning, is in
+/// [`TNBC_SOURCES`]; a later calibration against trial data is expected to revise the
+/// assumptions.
+pub const TNBC_PARAMETERS: [(&str, f64); 16] = [
+    ("r", 0.0077),
+    ("d0", 0.001),
+    ("TVmax", 5.0e5),
+    ("alpha", 0.08),
+    ("beta", 0.08 / 2.88),
+    ("e", 5e-6),
+    ("kLN", 279.0),
+    ("k_chemo", 0.1),
+    ("f_icd", 0.3),
+    ("k_lympho", 0.05),
+    ("p_ctla4", 1.0),
+    ("s_ctla4", 1.0),
+    ("alpha_T", 0.8),
+    ("f_field", 0.1),
+    ("S_L", 8.89),
+    ("S_R", 30.5),
+];
+
+/// Initial state of preset `tnbc_human`: a lesion of 3 cm diameter, pi/6 * 30^3 mm3.
+pub const TNBC_INITIAL: [(&str, f64); 1] = [("TV", 14137.17)];
+
+/// Where each `tnbc_human` value comes from.
+pub const TNBC_SOURCES: [(&str, &str); 17] = [
+    (
+        "r",
+        "net growth r - d0 = ln 2 / 103 days, the mean volume doubling time of triple-negative tumours on serial ultrasound (Ryu EB et al. 2014, 'Tumour volume doubling time of molecular breast cancer subtypes assessed by serial breast ultrasound': 103 +- 43 days for triple-negative tumours)",
+    ),
+    (
+        "d0",
+        "assumption: basal death a seventh of growth, so that most of the net rate is proliferation",
+    ),
+    (
+        "TVmax",
+        "assumption: 500 cm3, a burden at which growth would saturate; it only matters at the end of untreated runs",
+    ),
+    (
+        "alpha",
+        "Qi XS et al. 2011 (reference section 6): breast cancer alpha 0.08/Gy",
+    ),
+    ("beta", "Qi 2011: alpha/beta 2.88 Gy"),
+    (
+        "e",
+        "assumption: 200-fold below the mouse value, so that the untreated lesion grows at its doubling time (an immunologically cold tumour); with e = 2e-5 it would regress untreated, which TNBC does not",
+    ),
+    (
+        "kLN",
+        "assumption: Kosinsky's value kept (T-cell counts are in the model's own units; e sets the kill)",
+    ),
+    (
+        "k_chemo",
+        "assumption: chosen so that nab-paclitaxel 100 mg/m2 d1,8,15 q28 shrinks a 3 cm lesion by about a third over two cycles, in the range of single-agent taxane response in metastatic TNBC",
+    ),
+    (
+        "f_icd",
+        "assumption: taxanes and platinum cause some immunogenic cell death; a third of the kill",
+    ),
+    (
+        "k_lympho",
+        "assumption: half the tumour kill rate: lymphocytes cycle and are depleted by chemotherapy",
+    ),
+    (
+        "p_ctla4",
+        "assumption: full CTLA-4 blockade doubles priming",
+    ),
+    (
+        "s_ctla4",
+        "assumption: full CTLA-4 blockade doubles the antigen load needed for half-maximal suppression (regulatory T-cell depletion)",
+    ),
+    (
+        "alpha_T",
+        "reference section 6: lymphocyte D0 about 1.2 Gy, alpha about 0.8/Gy (UNCONFIRMED)",
+    ),
+    (
+        "f_field",
+        "assumption: a tenth of the effector T cells are in the irradiated volume at a fraction",
+    ),
+    ("S_L", "Kosinsky 2018 (antigen scale kept)"),
+    ("S_R", "Kosinsky 2018 (antigen scale kept)"),
+    ("TV", "a 3 cm lesion, the scenario's protocol"),
+];
 
 /// The immunity-cycle model (see the module documentation).
 #[derive(Debug, Clone, Copy, Default)]

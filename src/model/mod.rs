@@ -73,6 +73,8 @@ pub struct PresetSpec {
     pub description: &'static str,
     pub parameters: &'static [(&'static str, f64)],
     pub initial: &'static [(&'static str, f64)],
+    /// Where each of the preset's values comes from (a citation, or `assumption: ...`).
+    pub sources: &'static [(&'static str, &'static str)],
 }
 
 /// What a treatment does: the vocabulary models and drugs share. A model declares which
