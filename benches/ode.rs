@@ -1,9 +1,11 @@
-//! One 1000-day patient of each model, daily output, rtol 1e-8, with the default method
-//! (dop853) or the one named. The issue's target: Kuznetsov in at most 30 µs on one core.
+//! One patient of each model, daily output, rtol 1e-8, with the scenario's method or the one
+//! named. Targets: Kuznetsov over 1000 days in at most 30 µs on one core (issue 2); a 2-year
+//! immunity_cycle patient on the TNBC scenario's richest arm in at most 3 times a 2-year
+//! untreated kosinsky2018 patient (issue 3).
 use criterion::{Criterion, criterion_group, criterion_main};
-use immunotrial::engine::{Problem, Schedule, Solution, SolverOptions, solve_named};
-use immunotrial::model::find_spec;
+use immunotrial::engine::{Problem, Solution, solve_named};
 use immunotrial::scenario::Scenario;
+use immunotrial::therapy::exposure::Exposure;
 use std::hint::black_box;
 use std::path::Path;
 
@@ -11,43 +13,52 @@ fn one_patient(
     c: &mut Criterion,
     label: &str,
     scenario_file: &str,
-    arm: usize,
+    arm: &str,
+    horizon_days: f64,
     method: Option<&str>,
 ) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("models")
         .join(scenario_file);
     // Past day 50 the Kosinsky tumour sits at a plateau where DSB repair (50/day) limits an
-    // explicit method's steps, and de Pillis is stiff whenever the tumour is large: both carry
-    // on with small steps rather than stop.
+    // explicit method's steps, and de Pillis is stiff whenever the tumour is large: explicit
+    // methods carry on with small steps rather than stop.
     let overrides: Vec<String> = [
-        "horizon_days=1000",
-        "output_every_days=1",
-        "solver.stiffness=continue",
-        "solver.max_steps=10000000",
+        format!("horizon_days={horizon_days}"),
+        "output_every_days=1".to_string(),
+        "solver.stiffness=continue".to_string(),
+        "solver.max_steps=10000000".to_string(),
     ]
-    .iter()
-    .map(|s| s.to_string())
+    .into_iter()
     .chain(method.map(|m| format!("solver.method={m}")))
     .collect();
     let scenario = Scenario::load(&path, &overrides).expect("shipped scenario is valid");
-    let spec = find_spec(scenario.model.name).unwrap();
-    let schedule: &Schedule = &scenario.arms[arm].schedule;
-    let options: SolverOptions = scenario.solver.clone();
+    let arm = scenario
+        .arms
+        .iter()
+        .find(|a| a.name == arm)
+        .expect("arm exists");
+    let exposures: Vec<Exposure> = arm.drugs.iter().map(|d| d.exposure.clone()).collect();
+    let spec = scenario.model;
     c.bench_function(label, |b| {
         b.iter(|| {
             let problem = Problem {
                 parameters: &scenario.parameters,
                 initial: &scenario.initial,
-                schedule,
-                exposures: &[],
-                horizon_day: 1000.0,
+                schedule: &arm.schedule,
+                exposures: &exposures,
+                horizon_day: horizon_days,
                 output_every_day: 1.0,
             };
             let mut solution = Solution::new(spec.states.len(), spec.derived.len());
-            let stats = solve_named(spec.name, black_box(&problem), &options, &mut solution)
-                .unwrap()
-                .unwrap();
+            let stats = solve_named(
+                spec.name,
+                black_box(&problem),
+                &scenario.solver,
+                &mut solution,
+            )
+            .unwrap()
+            .unwrap();
             black_box((stats, solution))
         })
     });
@@ -58,36 +69,76 @@ fn models(c: &mut Criterion) {
         c,
         "kuznetsov1994 1000 d, daily output",
         "kuznetsov1994_dormancy.toml",
-        0,
+        "untreated",
+        1000.0,
+        None,
+    );
+    let mixed = "depillis2006_patient9_mixed_therapy.toml";
+    one_patient(
+        c,
+        "depillis2006 1000 d, chemo q10d + TIL + IL-2, rodas4",
+        mixed,
+        "chemo q10d + TIL + IL-2",
+        1000.0,
         None,
     );
     one_patient(
         c,
-        "depillis2006 1000 d, chemo q10d + TIL + IL-2, dopri5 (stiffness continue)",
-        "depillis2006_patient9_mixed_therapy.toml",
-        3,
+        "depillis2006 1000 d, chemo q10d + TIL + IL-2, dopri5",
+        mixed,
+        "chemo q10d + TIL + IL-2",
+        1000.0,
         Some("dopri5"),
     );
-    one_patient(
-        c,
-        "depillis2006 1000 d, chemo q10d + TIL + IL-2, rodas4",
-        "depillis2006_patient9_mixed_therapy.toml",
-        3,
-        Some("rodas4"),
-    );
+    let kosinsky = "kosinsky2018_rt_antipdl1.toml";
     one_patient(
         c,
         "kosinsky2018 1000 d, RT + anti-PD-L1 day 7, dop853",
-        "kosinsky2018_rt_antipdl1.toml",
-        3,
+        kosinsky,
+        "RT + anti-PD-L1 from day 7",
+        1000.0,
         None,
     );
     one_patient(
         c,
         "kosinsky2018 1000 d, RT + anti-PD-L1 day 7, rodas4",
-        "kosinsky2018_rt_antipdl1.toml",
-        3,
+        kosinsky,
+        "RT + anti-PD-L1 from day 7",
+        1000.0,
         Some("rodas4"),
+    );
+    one_patient(
+        c,
+        "kosinsky2018 730 d, untreated, rodas4",
+        kosinsky,
+        "control",
+        730.0,
+        Some("rodas4"),
+    );
+    one_patient(
+        c,
+        "kosinsky2018 730 d, untreated, dop853",
+        kosinsky,
+        "control",
+        730.0,
+        None,
+    );
+    let tnbc = "tnbc_combinations.toml";
+    one_patient(
+        c,
+        "immunity_cycle 730 d, pembrolizumab + nab-paclitaxel + RT, rodas4",
+        tnbc,
+        "pembrolizumab + nab-paclitaxel + RT",
+        730.0,
+        None,
+    );
+    one_patient(
+        c,
+        "immunity_cycle 730 d, pembrolizumab + nab-paclitaxel + RT, dop853",
+        tnbc,
+        "pembrolizumab + nab-paclitaxel + RT",
+        730.0,
+        Some("dop853"),
     );
 }
 

@@ -314,6 +314,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
     let mut next = 0usize;
     let mut stats = Stats::default();
     let mut monitor = Monitor::new(options.max_steps);
+    let mut carried_h = 0.0;
     // Each drug's compartment amounts at the start of the current segment (exact PK).
     let mut amounts = vec![Amounts::default(); problem.exposures.len()];
     let n_inputs = spec.inputs.len();
@@ -350,6 +351,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 &grid,
                 &mut next,
                 &mut emit,
+                &mut carried_h,
             )
         } else {
             for (e, a) in problem.exposures.iter().zip(amounts.iter_mut()) {
@@ -364,7 +366,15 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
             let exposures = problem.exposures;
             // Dose rates, plus each mechanism's activity from the drugs' exact concentrations;
             // drugs of one mechanism act independently: 1 - (1 - a1)(1 - a2).
+            // The inputs depend on time only: the Jacobian's 2N evaluations at one instant (and
+            // the outputs) reuse them rather than re-evaluate every drug's PK.
+            let cache = std::cell::Cell::new((f64::NAN, [0.0; MAX_INPUTS]));
             let inputs_at = |t: f64, u: &mut [f64; MAX_INPUTS]| {
+                let (cached_t, cached) = cache.get();
+                if cached_t == t {
+                    *u = cached;
+                    return;
+                }
                 u[..n_inputs].copy_from_slice(rates);
                 let mut inactive = [1.0; MAX_INPUTS];
                 for (k, e) in exposures.iter().enumerate() {
@@ -374,6 +384,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 for e in exposures {
                     u[e.input] = 1.0 - inactive[e.input];
                 }
+                cache.set((t, *u));
             };
             let f = |t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>| {
                 let mut u = [0.0; MAX_INPUTS];
@@ -398,6 +409,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 &grid,
                 &mut next,
                 &mut emit,
+                &mut carried_h,
             );
             for ((e, a), rate) in exposures.iter().zip(amounts.iter_mut()).zip(&infusion) {
                 *a = e.pk.advance(*a, *rate, t1 - t0);
@@ -443,6 +455,7 @@ fn run_segment<const N: usize, F>(
     grid: &[f64],
     next: &mut usize,
     emit: &mut impl FnMut(f64, &SVector<f64, N>),
+    carried_h: &mut f64,
 ) -> Result<SVector<f64, N>, (Failure, f64)>
 where
     F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
@@ -481,9 +494,12 @@ where
             result
         }
         Method::Rodas4 => {
-            let mut h = 0.0;
+            // The step size carries over from the last segment: a Rosenbrock method restarted
+            // from a tiny step after every infusion start and stop spent most of its steps
+            // growing it back (the TNBC chemotherapy arms: 110 segments).
+            let h = carried_h;
             through_outputs(t0, t1, y, grid, next, emit, |a, b, y_a| {
-                rodas4::integrate(f, a, b, y_a, tol, monitor, stats, &mut h)
+                rodas4::integrate(f, a, b, y_a, tol, monitor, stats, h)
             })
         }
         Method::OdeSolversDop853 => {
