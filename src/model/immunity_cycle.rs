@@ -45,6 +45,11 @@
 //!   suppression (S_R up to 1 + s_ctla4 times larger), the effect of more co-stimulation and
 //!   of regulatory T-cell depletion.
 //!
+//! Repair is not followed below 1e-12 unrepaired breaks per cell ([`DSB_NEGLIGIBLE`]): U then
+//! stays where it is instead of decaying at 50/day for the rest of the run, which would hold
+//! an explicit solver to stability-limited steps of a tenth of a day with no biological
+//! effect (the quadratic kill it feeds is 1e-24 of the linear one).
+//!
 //! Preset `ct26_mouse` switches chemotherapy, CTLA-4 and T-cell radiation kill off and sets
 //! beta = 0.1*alpha: the model is then Kosinsky's, term for term (a test compares the two).
 
@@ -509,6 +514,9 @@ pub const TNBC_SOURCES: [(&str, &str); 17] = [
     ("TV", "a 3 cm lesion, the scenario's protocol"),
 ];
 
+/// Unrepaired double-strand breaks per cell below which repair is not followed further.
+pub const DSB_NEGLIGIBLE: f64 = 1e-12;
+
 /// The immunity-cycle model (see the module documentation).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImmunityCycle;
@@ -634,7 +642,11 @@ impl OdeModel<8> for ImmunityCycle {
         let t_cell_loss = p.k_lympho * chemo + p.alpha_t * p.f_field * dose_rate;
         dydt[0] =
             p.r * tv * growth_fraction - rt_kill * tv - (p.e * dteff + p.d0) * tv - chemo_kill * tv;
-        dydt[1] = p.delta * dose_rate - u / p.tau;
+        // Repair stops counting below 1e-12 breaks per cell, which is none: an exponential
+        // decay at 1/tau = 50/day kept going for the rest of a two-year run would hold an
+        // explicit solver to steps of a tenth of a day (stiffness) for no biological effect.
+        let repair = if u > DSB_NEGLIGIBLE { u / p.tau } else { 0.0 };
+        dydt[1] = p.delta * dose_rate - repair;
         dydt[2] = rt_kill * tv + p.f_icd * chemo_kill * tv - p.mu * tvd;
         dydt[3] = p.k_ln * (1.0 + p.p_ctla4 * input[4]) * antigen / (antigen + p.s_l)
             + iar * nteff * (p.kpro - p.kdif)

@@ -112,9 +112,75 @@ impl TwoCompartment {
         }
     }
 
+    /// The plasma concentration from `start` on, with a constant infusion `rate_mg_per_day`,
+    /// as a sum of exponentials fixed once: cheap to evaluate at many times.
+    pub fn central_curve(&self, start: Amounts, rate_mg_per_day: f64) -> CentralCurve {
+        let (k10, k12, k21) = self.micro_constants();
+        if self.is_one_compartment() {
+            let ss = rate_mg_per_day / k10;
+            return CentralCurve {
+                steady_mg_per_l: ss / self.vc_l,
+                a_mg_per_l: (start.central_mg - ss) / self.vc_l,
+                alpha_per_day: k10,
+                b_mg_per_l: 0.0,
+                beta_per_day: 0.0,
+            };
+        }
+        let (alpha, beta) = self.hybrid_constants();
+        if alpha - beta <= 1e-9 * alpha {
+            // Repeated eigenvalue (measure zero): no two-exponential form; callers use
+            // `advance`, which handles it.
+            return CentralCurve {
+                steady_mg_per_l: f64::NAN,
+                a_mg_per_l: f64::NAN,
+                alpha_per_day: alpha,
+                b_mg_per_l: f64::NAN,
+                beta_per_day: beta,
+            };
+        }
+        let ss = [rate_mg_per_day / k10, rate_mg_per_day * k12 / (k10 * k21)];
+        let d = [start.central_mg - ss[0], start.peripheral_mg - ss[1]];
+        let (m00, m01) = (-(k10 + k12), k21);
+        // Central row of exp(Mt) = [e^(-alpha t)(M + beta I) - e^(-beta t)(M + alpha I)]/(beta - alpha).
+        let w = 1.0 / (beta - alpha);
+        CentralCurve {
+            steady_mg_per_l: ss[0] / self.vc_l,
+            a_mg_per_l: w * ((m00 + beta) * d[0] + m01 * d[1]) / self.vc_l,
+            alpha_per_day: alpha,
+            b_mg_per_l: -w * ((m00 + alpha) * d[0] + m01 * d[1]) / self.vc_l,
+            beta_per_day: beta,
+        }
+    }
+
     /// Plasma concentration (mg/L, the same as µg/mL) for given amounts.
     pub fn concentration_mg_per_l(&self, amounts: Amounts) -> f64 {
         amounts.central_mg / self.vc_l
+    }
+}
+
+/// The central concentration on a stretch without dosing events:
+/// `C(dt) = steady + a e^(-alpha dt) + b e^(-beta dt)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CentralCurve {
+    pub steady_mg_per_l: f64,
+    pub a_mg_per_l: f64,
+    pub alpha_per_day: f64,
+    pub b_mg_per_l: f64,
+    pub beta_per_day: f64,
+}
+
+impl CentralCurve {
+    /// Concentration (mg/L) `dt_day` after the start of the stretch.
+    #[inline]
+    pub fn at(&self, dt_day: f64) -> f64 {
+        self.steady_mg_per_l
+            + self.a_mg_per_l * (-self.alpha_per_day * dt_day).exp()
+            + self.b_mg_per_l * (-self.beta_per_day * dt_day).exp()
+    }
+
+    /// Whether the two-exponential form exists (it does unless the eigenvalues coincide).
+    pub fn is_valid(&self) -> bool {
+        self.steady_mg_per_l.is_finite()
     }
 }
 
@@ -219,6 +285,34 @@ mod tests {
                 (c - exact).abs() <= 1e-12 * exact.abs().max(1e-300) + 1e-15,
                 "t {t}: {c} vs {exact}"
             );
+        }
+    }
+
+    #[test]
+    fn central_curve_equals_the_matrix_exponential() {
+        for pk in [
+            PEMBROLIZUMAB,
+            TwoCompartment {
+                cl_l_per_day: 2.0,
+                vc_l: 10.0,
+                q_l_per_day: 0.0,
+                vp_l: 0.0,
+            },
+        ] {
+            let start = Amounts {
+                central_mg: 150.0,
+                peripheral_mg: if pk.is_one_compartment() { 0.0 } else { 40.0 },
+            };
+            let curve = pk.central_curve(start, 30.0);
+            assert!(curve.is_valid());
+            for dt in [0.0, 0.01, 0.5, 3.0, 40.0] {
+                let exact = pk.concentration_mg_per_l(pk.advance(start, 30.0, dt));
+                assert!(
+                    (curve.at(dt) - exact).abs() <= 1e-12 * exact.abs(),
+                    "dt {dt}: {} vs {exact}",
+                    curve.at(dt)
+                );
+            }
         }
     }
 

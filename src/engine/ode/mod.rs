@@ -30,7 +30,7 @@ pub mod step;
 use crate::engine::schedule::Schedule;
 use crate::model::OdeModel;
 use crate::therapy::exposure::Exposure;
-use crate::therapy::pk::Amounts;
+use crate::therapy::pk::{Amounts, CentralCurve};
 use nalgebra::SVector;
 pub use step::{DenseOutput, Failure, Monitor, Stats, Tolerance};
 
@@ -362,39 +362,48 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 .iter()
                 .map(|e| e.rate_on(t0, t1, SAME_INSTANT_DAY))
                 .collect();
+            // Each drug's concentration on this segment, as a fixed sum of exponentials.
+            let curves: Vec<CentralCurve> = problem
+                .exposures
+                .iter()
+                .zip(&amounts)
+                .zip(&infusion)
+                .map(|((e, a), r)| e.pk.central_curve(*a, *r))
+                .collect();
             let starts = amounts.clone();
             let exposures = problem.exposures;
             // Dose rates, plus each mechanism's activity from the drugs' exact concentrations;
             // drugs of one mechanism act independently: 1 - (1 - a1)(1 - a2).
             // The inputs depend on time only: the Jacobian's 2N evaluations at one instant (and
             // the outputs) reuse them rather than re-evaluate every drug's PK.
-            let cache = std::cell::Cell::new((f64::NAN, [0.0; MAX_INPUTS]));
-            let inputs_at = |t: f64, u: &mut [f64; MAX_INPUTS]| {
-                let (cached_t, cached) = cache.get();
-                if cached_t == t {
-                    *u = cached;
-                    return;
+            let inputs = std::cell::RefCell::new((f64::NAN, [0.0; MAX_INPUTS]));
+            // The inputs at `t`, computed in place unless they are already those of `t`.
+            let with_inputs_at = |t: f64, use_them: &mut dyn FnMut(&[f64])| {
+                let mut guard = inputs.borrow_mut();
+                let (at, u) = &mut *guard;
+                if *at != t {
+                    u[..n_inputs].copy_from_slice(rates);
+                    let mut inactive = [1.0; MAX_INPUTS];
+                    for (k, e) in exposures.iter().enumerate() {
+                        let c = if curves[k].is_valid() {
+                            curves[k].at(t - t0)
+                        } else {
+                            e.concentration(starts[k], infusion[k], t - t0)
+                        };
+                        inactive[e.input] *= 1.0 - e.activity(c);
+                    }
+                    for e in exposures {
+                        u[e.input] = 1.0 - inactive[e.input];
+                    }
+                    *at = t;
                 }
-                u[..n_inputs].copy_from_slice(rates);
-                let mut inactive = [1.0; MAX_INPUTS];
-                for (k, e) in exposures.iter().enumerate() {
-                    let c = e.concentration(starts[k], infusion[k], t - t0);
-                    inactive[e.input] *= 1.0 - e.activity(c);
-                }
-                for e in exposures {
-                    u[e.input] = 1.0 - inactive[e.input];
-                }
-                cache.set((t, *u));
+                use_them(&u[..n_inputs]);
             };
             let f = |t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>| {
-                let mut u = [0.0; MAX_INPUTS];
-                inputs_at(t, &mut u);
-                model.rhs(&p, t, y, &u[..n_inputs], dy)
+                with_inputs_at(t, &mut |u| model.rhs(&p, t, y, u, dy))
             };
             let mut emit = |t: f64, y: &SVector<f64, N>| {
-                let mut u = [0.0; MAX_INPUTS];
-                inputs_at(t, &mut u);
-                model.derived(&p, y, &u[..n_inputs], &mut derived);
+                with_inputs_at(t, &mut |u| model.derived(&p, y, u, &mut derived));
                 observer.observe(t, y.as_slice(), &derived);
             };
             let result = run_segment(
