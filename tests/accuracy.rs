@@ -8,20 +8,9 @@
 //! Dop853 is off by up to 1.6e-6 on Kosinsky's U just after it has been repaired to ~0, a
 //! component decaying at 50/day whose steps are limited by stability, not accuracy.)
 use immunotrial::engine::{Method, Solution, simulate};
+mod common;
+use common::load;
 use immunotrial::scenario::Scenario;
-use std::path::Path;
-
-fn load(file: &str, overrides: &[&str]) -> Scenario {
-    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    Scenario::load(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("models")
-            .join(file)
-            .as_path(),
-        &overrides,
-    )
-    .unwrap()
-}
 
 /// Both of our methods against the reference, to relative `bound` where a state is above 1.
 fn compare(scenario: &Scenario, methods: &[(Method, f64)]) -> f64 {

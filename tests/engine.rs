@@ -5,20 +5,8 @@ use immunotrial::engine::{
     Administration, Delivery, Failure, Method, Problem, Schedule, Solution, SolverOptions,
     simulate, solve_named,
 };
-use immunotrial::scenario::Scenario;
-use std::path::Path;
-
-fn load(file: &str, overrides: &[&str]) -> Scenario {
-    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    Scenario::load(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("models")
-            .join(file)
-            .as_path(),
-        &overrides,
-    )
-    .unwrap()
-}
+mod common;
+use common::load;
 
 /// Kosinsky's RT arm over 1000 days turns stiff on the plateau. The stiffness test and the step
 /// budget run over the whole solve, so zero-amount doses that cut the run into 5-day segments

@@ -5,34 +5,6 @@ use common::*;
 use immunotrial::engine::{Administration, Delivery, Schedule, SolverOptions};
 
 const RADIATION: usize = 0;
-const ANTI_PDL1: usize = 1;
-
-/// RT 5 x 2 Gy on days 7-11 and anti-PD-L1 10 mg/kg Mon/Wed/Fri for three weeks from
-/// `ab_start` (the published protocols).
-fn protocol(rt: bool, ab_start: Option<f64>) -> Schedule {
-    let mut administrations = Vec::new();
-    if rt {
-        administrations.extend(repeated(
-            RADIATION,
-            7.0,
-            1.0,
-            5,
-            Delivery::Bolus { amount: 2.0 },
-        ));
-    }
-    if let Some(start) = ab_start {
-        for offset in [0.0, 2.0, 4.0] {
-            administrations.extend(repeated(
-                ANTI_PDL1,
-                start + offset,
-                7.0,
-                3,
-                Delivery::Bolus { amount: 10.0 },
-            ));
-        }
-    }
-    Schedule { administrations }
-}
 
 #[test]
 fn ct26_mouse_equals_kosinsky2018_on_the_published_protocols() {
@@ -49,7 +21,7 @@ fn ct26_mouse_equals_kosinsky2018_on_the_published_protocols() {
         (true, Some(12.0)),
         (true, Some(19.0)),
     ] {
-        let schedule = protocol(rt, ab);
+        let schedule = kosinsky_protocol(rt, ab);
         let k = run(
             "kosinsky2018",
             None,
@@ -197,7 +169,7 @@ fn concurrent_blockade_beats_blockade_after_rt() {
             Some("ct26_mouse"),
             &[],
             &[],
-            &protocol(true, Some(ab)),
+            &kosinsky_protocol(true, Some(ab)),
             50.0,
             1.0,
             &SolverOptions::default(),

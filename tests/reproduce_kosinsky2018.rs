@@ -5,7 +5,6 @@ use immunotrial::engine::{Administration, Delivery, Schedule, SolverOptions};
 
 const M: &str = "kosinsky2018";
 const RADIATION: usize = 0;
-const ANTI_PDL1: usize = 1;
 
 #[test]
 fn untreated_tumour_grows_logistically_toward_tvmax() {
@@ -111,33 +110,6 @@ fn acute_dose_survival_is_linear_quadratic_with_alpha_beta_10() {
     }
 }
 
-/// RT 5 x 2 Gy on days 7-11 (acute fractions) and anti-PD-L1 10 mg/kg three times a week
-/// (Monday, Wednesday, Friday) for three weeks from `ab_start`.
-fn protocol(rt: bool, ab_start: Option<f64>) -> Schedule {
-    let mut administrations = Vec::new();
-    if rt {
-        administrations.extend(repeated(
-            RADIATION,
-            7.0,
-            1.0,
-            5,
-            Delivery::Bolus { amount: 2.0 },
-        ));
-    }
-    if let Some(start) = ab_start {
-        for offset in [0.0, 2.0, 4.0] {
-            administrations.extend(repeated(
-                ANTI_PDL1,
-                start + offset,
-                7.0,
-                3,
-                Delivery::Bolus { amount: 10.0 },
-            ));
-        }
-    }
-    Schedule { administrations }
-}
-
 fn volume_day_50(schedule: &Schedule) -> f64 {
     let s = run(
         M,
@@ -154,10 +126,10 @@ fn volume_day_50(schedule: &Schedule) -> f64 {
 
 #[test]
 fn concurrent_antibody_beats_late_antibody_beats_rt_alone() {
-    let concurrent = volume_day_50(&protocol(true, Some(7.0)));
-    let late = volume_day_50(&protocol(true, Some(19.0)));
-    let rt_alone = volume_day_50(&protocol(true, None));
-    let untreated = volume_day_50(&protocol(false, None));
+    let concurrent = volume_day_50(&kosinsky_protocol(true, Some(7.0)));
+    let late = volume_day_50(&kosinsky_protocol(true, Some(19.0)));
+    let rt_alone = volume_day_50(&kosinsky_protocol(true, None));
+    let untreated = volume_day_50(&kosinsky_protocol(false, None));
     eprintln!(
         "day 50 volumes: concurrent {concurrent}, late {late}, RT {rt_alone}, untreated {untreated}"
     );

@@ -5,6 +5,8 @@ use immunotrial::engine::{
     Administration, Delivery, Method, Problem, Schedule, Solution, SolverOptions, solve_named,
 };
 use immunotrial::model::find_spec;
+use immunotrial::scenario::Scenario;
+use std::path::Path;
 
 /// Runs a built-in model with its defaults (and preset), overriding parameters and initial
 /// states by name.
@@ -77,4 +79,40 @@ pub fn state_at(solution: &Solution, model: &str, state: &str, day: f64) -> f64 
         .position(|t| (t - day).abs() < 1e-9)
         .expect("output at that day");
     solution.state(row)[i]
+}
+
+/// A shipped scenario from `models/`, with `--set` overrides.
+pub fn load(file: &str, overrides: &[&str]) -> Scenario {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    Scenario::load(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(file)
+            .as_path(),
+        &overrides,
+    )
+    .unwrap()
+}
+
+/// A shipped scenario, with `--set` overrides.
+/// Kosinsky 2018's published protocols: RT 5 x 2 Gy on days 7-11 (acute fractions, input 0)
+/// and anti-PD-L1 10 mg/kg (input 1) three times a week, Monday, Wednesday and Friday, for
+/// three weeks from `ab_start`.
+pub fn kosinsky_protocol(rt: bool, ab_start: Option<f64>) -> Schedule {
+    let mut administrations = Vec::new();
+    if rt {
+        administrations.extend(repeated(0, 7.0, 1.0, 5, Delivery::Bolus { amount: 2.0 }));
+    }
+    if let Some(start) = ab_start {
+        for offset in [0.0, 2.0, 4.0] {
+            administrations.extend(repeated(
+                1,
+                start + offset,
+                7.0,
+                3,
+                Delivery::Bolus { amount: 10.0 },
+            ));
+        }
+    }
+    Schedule { administrations }
 }

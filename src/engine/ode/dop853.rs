@@ -257,15 +257,7 @@ where
     let mut non_finite_seen = false;
 
     loop {
-        monitor.step(t)?;
-        if 0.1 * h.abs() <= f64::EPSILON * t.abs() {
-            let why = if non_finite_seen {
-                Failure::NonFinite
-            } else {
-                Failure::StepSizeUnderflow
-            };
-            return Err((why, t));
-        }
+        monitor.step(t, h, non_finite_seen)?;
         let last = t + 1.01 * h >= t1;
         if last {
             h = t1 - t;

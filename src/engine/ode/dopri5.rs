@@ -133,15 +133,7 @@ where
     let mut non_finite_seen = false;
 
     loop {
-        monitor.step(t)?;
-        if 0.1 * h.abs() <= f64::EPSILON * t.abs() {
-            let why = if non_finite_seen {
-                Failure::NonFinite
-            } else {
-                Failure::StepSizeUnderflow
-            };
-            return Err((why, t));
-        }
+        monitor.step(t, h, non_finite_seen)?;
         // Land exactly on t1 rather than leave a sliver of a step.
         let last = t + 1.01 * h >= t1;
         if last {

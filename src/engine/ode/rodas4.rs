@@ -186,15 +186,7 @@ where
     let mut fk = SVector::<f64, N>::zeros();
 
     loop {
-        monitor.step(t)?;
-        if 0.1 * h.abs() <= f64::EPSILON * t.abs() {
-            let why = if non_finite_seen {
-                Failure::NonFinite
-            } else {
-                Failure::StepSizeUnderflow
-            };
-            return Err((why, t));
-        }
+        monitor.step(t, h, non_finite_seen)?;
         let last = t + 1.01 * h >= t1;
         if last {
             // What the controller wanted, to carry to the next interval.

@@ -122,10 +122,20 @@ impl Monitor {
         }
     }
 
-    /// Counts an attempted step; `Err` once the budget is spent.
-    pub fn step(&mut self, t: f64) -> Result<(), (Failure, f64)> {
+    /// Counts an attempted step of size `h` at `t`; `Err` once the budget is spent, or when
+    /// `h` is too small for f64 to tell `t + h` from `t` (then the cause is named: a
+    /// right-hand side that kept returning non-finite values, or a step-size underflow).
+    pub fn step(&mut self, t: f64, h: f64, non_finite_seen: bool) -> Result<(), (Failure, f64)> {
         if self.steps >= self.max_steps {
             return Err((Failure::TooManySteps(self.max_steps), t));
+        }
+        if 0.1 * h.abs() <= f64::EPSILON * t.abs() {
+            let why = if non_finite_seen {
+                Failure::NonFinite
+            } else {
+                Failure::StepSizeUnderflow
+            };
+            return Err((why, t));
         }
         self.steps += 1;
         Ok(())
