@@ -5,6 +5,7 @@
 //! [`therapy`] (what is given: drugs, doses, exposure) → [`engine`] (one patient through one
 //! arm) → [`report`] (files a person or script reads).
 
+pub mod cohort;
 pub mod engine;
 pub mod model;
 pub mod report;
