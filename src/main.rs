@@ -32,6 +32,24 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
     },
+    /// Run the scenario's virtual cohort: every patient through every arm, in parallel;
+    /// writes patients.csv, scenario.resolved.toml and run.json into the output folder.
+    Run {
+        scenario: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of patients (default: the scenario's [cohort] patients).
+        #[arg(long)]
+        patients: Option<u64>,
+        /// Random seed (default: the scenario's [cohort] seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+    },
     /// Check a scenario: prints OK, or every error found.
     Validate {
         scenario: PathBuf,
@@ -96,6 +114,59 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                 scenario.horizon_day
             )?;
             writeln!(out, "wrote {}", dir.join("trajectory.csv").display())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run {
+            scenario,
+            out: dir,
+            patients,
+            seed,
+            threads,
+            overrides,
+        } => {
+            let scenario = match Scenario::load(&scenario, &overrides) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(INVALID_INPUT));
+                }
+            };
+            if scenario.cohort.is_none() {
+                eprintln!(
+                    "error: the scenario has no [cohort] section; `immunotrial simulate` runs its one patient"
+                );
+                return Ok(ExitCode::from(INVALID_INPUT));
+            }
+            let options = immunotrial::cohort::runner::RunOptions {
+                patients,
+                seed,
+                threads,
+                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            };
+            let summary = match immunotrial::cohort::runner::run(&scenario, &options, &dir) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            writeln!(
+                out,
+                "{}: {} patients x {} arms in {:.2} s ({} failed)",
+                scenario.name,
+                summary.patients,
+                scenario.arms.len(),
+                summary.wall_seconds,
+                summary.failed
+            )?;
+            writeln!(out, "wrote {}", dir.join("patients.csv").display())?;
+            if summary.failed_fraction() > summary.max_failed_fraction {
+                eprintln!(
+                    "error: {} of {} patient-arms failed, more than the allowed fraction {} ([cohort] max_failed_fraction); see the failure column",
+                    summary.failed, summary.patient_arms, summary.max_failed_fraction
+                );
+                return Ok(ExitCode::FAILURE);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate {

@@ -39,6 +39,7 @@ static SPEC: ModelSpec = ModelSpec {
         unit: "1",
         description: "",
     }],
+    tumour: "A",
 };
 
 impl OdeModel<1> for Integrator {

@@ -41,6 +41,7 @@ static SPEC: ModelSpec = ModelSpec {
         role: InputRole::Dose,
     }],
     derived: &[],
+    tumour: "A_c",
 };
 
 impl OdeModel<2> for Compartments {

@@ -1,5 +1,7 @@
 //! Virtual cohorts (issue 4, in progress): distributions of patient quantities, the Gaussian
-//! copula that correlates them, and each patient's own random stream. The parallel runner,
-//! the `[cohort]` scenario section and the outputs are still to come.
+//! copula that correlates them, each patient's own random stream, and the parallel runner
+//! that writes `patients.csv`. Sharding, merging, the progress bar and per-patient
+//! trajectories are still to come.
 
+pub mod runner;
 pub mod sampling;

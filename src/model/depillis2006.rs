@@ -232,6 +232,7 @@ pub static SPEC: ModelSpec = ModelSpec {
         },
     ],
     derived: &[],
+    tumour: "T",
 };
 
 /// The model of de Pillis et al. 2006 (see the module documentation).

@@ -427,6 +427,7 @@ pub static SPEC: ModelSpec = ModelSpec {
             description: "immune activation rate",
         },
     ],
+    tumour: "tumour_volume_mm3",
 };
 
 /// Preset `tnbc_human`. Each value's source, or `assumption` with its reasoning, is in

@@ -299,6 +299,7 @@ pub static SPEC: ModelSpec = ModelSpec {
             description: "immune activation rate",
         },
     ],
+    tumour: "tumour_volume_mm3",
 };
 
 /// The model of Kosinsky et al. 2018 (see the module documentation).

@@ -109,6 +109,7 @@ pub static SPEC: ModelSpec = ModelSpec {
     presets: &[],
     inputs: &[],
     derived: &[],
+    tumour: "T",
 };
 
 /// The model of Kuznetsov et al. 1994 (see the module documentation).

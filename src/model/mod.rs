@@ -141,6 +141,13 @@ pub struct InputSpec {
     pub role: InputRole,
 }
 
+/// Where a model's tumour measure is found in a solution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TumourMeasure {
+    State(usize),
+    Derived(usize),
+}
+
 /// A quantity computed from the state (for example a tumour volume from a cell count).
 #[derive(Debug, Clone, Copy)]
 pub struct DerivedSpec {
@@ -162,6 +169,9 @@ pub struct ModelSpec {
     pub presets: &'static [PresetSpec],
     pub inputs: &'static [InputSpec],
     pub derived: &'static [DerivedSpec],
+    /// The state or derived output that measures the tumour (cohort summaries and trial
+    /// endpoints read it).
+    pub tumour: &'static str,
 }
 
 impl ModelSpec {
@@ -185,6 +195,17 @@ impl ModelSpec {
         self.inputs
             .iter()
             .position(|i| i.role == InputRole::Radiation)
+    }
+    /// Where the tumour measure is: a state or a derived output.
+    pub fn tumour_measure(&self) -> Option<TumourMeasure> {
+        self.state_index(self.tumour)
+            .map(TumourMeasure::State)
+            .or_else(|| {
+                self.derived
+                    .iter()
+                    .position(|d| d.name == self.tumour)
+                    .map(TumourMeasure::Derived)
+            })
     }
     /// Whether the model responds to `mechanism`.
     pub fn has_mechanism(&self, mechanism: Mechanism) -> bool {
@@ -328,6 +349,12 @@ mod tests {
                     s.name
                 );
             }
+            assert!(
+                spec.tumour_measure().is_some(),
+                "{}: tumour measure `{}` is neither a state nor a derived output",
+                spec.name,
+                spec.tumour
+            );
             for i in spec.inputs {
                 assert!(
                     i.bolus_state.is_none_or(|s| s < spec.states.len()),

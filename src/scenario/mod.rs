@@ -15,6 +15,7 @@
 //! 3. the values are validated against the model (names, signs, schedules), each error
 //!    located by looking its key path up in the file, or naming the `--set` that gave it.
 
+pub mod cohort;
 pub mod diagnostic;
 pub mod schema;
 pub mod treatments;
@@ -57,6 +58,8 @@ pub struct Scenario {
     pub solver: SolverOptions,
     /// Covariates dosing depends on.
     pub patient: crate::therapy::dose::Patient,
+    /// The virtual cohort, if the scenario has one.
+    pub cohort: Option<cohort::CohortSpec>,
     pub arms: Vec<Arm>,
     /// The scenario as a file again, every default and override written out: saved as
     /// `scenario.resolved.toml` so that a run can be repeated exactly.
@@ -742,6 +745,11 @@ fn validate(
     let patient = treatments::resolve_patient(&mut c, file.patient.as_ref());
     let drug_definitions = treatments::resolve_drugs(&mut c, &file.drugs);
 
+    let cohort = file
+        .cohort
+        .as_ref()
+        .and_then(|section| cohort::resolve(&mut c, section, model));
+
     // Arms.
     let mut arms = Vec::new();
     if file.arms.is_empty() {
@@ -828,6 +836,7 @@ fn validate(
         initial,
         solver,
         patient,
+        cohort,
         arms,
         resolved,
     })

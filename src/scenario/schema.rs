@@ -27,6 +27,70 @@ pub struct ScenarioFile {
     pub drugs: Vec<DrugSection>,
     #[serde(default, rename = "arm")]
     pub arms: Vec<ArmSection>,
+    /// A virtual cohort: how many patients and how they vary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<CohortSection>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CohortSection {
+    pub patients: u64,
+    pub seed: u64,
+    /// The run fails if more than this fraction of patient-arms fails (default 0.01).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_failed_fraction: Option<f64>,
+    /// Sample the drug catalogue's inter-individual PK variability (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pk_variability: Option<bool>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, DistributionSection>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub covariates: BTreeMap<String, DistributionSection>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub initial: BTreeMap<String, DistributionSection>,
+    #[serde(default, rename = "correlation", skip_serializing_if = "Vec::is_empty")]
+    pub correlations: Vec<CorrelationSection>,
+}
+
+/// `{ dist = "lognormal", median = 8.89, omega = 0.696 }` and the like.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionSection {
+    /// lognormal, normal, uniform, loguniform, beta, categorical or fixed.
+    pub dist: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub omega: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+}
+
+/// `[[cohort.correlation]]`: the correlation of two sampled quantities' underlying normals.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CorrelationSection {
+    pub between: Vec<String>,
+    pub rho: f64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

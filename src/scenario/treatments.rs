@@ -29,6 +29,12 @@ pub struct DrugDefinition {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArmDrug {
     pub name: String,
+    /// The dose as written: a cohort recomputes it for each patient's covariates.
+    pub dose: Dose,
+    /// Inter-individual variability of the PK: (`CL`, `Vc`, `Q` or `Vp`, coefficient of
+    /// variation), from the catalogue; none for a scenario's own drug.
+    pub variability: Vec<(String, f64)>,
+    /// The exposure for the scenario's `[patient]`.
     pub exposure: Exposure,
 }
 
@@ -395,8 +401,18 @@ pub(super) fn resolve_arm_drugs(
                 duration_day: infusion_day,
             })
             .collect();
+        let variability = find_drug(&d.name)
+            .map(|x| {
+                x.variability
+                    .iter()
+                    .map(|(p, cv)| (p.to_string(), *cv))
+                    .collect()
+            })
+            .unwrap_or_default();
         out.push(ArmDrug {
             name: d.name.clone(),
+            dose,
+            variability,
             exposure: Exposure {
                 input,
                 pk: drug.pk,

@@ -1,0 +1,354 @@
+//! Runs a virtual cohort: every patient through every arm, in parallel, streaming one row per
+//! patient and arm to `patients.csv` in patient order.
+//!
+//! Reproducibility: a patient's draws come from its own stream (see [`super::sampling`]), and
+//! rows are written in patient order whatever the thread that computed them, so the file is
+//! byte-identical for any thread count. Memory is bounded: patients are processed in blocks
+//! and only summaries are kept.
+
+use super::sampling::{draw, omega_from_cv, patient_stream, standard_normal};
+use crate::engine::{Observer, Problem, solve_named};
+use crate::model::TumourMeasure;
+use crate::report::{value, write_atomic};
+use crate::scenario::Scenario;
+use crate::scenario::cohort::{CohortSpec, Target};
+use crate::therapy::dose::Patient;
+use crate::therapy::exposure::Exposure;
+use crate::therapy::pk::TwoCompartment;
+use rayon::prelude::*;
+use std::path::Path;
+use std::time::Instant;
+
+/// Command-line choices that override the scenario's `[cohort]`.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub patients: Option<u64>,
+    pub seed: Option<u64>,
+    pub threads: Option<usize>,
+    /// Recorded in run.json.
+    pub command_line: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    pub patients: u64,
+    pub patient_arms: u64,
+    pub failed: u64,
+    pub wall_seconds: f64,
+    pub max_failed_fraction: f64,
+}
+
+impl RunSummary {
+    pub fn failed_fraction(&self) -> f64 {
+        self.failed as f64 / self.patient_arms.max(1) as f64
+    }
+}
+
+/// Patients computed in parallel before their rows are written.
+const BLOCK: u64 = 512;
+
+/// One patient's drawn values and what they make.
+struct PatientDraw {
+    parameters: Vec<f64>,
+    initial: Vec<f64>,
+    covariates: Patient,
+    /// The cohort's varying quantities, then each drug's PK factors, as written in the row.
+    columns: Vec<f64>,
+    /// PK of each drug (scenario drug order).
+    pk: Vec<TwoCompartment>,
+}
+
+/// A drug some arm gives: its typical PK and the variability the cohort samples.
+struct CohortDrug {
+    name: String,
+    typical: TwoCompartment,
+    variability: Vec<(String, f64)>,
+}
+
+/// The drugs the scenario's arms give, in order of first appearance, with the catalogue
+/// variability of each.
+fn drug_list(scenario: &Scenario) -> Vec<CohortDrug> {
+    let mut list: Vec<CohortDrug> = Vec::new();
+    for d in scenario.arms.iter().flat_map(|a| &a.drugs) {
+        if !list.iter().any(|c| c.name == d.name) {
+            list.push(CohortDrug {
+                name: d.name.clone(),
+                typical: d.exposure.pk,
+                variability: d.variability.clone(),
+            });
+        }
+    }
+    list
+}
+
+fn draw_patient(
+    scenario: &Scenario,
+    spec: &CohortSpec,
+    seed: u64,
+    index: u64,
+    drugs: &[CohortDrug],
+) -> PatientDraw {
+    let mut rng = patient_stream(seed, index);
+    let values = draw(
+        &spec
+            .varying
+            .iter()
+            .map(|v| v.distribution.clone())
+            .collect::<Vec<_>>(),
+        &spec.cholesky,
+        &mut rng,
+    );
+    let (mut parameters, mut initial, mut covariates) = (
+        scenario.parameters.clone(),
+        scenario.initial.clone(),
+        scenario.patient,
+    );
+    for (v, x) in spec.varying.iter().zip(&values) {
+        match v.target {
+            Target::Parameter(i) => parameters[i] = *x,
+            Target::Initial(i) => initial[i] = *x,
+            Target::WeightKg => covariates.weight_kg = *x,
+            Target::HeightCm => covariates.height_cm = *x,
+            Target::GfrMlMin => covariates.gfr_ml_min = *x,
+        }
+    }
+    let mut columns = values;
+    let mut pk = Vec::with_capacity(drugs.len());
+    // Drug PK variability after the copula draws, drug by drug, in a fixed order: a patient's
+    // PK is the same in every arm (the paired design).
+    for drug in drugs {
+        let mut p = drug.typical;
+        for (parameter, cv) in &drug.variability {
+            let factor = if spec.pk_variability {
+                (omega_from_cv(*cv) * standard_normal(&mut rng)).exp()
+            } else {
+                1.0
+            };
+            match parameter.as_str() {
+                "CL" => p.cl_l_per_day *= factor,
+                "Vc" => p.vc_l *= factor,
+                "Q" => p.q_l_per_day *= factor,
+                _ => p.vp_l *= factor,
+            }
+            columns.push(factor);
+        }
+        pk.push(p);
+    }
+    PatientDraw {
+        parameters,
+        initial,
+        covariates,
+        columns,
+        pk,
+    }
+}
+
+/// Tracks the tumour measure over a run without keeping the trajectory.
+struct TumourSummary {
+    measure: TumourMeasure,
+    baseline: f64,
+    end: f64,
+    min: f64,
+    min_day: f64,
+    seen: bool,
+}
+
+impl Observer for TumourSummary {
+    fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {
+        let v = match self.measure {
+            TumourMeasure::State(i) => state[i],
+            TumourMeasure::Derived(i) => derived[i],
+        };
+        if !self.seen {
+            self.baseline = v;
+            self.seen = true;
+        }
+        if v < self.min {
+            self.min = v;
+            self.min_day = time_day;
+        }
+        self.end = v;
+    }
+}
+
+/// The rows of one patient, one per arm.
+fn patient_rows(
+    scenario: &Scenario,
+    spec: &CohortSpec,
+    seed: u64,
+    index: u64,
+    drugs: &[CohortDrug],
+    measure: TumourMeasure,
+) -> Vec<(Vec<String>, bool)> {
+    let p = draw_patient(scenario, spec, seed, index, drugs);
+    scenario
+        .arms
+        .iter()
+        .map(|arm| {
+            let exposures: Vec<Exposure> = arm
+                .drugs
+                .iter()
+                .map(|d| {
+                    let k = drugs.iter().position(|c| c.name == d.name).unwrap_or(0);
+                    let mg = d.dose.milligrams(&p.covariates);
+                    let mut e = d.exposure.clone();
+                    e.pk = p.pk[k];
+                    e.administrations.iter_mut().for_each(|a| a.amount_mg = mg);
+                    e
+                })
+                .collect();
+            let problem = Problem {
+                parameters: &p.parameters,
+                initial: &p.initial,
+                schedule: &arm.schedule,
+                exposures: &exposures,
+                horizon_day: scenario.horizon_day,
+                output_every_day: scenario.output_every_day,
+            };
+            let mut summary = TumourSummary {
+                measure,
+                baseline: f64::NAN,
+                end: f64::NAN,
+                min: f64::INFINITY,
+                min_day: f64::NAN,
+                seen: false,
+            };
+            let outcome = solve_named(
+                scenario.model.name,
+                &problem,
+                &scenario.solver,
+                &mut summary,
+            );
+            let mut row = vec![arm.name.clone(), index.to_string()];
+            row.extend(p.columns.iter().map(|v| value(*v)));
+            match outcome {
+                Some(Ok(_)) => {
+                    row.extend([
+                        value(summary.baseline),
+                        value(summary.end),
+                        value(summary.min),
+                        value(summary.min_day),
+                        String::new(),
+                    ]);
+                    (row, false)
+                }
+                Some(Err(e)) => {
+                    row.extend([
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        e.to_string(),
+                    ]);
+                    (row, true)
+                }
+                None => {
+                    row.extend([
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        "unknown model".to_string(),
+                    ]);
+                    (row, true)
+                }
+            }
+        })
+        .collect()
+}
+
+/// Runs the scenario's cohort into `out` (created if needed): `patients.csv`,
+/// `scenario.resolved.toml` and `run.json`, each written atomically.
+pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Result<RunSummary> {
+    let spec = scenario
+        .cohort
+        .clone()
+        .ok_or_else(|| std::io::Error::other("the scenario has no [cohort] section"))?;
+    let patients = options.patients.unwrap_or(spec.patients);
+    let seed = options.seed.unwrap_or(spec.seed);
+    let measure = scenario
+        .model
+        .tumour_measure()
+        .ok_or_else(|| std::io::Error::other("the model declares no tumour measure"))?;
+    let drugs = drug_list(scenario);
+    let measure_name = scenario.model.tumour;
+
+    let mut header = vec!["arm".to_string(), "patient".to_string()];
+    header.extend(spec.varying.iter().map(|v| v.name.clone()));
+    for drug in &drugs {
+        header.extend(
+            drug.variability
+                .iter()
+                .map(|(p, _)| format!("{}.{p}_factor", drug.name)),
+        );
+    }
+    header.extend([
+        format!("{measure_name}_baseline"),
+        format!("{measure_name}_end"),
+        format!("{measure_name}_min"),
+        "tumour_min_day".to_string(),
+        "failure".to_string(),
+    ]);
+
+    std::fs::create_dir_all(out)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.unwrap_or(0))
+        .build()
+        .map_err(std::io::Error::other)?;
+    let started = Instant::now();
+    let mut failed = 0u64;
+    write_atomic(&out.join("patients.csv"), |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        csv.write_record(&header)?;
+        let mut start = 0u64;
+        while start < patients {
+            let end = (start + BLOCK).min(patients);
+            let rows: Vec<Vec<(Vec<String>, bool)>> = pool.install(|| {
+                (start..end)
+                    .into_par_iter()
+                    .map(|i| patient_rows(scenario, &spec, seed, i, &drugs, measure))
+                    .collect()
+            });
+            for (row, is_failed) in rows.into_iter().flatten() {
+                failed += u64::from(is_failed);
+                csv.write_record(&row)?;
+            }
+            start = end;
+        }
+        csv.flush()
+    })?;
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let resolved = toml::to_string(&scenario.resolved).map_err(std::io::Error::other)?;
+    write_atomic(&out.join("scenario.resolved.toml"), |w| {
+        w.write_all(resolved.as_bytes())
+    })?;
+    let summary = RunSummary {
+        patients,
+        patient_arms: patients * scenario.arms.len() as u64,
+        failed,
+        wall_seconds,
+        max_failed_fraction: spec.max_failed_fraction,
+    };
+    let run_json = serde_json::json!({
+        "program": "immunotrial",
+        "version": env!("CARGO_PKG_VERSION"),
+        "command": options.command_line,
+        "scenario": scenario.name,
+        "model": scenario.model.name,
+        "seed": seed,
+        "patients": patients,
+        "arms": scenario.arms.len(),
+        "threads": pool.current_num_threads(),
+        "failed_patient_arms": failed,
+        "failed_fraction": summary.failed_fraction(),
+        "wall_seconds": wall_seconds,
+        "patients_per_second": patients as f64 / wall_seconds.max(1e-9),
+        "tumour_measure": measure_name,
+    });
+    let text = serde_json::to_string_pretty(&run_json).map_err(std::io::Error::other)?;
+    write_atomic(&out.join("run.json"), |w| {
+        std::io::Write::write_all(w, text.as_bytes())
+    })?;
+    Ok(summary)
+}

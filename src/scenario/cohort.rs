@@ -1,0 +1,314 @@
+//! The `[cohort]` section: how many virtual patients, their seed, and the distributions and
+//! correlations of what varies between them.
+
+use super::schema::{CohortSection, DistributionSection};
+use super::{Checker, KeyPath, names, num};
+use crate::cohort::sampling::{Distribution, cholesky, omega_from_cv};
+use crate::model::ModelSpec;
+use nalgebra::DMatrix;
+
+/// What a sampled quantity sets in each patient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Parameter(usize),
+    Initial(usize),
+    WeightKg,
+    HeightCm,
+    GfrMlMin,
+}
+
+/// One quantity that varies between patients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Varying {
+    /// Its column in patients.csv (`S_L`, `weight_kg`, `initial.TV`).
+    pub name: String,
+    pub target: Target,
+    pub distribution: Distribution,
+}
+
+/// A validated `[cohort]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CohortSpec {
+    pub patients: u64,
+    pub seed: u64,
+    pub max_failed_fraction: f64,
+    pub pk_variability: bool,
+    pub varying: Vec<Varying>,
+    /// Cholesky factor of the correlation of the varying quantities' normals.
+    pub cholesky: DMatrix<f64>,
+}
+
+fn distribution(
+    c: &mut Checker<'_>,
+    path: &KeyPath,
+    d: &DistributionSection,
+) -> Option<Distribution> {
+    let need = |c: &mut Checker<'_>, key: &str, v: Option<f64>| -> Option<f64> {
+        match v {
+            Some(x) if x.is_finite() => Some(x),
+            Some(x) => {
+                c.error(
+                    &path.key(key),
+                    format!("expected a finite number, found {}", num(x)),
+                );
+                None
+            }
+            None => {
+                c.error(
+                    &path.key("dist"),
+                    format!("a {} distribution needs `{key}`", d.dist),
+                );
+                None
+            }
+        }
+    };
+    let positive = |c: &mut Checker<'_>, key: &str, v: f64| -> Option<f64> {
+        c.non_negative(&path.key(key), v, true).then_some(v)
+    };
+    match d.dist.as_str() {
+        "lognormal" => {
+            let median = need(c, "median", d.median)?;
+            let median = positive(c, "median", median)?;
+            let omega = match (d.omega, d.cv) {
+                (Some(_), Some(_)) => {
+                    c.error(
+                        &path.key("cv"),
+                        "give `omega` (SD of log) or `cv`, not both",
+                    );
+                    return None;
+                }
+                (Some(o), None) => positive(c, "omega", o)?,
+                (None, Some(cv)) => omega_from_cv(positive(c, "cv", cv)?),
+                (None, None) => {
+                    c.error(
+                        &path.key("dist"),
+                        "a lognormal distribution needs `omega` (SD of log) or `cv`",
+                    );
+                    return None;
+                }
+            };
+            Some(Distribution::LogNormal { median, omega })
+        }
+        "normal" => {
+            let mean = need(c, "mean", d.mean)?;
+            let sd = need(c, "sd", d.sd)?;
+            let sd = positive(c, "sd", sd)?;
+            if let (Some(lo), Some(hi)) = (d.min, d.max)
+                && lo >= hi
+            {
+                c.error(
+                    &path.key("max"),
+                    format!("expected `max` above `min` ({})", num(lo)),
+                );
+                return None;
+            }
+            Some(Distribution::Normal {
+                mean,
+                sd,
+                min: d.min,
+                max: d.max,
+            })
+        }
+        "uniform" | "loguniform" => {
+            let (min, max) = (need(c, "min", d.min)?, need(c, "max", d.max)?);
+            if min >= max || (d.dist == "loguniform" && min <= 0.0) {
+                c.error(&path.key("max"), format!("expected 0 < min < max for a log-uniform, min < max for a uniform; found min {} and max {}", num(min), num(max)));
+                return None;
+            }
+            Some(if d.dist == "uniform" {
+                Distribution::Uniform { min, max }
+            } else {
+                Distribution::LogUniform { min, max }
+            })
+        }
+        "beta" => {
+            let a = need(c, "a", d.a)?;
+            let a = positive(c, "a", a)?;
+            let b = need(c, "b", d.b)?;
+            let b = positive(c, "b", b)?;
+            let (min, max) = (d.min.unwrap_or(0.0), d.max.unwrap_or(1.0));
+            if min >= max {
+                c.error(&path.key("max"), "expected `max` above `min`");
+                return None;
+            }
+            Some(Distribution::Beta { a, b, min, max })
+        }
+        "categorical" => {
+            let values = d.values.clone().unwrap_or_default();
+            let weights = d.weights.clone().unwrap_or_else(|| vec![1.0; values.len()]);
+            if values.is_empty()
+                || values.len() != weights.len()
+                || weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
+                || weights.iter().sum::<f64>() <= 0.0
+            {
+                c.error(
+                    &path.key("values"),
+                    "expected `values` and as many non-negative `weights` (summing above 0)",
+                );
+                return None;
+            }
+            Some(Distribution::Categorical { values, weights })
+        }
+        "fixed" => Some(Distribution::Fixed(need(c, "value", d.value)?)),
+        other => {
+            c.error(&path.key("dist"), format!("unknown distribution `{other}`; distributions: lognormal, normal, uniform, loguniform, beta, categorical, fixed"));
+            None
+        }
+    }
+}
+
+pub(super) fn resolve(
+    c: &mut Checker<'_>,
+    section: &CohortSection,
+    model: &'static ModelSpec,
+) -> Option<CohortSpec> {
+    let path = KeyPath::root().key("cohort");
+    let mut ok = true;
+    if section.patients == 0 {
+        c.error(&path.key("patients"), "expected at least 1 patient");
+        ok = false;
+    }
+    let max_failed_fraction = section.max_failed_fraction.unwrap_or(0.01);
+    if !(0.0..=1.0).contains(&max_failed_fraction) {
+        c.error(
+            &path.key("max_failed_fraction"),
+            format!(
+                "expected a fraction from 0 to 1, found {}",
+                num(max_failed_fraction)
+            ),
+        );
+        ok = false;
+    }
+    let mut varying = Vec::new();
+    for (key, d) in &section.parameters {
+        let p = path.key("parameters").key(key);
+        match model.parameter_index(key) {
+            Some(i) => {
+                if let Some(dist) = distribution(c, &p, d) {
+                    varying.push(Varying {
+                        name: key.clone(),
+                        target: Target::Parameter(i),
+                        distribution: dist,
+                    });
+                }
+            }
+            None => c.error(
+                &p,
+                format!(
+                    "unknown parameter of {}; parameters: {}",
+                    model.name,
+                    names(model.parameters.iter().map(|p| p.name))
+                ),
+            ),
+        }
+    }
+    for (key, d) in &section.covariates {
+        let p = path.key("covariates").key(key);
+        let target = match key.as_str() {
+            "weight_kg" => Target::WeightKg,
+            "height_cm" => Target::HeightCm,
+            "gfr_ml_min" => Target::GfrMlMin,
+            _ => {
+                c.error(
+                    &p,
+                    "unknown covariate; covariates: weight_kg, height_cm, gfr_ml_min",
+                );
+                continue;
+            }
+        };
+        if let Some(dist) = distribution(c, &p, d) {
+            varying.push(Varying {
+                name: key.clone(),
+                target,
+                distribution: dist,
+            });
+        }
+    }
+    for (key, d) in &section.initial {
+        let p = path.key("initial").key(key);
+        match model.state_index(key) {
+            Some(i) => {
+                if let Some(dist) = distribution(c, &p, d) {
+                    varying.push(Varying {
+                        name: format!("initial.{key}"),
+                        target: Target::Initial(i),
+                        distribution: dist,
+                    });
+                }
+            }
+            None => c.error(
+                &p,
+                format!(
+                    "unknown state of {}; states: {}",
+                    model.name,
+                    names(model.states.iter().map(|s| s.name))
+                ),
+            ),
+        }
+    }
+    let n = varying.len();
+    let mut correlation = DMatrix::<f64>::identity(n, n);
+    for (k, pair) in section.correlations.iter().enumerate() {
+        let p = path.key("correlation").index(k);
+        let find = |name: &str| {
+            varying
+                .iter()
+                .position(|v| v.name == name || v.name == format!("initial.{name}"))
+        };
+        let [a, b] = pair.between.as_slice() else {
+            c.error(
+                &p.key("between"),
+                "expected two names, for example between = [\"r\", \"S_L\"]",
+            );
+            ok = false;
+            continue;
+        };
+        match (find(a), find(b)) {
+            (Some(i), Some(j)) if i != j => {
+                if !(pair.rho.is_finite() && pair.rho > -1.0 && pair.rho < 1.0) {
+                    c.error(
+                        &p.key("rho"),
+                        format!(
+                            "expected a correlation strictly between -1 and 1, found {}",
+                            num(pair.rho)
+                        ),
+                    );
+                    ok = false;
+                    continue;
+                }
+                correlation[(i, j)] = pair.rho;
+                correlation[(j, i)] = pair.rho;
+            }
+            _ => {
+                c.error(
+                    &p.key("between"),
+                    format!(
+                        "expected two different sampled quantities; sampled: {}",
+                        varying
+                            .iter()
+                            .map(|v| v.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    let names: Vec<String> = varying.iter().map(|v| v.name.clone()).collect();
+    let chol = match cholesky(&correlation, &names) {
+        Ok(l) => l,
+        Err(message) => {
+            c.error(&path.key("correlation"), message);
+            return None;
+        }
+    };
+    ok.then_some(CohortSpec {
+        patients: section.patients,
+        seed: section.seed,
+        max_failed_fraction,
+        pk_variability: section.pk_variability.unwrap_or(true),
+        varying,
+        cholesky: chol,
+    })
+}

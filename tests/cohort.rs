@@ -1,0 +1,254 @@
+//! Virtual cohorts: reproducible to the byte whatever the thread count, paired across arms,
+//! failures recorded not fatal, and Kosinsky 2018's virtual study reproduced.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_immunotrial"))
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("immunotrial-cohort-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn model_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(name)
+}
+
+fn run(file: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    bin()
+        .arg("run")
+        .arg(file)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn rows(out: &Path) -> Vec<csv::StringRecord> {
+    csv::Reader::from_path(out.join("patients.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+#[test]
+fn patients_csv_is_byte_identical_for_one_and_two_threads() {
+    let (a, b) = (fresh_dir("t1"), fresh_dir("t2"));
+    let file = model_file("kosinsky2018_virtual_study.toml");
+    assert!(
+        run(&file, &a, &["--threads", "1", "--patients", "300"])
+            .status
+            .success()
+    );
+    assert!(
+        run(&file, &b, &["--threads", "2", "--patients", "300"])
+            .status
+            .success()
+    );
+    let (x, y) = (
+        std::fs::read(a.join("patients.csv")).unwrap(),
+        std::fs::read(b.join("patients.csv")).unwrap(),
+    );
+    assert_eq!(x, y);
+    // 300 patients x 6 arms + header.
+    assert_eq!(String::from_utf8(x).unwrap().lines().count(), 1801);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["seed"], 20180217);
+    assert_eq!(json["patients"], 300);
+    assert!(json["patients_per_second"].as_f64().unwrap() > 0.0);
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn a_patient_is_the_same_in_every_arm_and_differs_from_the_next() {
+    let out = fresh_dir("paired");
+    assert!(
+        run(
+            &model_file("kosinsky2018_virtual_study.toml"),
+            &out,
+            &["--patients", "20"]
+        )
+        .status
+        .success()
+    );
+    let rows = rows(&out);
+    for patient in 0..20 {
+        let s_l: Vec<&str> = rows
+            .iter()
+            .filter(|r| &r[1] == patient.to_string().as_str())
+            .map(|r| r.get(2).unwrap())
+            .collect();
+        assert_eq!(s_l.len(), 6);
+        assert!(
+            s_l.iter().all(|v| *v == s_l[0]),
+            "patient {patient}: {s_l:?}"
+        );
+    }
+    assert_ne!(rows[0].get(2), rows[6].get(2));
+    // A different seed draws different animals.
+    let other = fresh_dir("paired-seed");
+    assert!(
+        run(
+            &model_file("kosinsky2018_virtual_study.toml"),
+            &other,
+            &["--patients", "20", "--seed", "1"]
+        )
+        .status
+        .success()
+    );
+    assert_ne!(self::rows(&other)[0].get(2), rows[0].get(2));
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&other);
+}
+
+/// Kosinsky et al. 2018: responders (tumour at most 10 mm3 on day 50) among 1000 animals with
+/// S_L lognormal (omega 0.696): 0-27% for each monotherapy, 40-70% for RT with concurrent
+/// anti-PD-L1, fewer when the antibody starts on day 19.
+#[test]
+fn kosinsky_virtual_study_responders_are_in_the_published_ranges() {
+    let out = fresh_dir("study");
+    assert!(
+        run(&model_file("kosinsky2018_virtual_study.toml"), &out, &[])
+            .status
+            .success()
+    );
+    let rows = rows(&out);
+    let share = |arm: &str| {
+        let v: Vec<bool> = rows
+            .iter()
+            .filter(|r| &r[0] == arm)
+            .map(|r| r[4].parse::<f64>().unwrap() <= 10.0)
+            .collect();
+        assert_eq!(v.len(), 1000);
+        v.iter().filter(|x| **x).count() as f64 / 1000.0
+    };
+    let (ab, rt, concurrent, late) = (
+        share("anti-PD-L1 from day 7"),
+        share("RT 5x2 Gy"),
+        share("RT + anti-PD-L1 from day 7"),
+        share("RT + anti-PD-L1 from day 19"),
+    );
+    assert!(
+        (0.0..=0.27).contains(&ab) && (0.0..=0.27).contains(&rt),
+        "monotherapies {ab}, {rt}"
+    );
+    assert!(
+        (0.40..=0.70).contains(&concurrent),
+        "concurrent {concurrent}"
+    );
+    assert!(
+        late < concurrent,
+        "day-19 start {late} vs concurrent {concurrent}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Patients whose integration fails are recorded with the reason and do not stop the cohort;
+/// the run fails only when more than max_failed_fraction of patient-arms fail.
+#[test]
+fn failed_patients_are_recorded_and_counted() {
+    // Growth rates drawn up to 40/day with a budget of 300 steps: fast-growing patients run
+    // out of steps, slow ones finish.
+    let text = r#"name = "failures"
+horizon_days = 100
+[model]
+name = "kuznetsov1994"
+[solver]
+max_steps = 300
+[[arm]]
+name = "untreated"
+[cohort]
+patients = 40
+seed = 3
+max_failed_fraction = 0.9
+[cohort.parameters]
+a = { dist = "loguniform", min = 0.1, max = 40 }
+"#;
+    let dir = fresh_dir("fail-scenario");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("failures.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("out");
+    let o = run(&file, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = rows(&out);
+    let failed: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[7].is_empty()).collect();
+    assert!(
+        !failed.is_empty() && failed.len() < rows.len(),
+        "{} of {} failed",
+        failed.len(),
+        rows.len()
+    );
+    assert!(
+        failed
+            .iter()
+            .all(|r| r[7].contains("steps") && r[4].is_empty())
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["failed_patient_arms"].as_u64().unwrap(),
+        failed.len() as u64
+    );
+    // With the default allowance (1%) the same run exits non-zero, files still written.
+    std::fs::write(&file, text.replace("max_failed_fraction = 0.9\n", "")).unwrap();
+    let o = run(&file, &dir.join("strict"), &[]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("max_failed_fraction"));
+    assert!(dir.join("strict").join("patients.csv").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cohort_errors_name_key_and_line() {
+    use immunotrial::scenario::{Location, Scenario};
+    let base = "name = \"c\"\nhorizon_days = 10\n[model]\nname = \"kuznetsov1994\"\n[[arm]]\nname = \"a\"\n[cohort]\npatients = 10\nseed = 1\n";
+    let check = |extra: &str, key: &str, fragment: &str| {
+        let text = format!("{base}{extra}");
+        let e = Scenario::parse(&text, "c.toml", &[]).unwrap_err();
+        let d =
+            e.0.iter()
+                .find(|d| d.key == key)
+                .unwrap_or_else(|| panic!("no error keyed {key}: {e}"));
+        assert!(d.message.contains(fragment), "{}", d.message);
+        assert!(
+            matches!(d.location, Location::File { line, .. } if line > 9),
+            "{e}"
+        );
+    };
+    check(
+        "[cohort.parameters]\na = { dist = \"gamma\", mean = 1 }\n",
+        "cohort.parameters.a.dist",
+        "unknown distribution `gamma`",
+    );
+    check(
+        "[cohort.parameters]\na = { dist = \"lognormal\", median = 0.18 }\n",
+        "cohort.parameters.a.dist",
+        "needs `omega` (SD of log) or `cv`",
+    );
+    check(
+        "[cohort.parameters]\nzz = { dist = \"fixed\", value = 1 }\n",
+        "cohort.parameters.zz",
+        "unknown parameter of kuznetsov1994",
+    );
+    check(
+        "[cohort.parameters]\na = { dist = \"uniform\", min = 2, max = 1 }\n",
+        "cohort.parameters.a.max",
+        "min < max",
+    );
+    check(
+        "[cohort.parameters]\na = { dist = \"lognormal\", median = 0.18, cv = 0.2 }\nb = { dist = \"lognormal\", median = 2e-9, cv = 0.2 }\nn = { dist = \"lognormal\", median = 1e-7, cv = 0.2 }\n\
+         [[cohort.correlation]]\nbetween = [\"a\", \"b\"]\nrho = 0.9\n[[cohort.correlation]]\nbetween = [\"a\", \"n\"]\nrho = 0.9\n[[cohort.correlation]]\nbetween = [\"b\", \"n\"]\nrho = -0.9\n",
+        "cohort.correlation",
+        "not positive definite",
+    );
+}
