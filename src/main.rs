@@ -47,8 +47,19 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
+        /// Run only shard K of N (contiguous blocks of patients), e.g. --shard 2/8.
+        #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+        shard: Option<(u64, u64)>,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
+    },
+    /// Join the folders of `run --shard K/N` into the files an unsharded run writes.
+    Merge {
+        /// The shard folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Check a scenario: prints OK, or every error found.
     Validate {
@@ -122,6 +133,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
             patients,
             seed,
             threads,
+            shard,
             overrides,
         } => {
             let scenario = match Scenario::load(&scenario, &overrides) {
@@ -141,6 +153,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                 patients,
                 seed,
                 threads,
+                shard,
                 command_line: std::env::args().collect::<Vec<_>>().join(" "),
             };
             let summary = match immunotrial::cohort::runner::run(&scenario, &options, &dir) {
@@ -169,6 +182,16 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Merge { dirs, out: dir } => match immunotrial::cohort::merge::merge(&dirs, &dir) {
+            Ok(()) => {
+                writeln!(out, "merged {} shards into {}", dirs.len(), dir.display())?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(ExitCode::from(INVALID_INPUT))
+            }
+        },
         Command::Validate {
             scenario,
             overrides,
@@ -207,6 +230,19 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                 Ok(ExitCode::from(INVALID_INPUT))
             }
         },
+    }
+}
+
+/// `K/N` with 1 <= K <= N.
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?)));
+    match parsed {
+        Some((k, n)) if k >= 1 && k <= n => Ok((k, n)),
+        _ => Err(format!(
+            "expected K/N with 1 <= K <= N, for example 2/8; found `{text}`"
+        )),
     }
 }
 

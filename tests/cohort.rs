@@ -252,3 +252,82 @@ fn cohort_errors_name_key_and_line() {
         "not positive definite",
     );
 }
+
+#[test]
+fn three_shards_merged_are_byte_identical_to_one_run() {
+    let file = model_file("kosinsky2018_virtual_study.toml");
+    let whole = fresh_dir("whole");
+    assert!(run(&file, &whole, &["--patients", "100"]).status.success());
+    let shards: Vec<PathBuf> = (1..=3)
+        .map(|k| {
+            let d = fresh_dir(&format!("shard{k}"));
+            let o = run(
+                &file,
+                &d,
+                &["--patients", "100", "--shard", &format!("{k}/3")],
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            d
+        })
+        .collect();
+    let merged = fresh_dir("merged");
+    // Given in any order.
+    let o = bin()
+        .arg("merge")
+        .args([&shards[2], &shards[0], &shards[1]])
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(whole.join("patients.csv")).unwrap(),
+        std::fs::read(merged.join("patients.csv")).unwrap()
+    );
+    // A missing shard, a shard given twice, and a shard of another seed are refused.
+    let o = bin()
+        .arg("merge")
+        .args([&shards[0], &shards[2]])
+        .arg("--out")
+        .arg(fresh_dir("m2"))
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("missing [2]"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = bin()
+        .arg("merge")
+        .args([&shards[0], &shards[1], &shards[1], &shards[2]])
+        .arg("--out")
+        .arg(fresh_dir("m3"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("given twice [2]"));
+    let other = fresh_dir("other-seed");
+    assert!(
+        run(
+            &file,
+            &other,
+            &["--patients", "100", "--shard", "2/3", "--seed", "5"]
+        )
+        .status
+        .success()
+    );
+    let o = bin()
+        .arg("merge")
+        .args([&shards[0], &other, &shards[2]])
+        .arg("--out")
+        .arg(fresh_dir("m4"))
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("seed"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for d in shards.iter().chain([&whole, &merged, &other]) {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

@@ -25,6 +25,8 @@ pub struct RunOptions {
     pub patients: Option<u64>,
     pub seed: Option<u64>,
     pub threads: Option<usize>,
+    /// Run only shard `k` of `n` (1-based): a contiguous block of patients.
+    pub shard: Option<(u64, u64)>,
     /// Recorded in run.json.
     pub command_line: String,
 }
@@ -258,6 +260,22 @@ fn patient_rows(
         .collect()
 }
 
+/// A progress bar on standard error when it is a terminal (patients done, rate, time left);
+/// nothing when it is piped or redirected, so no file ever holds one.
+fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} patients, {per_sec}, {eta} left",
+    )
+    .ok()?;
+    bar.set_style(style);
+    Some(bar)
+}
+
 /// Runs the scenario's cohort into `out` (created if needed): `patients.csv`,
 /// `scenario.resolved.toml` and `run.json`, each written atomically.
 pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Result<RunSummary> {
@@ -266,6 +284,15 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         .clone()
         .ok_or_else(|| std::io::Error::other("the scenario has no [cohort] section"))?;
     let patients = options.patients.unwrap_or(spec.patients);
+    let (first, last) = match options.shard {
+        Some((k, n)) if (1..=n).contains(&k) => ((k - 1) * patients / n, k * patients / n),
+        Some((k, n)) => {
+            return Err(std::io::Error::other(format!(
+                "shard {k}/{n}: expected 1 <= K <= N"
+            )));
+        }
+        None => (0, patients),
+    };
     let seed = options.seed.unwrap_or(spec.seed);
     let measure = scenario
         .model
@@ -301,9 +328,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
     write_atomic(&out.join("patients.csv"), |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(&header)?;
-        let mut start = 0u64;
-        while start < patients {
-            let end = (start + BLOCK).min(patients);
+        let progress = progress_bar(last - first);
+        let mut start = first;
+        while start < last {
+            let end = (start + BLOCK).min(last);
             let rows: Vec<Vec<(Vec<String>, bool)>> = pool.install(|| {
                 (start..end)
                     .into_par_iter()
@@ -314,7 +342,13 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
                 failed += u64::from(is_failed);
                 csv.write_record(&row)?;
             }
+            if let Some(bar) = &progress {
+                bar.inc(end - start);
+            }
             start = end;
+        }
+        if let Some(bar) = progress {
+            bar.finish_and_clear();
         }
         csv.flush()
     })?;
@@ -324,8 +358,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         w.write_all(resolved.as_bytes())
     })?;
     let summary = RunSummary {
-        patients,
-        patient_arms: patients * scenario.arms.len() as u64,
+        patients: last - first,
+        patient_arms: (last - first) * scenario.arms.len() as u64,
         failed,
         wall_seconds,
         max_failed_fraction: spec.max_failed_fraction,
@@ -337,13 +371,16 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         "scenario": scenario.name,
         "model": scenario.model.name,
         "seed": seed,
-        "patients": patients,
+        "patients": last - first,
+        "patients_total": patients,
+        "first_patient": first,
+        "shard": options.shard.map(|(k, n)| format!("{k}/{n}")),
         "arms": scenario.arms.len(),
         "threads": pool.current_num_threads(),
         "failed_patient_arms": failed,
         "failed_fraction": summary.failed_fraction(),
         "wall_seconds": wall_seconds,
-        "patients_per_second": patients as f64 / wall_seconds.max(1e-9),
+        "patients_per_second": (last - first) as f64 / wall_seconds.max(1e-9),
         "tumour_measure": measure_name,
     });
     let text = serde_json::to_string_pretty(&run_json).map_err(std::io::Error::other)?;

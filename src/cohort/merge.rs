@@ -1,0 +1,152 @@
+//! Joins the shards of a cohort run (`run --shard K/N`) into exactly the files an unsharded
+//! run writes: `patients.csv` byte for byte, since shards are contiguous blocks of patients
+//! written in patient order.
+
+use crate::report::write_atomic;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+/// Why shards cannot be merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeError(pub String);
+
+impl std::fmt::Display for MergeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MergeError {}
+
+struct Shard {
+    dir: PathBuf,
+    k: u64,
+    n: u64,
+    seed: u64,
+    patients_total: u64,
+    scenario: Vec<u8>,
+    run: serde_json::Value,
+}
+
+fn read_shard(dir: &Path) -> Result<Shard, MergeError> {
+    let fail = |what: &str| MergeError(format!("{}: {what}", dir.display()));
+    let run: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("run.json"))
+            .map_err(|e| fail(&format!("cannot read run.json: {e}")))?,
+    )
+    .map_err(|e| fail(&format!("run.json is not valid JSON: {e}")))?;
+    let shard = run["shard"]
+        .as_str()
+        .ok_or_else(|| fail("not a shard (run.json has no `shard`; run with --shard K/N)"))?;
+    let (k, n) = shard
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)))
+        .ok_or_else(|| fail("run.json's `shard` is not K/N"))?;
+    let scenario = std::fs::read(dir.join("scenario.resolved.toml"))
+        .map_err(|e| fail(&format!("cannot read scenario.resolved.toml: {e}")))?;
+    Ok(Shard {
+        dir: dir.to_path_buf(),
+        k,
+        n,
+        seed: run["seed"]
+            .as_u64()
+            .ok_or_else(|| fail("run.json has no seed"))?,
+        patients_total: run["patients_total"]
+            .as_u64()
+            .ok_or_else(|| fail("run.json has no patients_total"))?,
+        scenario,
+        run,
+    })
+}
+
+/// Merges shard folders into `out`; refuses shards of different scenarios, seeds or cohort
+/// sizes, and reports missing or duplicated shards.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
+    let mut shards: Vec<Shard> = dirs
+        .iter()
+        .map(|d| read_shard(d))
+        .collect::<Result<_, _>>()?;
+    shards.sort_by_key(|s| s.k);
+    let first = shards
+        .first()
+        .ok_or_else(|| MergeError("no shard folders given".into()))?;
+    let (n, seed, total) = (first.n, first.seed, first.patients_total);
+    for s in &shards {
+        if s.scenario != first.scenario {
+            return Err(MergeError(format!(
+                "{} and {} ran different scenarios (scenario.resolved.toml differs)",
+                first.dir.display(),
+                s.dir.display()
+            )));
+        }
+        if s.seed != seed || s.n != n || s.patients_total != total {
+            return Err(MergeError(format!(
+                "{} is shard {}/{} of {} patients with seed {}, but {} is of {}/{} of {} with seed {}",
+                s.dir.display(),
+                s.k,
+                s.n,
+                s.patients_total,
+                s.seed,
+                first.dir.display(),
+                first.k,
+                n,
+                total,
+                seed
+            )));
+        }
+    }
+    let missing: Vec<u64> = (1..=n)
+        .filter(|k| !shards.iter().any(|s| s.k == *k))
+        .collect();
+    let duplicated: Vec<u64> = shards
+        .windows(2)
+        .filter(|w| w[0].k == w[1].k)
+        .map(|w| w[0].k)
+        .collect();
+    if !missing.is_empty() || !duplicated.is_empty() {
+        return Err(MergeError(format!(
+            "shards of {n}: missing {missing:?}, given twice {duplicated:?}"
+        )));
+    }
+    std::fs::create_dir_all(out).map_err(|e| MergeError(format!("{}: {e}", out.display())))?;
+    let io = |e: std::io::Error| MergeError(format!("writing {}: {e}", out.display()));
+    write_atomic(&out.join("patients.csv"), |w| {
+        for (i, s) in shards.iter().enumerate() {
+            let file = std::fs::File::open(s.dir.join("patients.csv"))?;
+            for (j, line) in std::io::BufReader::new(file).split(b'\n').enumerate() {
+                let line = line?;
+                if j == 0 && i > 0 {
+                    continue; // one header
+                }
+                w.write_all(&line)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    })
+    .map_err(io)?;
+    write_atomic(&out.join("scenario.resolved.toml"), |w| {
+        w.write_all(&first.scenario)
+    })
+    .map_err(io)?;
+    let mut run = shards[0].run.clone();
+    run["shard"] = serde_json::Value::Null;
+    run["merged_from"] = serde_json::json!(
+        shards
+            .iter()
+            .map(|s| s.dir.display().to_string())
+            .collect::<Vec<_>>()
+    );
+    run["patients"] = serde_json::json!(total);
+    run["first_patient"] = serde_json::json!(0);
+    let sum = |key: &str| {
+        shards
+            .iter()
+            .map(|s| s.run[key].as_f64().unwrap_or(0.0))
+            .sum::<f64>()
+    };
+    run["failed_patient_arms"] = serde_json::json!(sum("failed_patient_arms") as u64);
+    run["wall_seconds"] = serde_json::json!(sum("wall_seconds"));
+    let text = serde_json::to_string_pretty(&run).map_err(|e| MergeError(e.to_string()))?;
+    write_atomic(&out.join("run.json"), |w| w.write_all(text.as_bytes())).map_err(io)
+}
