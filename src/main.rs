@@ -47,6 +47,9 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
+        /// Also write trajectories.csv for the first N patients.
+        #[arg(long, value_name = "N")]
+        trajectories: Option<u64>,
         /// Run only shard K of N (contiguous blocks of patients), e.g. --shard 2/8.
         #[arg(long, value_name = "K/N", value_parser = parse_shard)]
         shard: Option<(u64, u64)>,
@@ -133,6 +136,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
             patients,
             seed,
             threads,
+            trajectories,
             shard,
             overrides,
         } => {
@@ -154,6 +158,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                 seed,
                 threads,
                 shard,
+                trajectories,
                 command_line: std::env::args().collect::<Vec<_>>().join(" "),
             };
             let summary = match immunotrial::cohort::runner::run(&scenario, &options, &dir) {

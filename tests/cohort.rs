@@ -331,3 +331,43 @@ fn three_shards_merged_are_byte_identical_to_one_run() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+#[test]
+fn trajectories_only_when_asked_for_the_first_patients() {
+    let file = model_file("kosinsky2018_virtual_study.toml");
+    let plain = fresh_dir("no-traj");
+    assert!(run(&file, &plain, &["--patients", "5"]).status.success());
+    assert!(!plain.join("trajectories.csv").exists());
+    let asked = fresh_dir("traj");
+    assert!(
+        run(&file, &asked, &["--patients", "5", "--trajectories", "2"])
+            .status
+            .success()
+    );
+    let text = std::fs::read_to_string(asked.join("trajectories.csv")).unwrap();
+    // 2 patients x 6 arms x 101 output times (every 0.5 day to day 50) + header.
+    assert_eq!(text.lines().count(), 2 * 6 * 101 + 1);
+    assert!(
+        text.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(1).is_some_and(|p| p == "0" || p == "1"))
+    );
+    // The same from the scenario's [output] section.
+    let by_file = fresh_dir("traj-file");
+    assert!(
+        run(
+            &file,
+            &by_file,
+            &["--patients", "5", "--set", "output.trajectories=2"]
+        )
+        .status
+        .success()
+    );
+    assert_eq!(
+        std::fs::read_to_string(by_file.join("trajectories.csv")).unwrap(),
+        text
+    );
+    for d in [plain, asked, by_file] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

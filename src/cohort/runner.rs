@@ -27,6 +27,9 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Run only shard `k` of `n` (1-based): a contiguous block of patients.
     pub shard: Option<(u64, u64)>,
+    /// Write trajectories.csv for the first this many patients (default: the scenario's
+    /// `[output] trajectories`, else none).
+    pub trajectories: Option<u64>,
     /// Recorded in run.json.
     pub command_line: String,
 }
@@ -146,7 +149,8 @@ fn draw_patient(
     }
 }
 
-/// Tracks the tumour measure over a run without keeping the trajectory.
+/// Tracks the tumour measure over a run, keeping the trajectory only when asked (the first
+/// patients of `--trajectories N`).
 struct TumourSummary {
     measure: TumourMeasure,
     baseline: f64,
@@ -154,6 +158,8 @@ struct TumourSummary {
     min: f64,
     min_day: f64,
     seen: bool,
+    /// `arm,patient` prefix and the rows so far, when the trajectory is kept.
+    trajectory: Option<(Vec<String>, Vec<Vec<String>>)>,
 }
 
 impl Observer for TumourSummary {
@@ -171,8 +177,18 @@ impl Observer for TumourSummary {
             self.min_day = time_day;
         }
         self.end = v;
+        if let Some((prefix, rows)) = &mut self.trajectory {
+            let mut row = prefix.clone();
+            row.push(value(time_day));
+            row.extend(state.iter().chain(derived).map(|x| value(*x)));
+            rows.push(row);
+        }
     }
 }
+
+/// One patient's rows of patients.csv (with whether each failed) and, if kept, of
+/// trajectories.csv.
+type PatientOutput = (Vec<(Vec<String>, bool)>, Vec<Vec<String>>);
 
 /// The rows of one patient, one per arm.
 fn patient_rows(
@@ -182,9 +198,11 @@ fn patient_rows(
     index: u64,
     drugs: &[CohortDrug],
     measure: TumourMeasure,
-) -> Vec<(Vec<String>, bool)> {
+    keep_trajectory: bool,
+) -> PatientOutput {
     let p = draw_patient(scenario, spec, seed, index, drugs);
-    scenario
+    let mut trajectory = Vec::new();
+    let rows = scenario
         .arms
         .iter()
         .map(|arm| {
@@ -215,6 +233,8 @@ fn patient_rows(
                 min: f64::INFINITY,
                 min_day: f64::NAN,
                 seen: false,
+                trajectory: keep_trajectory
+                    .then(|| (vec![arm.name.clone(), index.to_string()], Vec::new())),
             };
             let outcome = solve_named(
                 scenario.model.name,
@@ -222,6 +242,9 @@ fn patient_rows(
                 &scenario.solver,
                 &mut summary,
             );
+            if let Some((_, rows)) = summary.trajectory.take() {
+                trajectory.extend(rows);
+            }
             let mut row = vec![arm.name.clone(), index.to_string()];
             row.extend(p.columns.iter().map(|v| value(*v)));
             match outcome {
@@ -257,7 +280,8 @@ fn patient_rows(
                 }
             }
         })
-        .collect()
+        .collect();
+    (rows, trajectory)
 }
 
 /// A progress bar on standard error when it is a terminal (patients done, rate, time left);
@@ -325,6 +349,29 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         .map_err(std::io::Error::other)?;
     let started = Instant::now();
     let mut failed = 0u64;
+    let keep = options
+        .trajectories
+        .unwrap_or(scenario.trajectories_first_patients);
+    // Trajectories of the first `keep` patients go to their own file, written alongside
+    // (atomically too: under a temporary name until complete).
+    let trajectories_path = out.join("trajectories.csv");
+    let trajectories_partial = out.join("trajectories.csv.partial");
+    let mut trajectories = if keep > first {
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(
+            &trajectories_partial,
+        )?));
+        let mut head = vec![
+            "arm".to_string(),
+            "patient".to_string(),
+            "time_day".to_string(),
+        ];
+        head.extend(scenario.model.states.iter().map(|s| s.name.to_string()));
+        head.extend(scenario.model.derived.iter().map(|d| d.name.to_string()));
+        w.write_record(&head)?;
+        Some(w)
+    } else {
+        None
+    };
     write_atomic(&out.join("patients.csv"), |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(&header)?;
@@ -332,15 +379,22 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         let mut start = first;
         while start < last {
             let end = (start + BLOCK).min(last);
-            let rows: Vec<Vec<(Vec<String>, bool)>> = pool.install(|| {
+            let rows: Vec<PatientOutput> = pool.install(|| {
                 (start..end)
                     .into_par_iter()
-                    .map(|i| patient_rows(scenario, &spec, seed, i, &drugs, measure))
+                    .map(|i| patient_rows(scenario, &spec, seed, i, &drugs, measure, i < keep))
                     .collect()
             });
-            for (row, is_failed) in rows.into_iter().flatten() {
-                failed += u64::from(is_failed);
-                csv.write_record(&row)?;
+            for (patient_rows, trajectory_rows) in rows {
+                for (row, is_failed) in patient_rows {
+                    failed += u64::from(is_failed);
+                    csv.write_record(&row)?;
+                }
+                if let Some(t) = &mut trajectories {
+                    for row in trajectory_rows {
+                        t.write_record(&row)?;
+                    }
+                }
             }
             if let Some(bar) = &progress {
                 bar.inc(end - start);
@@ -352,6 +406,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         }
         csv.flush()
     })?;
+    if let Some(mut t) = trajectories {
+        t.flush()?;
+        drop(t);
+        std::fs::rename(&trajectories_partial, &trajectories_path)?;
+    }
     let wall_seconds = started.elapsed().as_secs_f64();
     let resolved = toml::to_string(&scenario.resolved).map_err(std::io::Error::other)?;
     write_atomic(&out.join("scenario.resolved.toml"), |w| {

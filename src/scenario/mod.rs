@@ -60,6 +60,8 @@ pub struct Scenario {
     pub patient: crate::therapy::dose::Patient,
     /// The virtual cohort, if the scenario has one.
     pub cohort: Option<cohort::CohortSpec>,
+    /// A cohort run writes trajectories.csv for this many first patients (`[output]`).
+    pub trajectories_first_patients: u64,
     pub arms: Vec<Arm>,
     /// The scenario as a file again, every default and override written out: saved as
     /// `scenario.resolved.toml` so that a run can be repeated exactly.
@@ -837,6 +839,11 @@ fn validate(
         solver,
         patient,
         cohort,
+        trajectories_first_patients: file
+            .output
+            .as_ref()
+            .and_then(|o| o.trajectories)
+            .unwrap_or(0),
         arms,
         resolved,
     })

@@ -30,6 +30,17 @@ pub struct ScenarioFile {
     /// A virtual cohort: how many patients and how they vary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cohort: Option<CohortSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<OutputSection>,
+}
+
+/// `[output]`: what a cohort run writes besides patients.csv.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    /// Write trajectories.csv for the first this many patients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectories: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
