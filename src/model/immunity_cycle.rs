@@ -57,7 +57,7 @@ use super::{
     DerivedSpec, InputRole, InputSpec, Mechanism, ModelSpec, OdeModel, ParameterSpec, PresetSpec,
     StateSpec,
 };
-use nalgebra::SVector;
+use nalgebra::{SMatrix, SVector};
 
 const KOSINSKY: &str = "Kosinsky et al. 2018, J Immunother Cancer 6:17, Table 1";
 
@@ -659,6 +659,105 @@ impl OdeModel<8> for ImmunityCycle {
         dydt[7] = p.ka_mab * y[6] - p.kel_mab * y[7];
     }
 
+    /// The analytic Jacobian of [`Self::rhs`] (checked against central differences in the
+    /// tests): it saves RODAS4 two thirds of its right-hand-side evaluations.
+    fn jacobian(
+        &self,
+        p: &Params,
+        _t: f64,
+        y: &SVector<f64, 8>,
+        input: &[f64],
+        jac: &mut SMatrix<f64, 8, 8>,
+    ) -> bool {
+        let (tv, u, tvd, nteff, dteff, pdl1, _, a_c) =
+            (y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]);
+        let (dose_rate, o_pd1, o_pdl1, o_ctla4, chemo) =
+            (input[0], input[2], input[3], input[4], input[5]);
+        jac.fill(0.0);
+        // Tumour cell death, dendritic-cell maturation and presented antigen, with their
+        // derivatives in TV, TVd and dTeff.
+        let total = tv + tvd;
+        let (share, d_share_tv, d_share_tvd) = if total > 0.0 {
+            (tvd / total, -tvd / (total * total), tv / (total * total))
+        } else {
+            (0.0, 0.0, 0.0)
+        };
+        let tcd = p.mu * share + p.e * dteff + p.d0;
+        let k2 = p.k_tcd * p.k_tcd;
+        let dcm = tcd * tcd / (tcd * tcd + k2);
+        let d_dcm = 2.0 * tcd * k2 / ((tcd * tcd + k2) * (tcd * tcd + k2));
+        let antigen = dcm * total;
+        let d_antigen = [
+            d_dcm * p.mu * d_share_tv * total + dcm,
+            d_dcm * p.mu * d_share_tvd * total + dcm,
+            d_dcm * p.e * total,
+        ];
+        // Immune activation rate and its derivatives.
+        let blocked = (1.0 - o_pd1) * (1.0 - o_pdl1);
+        let m_ab = a_c / p.v_mab;
+        let free = blocked / (1.0 + m_ab / p.k_d);
+        let s_r = p.s_r * (1.0 + p.s_ctla4 * o_ctla4);
+        let brake = 1.0 - pdl1 * free;
+        let suppression = s_r / (antigen + s_r);
+        let iar = brake * suppression;
+        let d_iar_antigen = -brake * s_r / ((antigen + s_r) * (antigen + s_r));
+        let d_iar_pdl1 = -free * suppression;
+        let d_iar_ac =
+            pdl1 * blocked / ((1.0 + m_ab / p.k_d) * (1.0 + m_ab / p.k_d)) / (p.v_mab * p.k_d)
+                * suppression;
+        // Radiation, chemotherapy and T-cell losses.
+        let c = 2.0 * p.beta / (p.tau * p.delta * p.delta);
+        let rt_kill = p.alpha * dose_rate + c * u * u;
+        let growth_fraction = 1.0 - tv / p.tv_max;
+        let (chemo_kill, d_chemo_tv) = if growth_fraction > 0.0 {
+            (
+                p.k_chemo * chemo * growth_fraction,
+                -p.k_chemo * chemo / p.tv_max,
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        let loss = p.k_lympho * chemo + p.alpha_t * p.f_field * dose_rate;
+        // [TV, U, TVd, nTeff, dTeff, PDL1, A_depot, A_central]
+        let (i_tv, i_u, i_tvd, i_nt, i_dt, i_pdl1, i_ad, i_ac) = (0, 1, 2, 3, 4, 5, 6, 7);
+        jac[(i_tv, i_tv)] = p.r * growth_fraction
+            - p.r * tv / p.tv_max
+            - rt_kill
+            - (p.e * dteff + p.d0)
+            - chemo_kill
+            - tv * d_chemo_tv;
+        jac[(i_tv, i_u)] = -tv * 2.0 * c * u;
+        jac[(i_tv, i_dt)] = -p.e * tv;
+        jac[(i_u, i_u)] = if u > DSB_NEGLIGIBLE {
+            -1.0 / p.tau
+        } else {
+            0.0
+        };
+        jac[(i_tvd, i_tv)] = rt_kill + p.f_icd * (chemo_kill + tv * d_chemo_tv);
+        jac[(i_tvd, i_u)] = 2.0 * c * u * tv;
+        jac[(i_tvd, i_tvd)] = -p.mu;
+        let priming = p.k_ln * (1.0 + p.p_ctla4 * o_ctla4);
+        let d_priming_antigen = priming * p.s_l / ((antigen + p.s_l) * (antigen + p.s_l));
+        let net = p.kpro - p.kdif;
+        for (k, column) in [i_tv, i_tvd, i_dt].into_iter().enumerate() {
+            jac[(i_nt, column)] += (d_priming_antigen + nteff * net * d_iar_antigen) * d_antigen[k];
+            jac[(i_dt, column)] += nteff * p.kdif * d_iar_antigen * d_antigen[k];
+        }
+        jac[(i_nt, i_nt)] = iar * net - p.kel - loss;
+        jac[(i_nt, i_pdl1)] = nteff * net * d_iar_pdl1;
+        jac[(i_nt, i_ac)] = nteff * net * d_iar_ac;
+        jac[(i_dt, i_nt)] = iar * p.kdif;
+        jac[(i_dt, i_dt)] += -p.kapo - loss;
+        jac[(i_dt, i_pdl1)] = nteff * p.kdif * d_iar_pdl1;
+        jac[(i_dt, i_ac)] = nteff * p.kdif * d_iar_ac;
+        jac[(i_pdl1, i_dt)] = p.kpdl * p.k_pdl / ((p.k_pdl + dteff) * (p.k_pdl + dteff));
+        jac[(i_pdl1, i_pdl1)] = -p.kpdl;
+        jac[(i_ad, i_ad)] = -p.ka_mab;
+        jac[(i_ac, i_ad)] = p.ka_mab;
+        jac[(i_ac, i_ac)] = -p.kel_mab;
+        true
+    }
+
     fn bolus(&self, p: &Params, input: usize, amount: f64, y: &mut SVector<f64, 8>) {
         match input {
             0 => {
@@ -684,5 +783,51 @@ impl OdeModel<8> for ImmunityCycle {
         out[2] = y[3] + y[4];
         out[3] = y[5];
         out[4] = p.iar(y, p.antigen(y), input);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The analytic Jacobian equals central differences of the right-hand side at states and
+    /// inputs where every term is active. The differences' own error is cancellation, about
+    /// eps*|f|/h, plus truncation, of order h^2: the bound allows 1e-6 relative plus ten times
+    /// that cancellation error.
+    #[test]
+    fn analytic_jacobian_matches_central_differences() {
+        let model = ImmunityCycle;
+        let mut values = SPEC.default_parameters();
+        for (name, v) in TNBC_PARAMETERS {
+            values[SPEC.parameter_index(name).unwrap()] = v;
+        }
+        let p = model.params(&values);
+        let states = [
+            SVector::<f64, 8>::from_row_slice(&[14000.0, 3.0, 900.0, 1500.0, 300.0, 0.4, 0.5, 1.2]),
+            SVector::<f64, 8>::from_row_slice(&[20.0, 0.01, 5.0, 10.0, 2.0, 0.05, 0.0, 0.0]),
+        ];
+        let input = [50.0, 0.0, 0.7, 0.3, 0.5, 0.6];
+        for y in states {
+            let mut analytic = SMatrix::<f64, 8, 8>::zeros();
+            assert!(model.jacobian(&p, 0.0, &y, &input, &mut analytic));
+            for j in 0..8 {
+                let h = 1e-5 * y[j].abs().max(0.1);
+                let (mut up, mut down) = (y, y);
+                up[j] += h;
+                down[j] -= h;
+                let (mut fu, mut fd) = (SVector::<f64, 8>::zeros(), SVector::<f64, 8>::zeros());
+                model.rhs(&p, 0.0, &up, &input, &mut fu);
+                model.rhs(&p, 0.0, &down, &input, &mut fd);
+                let numeric = (fu - fd) / (2.0 * h);
+                for i in 0..8 {
+                    let (a, n) = (analytic[(i, j)], numeric[i]);
+                    let cancellation = 10.0 * f64::EPSILON * fu[i].abs().max(fd[i].abs()) / h;
+                    assert!(
+                        (a - n).abs() <= 1e-6 * a.abs().max(n.abs()) + cancellation,
+                        "d f{i} / d y{j}: analytic {a}, numeric {n}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -289,6 +289,21 @@ pub trait OdeModel<const N: usize>: Send + Sync {
     /// Writes the declared derived outputs for state `y`, with inputs `input` as the
     /// right-hand side sees them at that instant, into `out` (`out.len() == spec().derived.len()`).
     fn derived(&self, _p: &Self::Params, _y: &SVector<f64, N>, _input: &[f64], _out: &mut [f64]) {}
+
+    /// The Jacobian d(rhs)/dy, if the model provides it analytically: writes it into `jac` and
+    /// returns true. The default returns false and the stiff solver forms it by central
+    /// differences (2N right-hand-side evaluations a step). A model that provides one has a
+    /// test comparing it to finite differences.
+    fn jacobian(
+        &self,
+        _p: &Self::Params,
+        _t_day: f64,
+        _y: &SVector<f64, N>,
+        _input: &[f64],
+        _jac: &mut nalgebra::SMatrix<f64, N, N>,
+    ) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

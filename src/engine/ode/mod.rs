@@ -31,8 +31,8 @@ use crate::engine::schedule::Schedule;
 use crate::model::OdeModel;
 use crate::therapy::exposure::Exposure;
 use crate::therapy::pk::{Amounts, CentralCurve};
-use nalgebra::SVector;
-pub use step::{DenseOutput, Failure, Monitor, Stats, Tolerance};
+use nalgebra::{SMatrix, SVector};
+pub use step::{AnalyticJacobian, DenseOutput, Failure, Monitor, Stats, Tolerance};
 
 /// Two times closer than this (days, about 0.1 ms) are the same instant: an output time that
 /// lands on a dosing time is reported after the dose.
@@ -339,9 +339,13 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 model.derived(&p, y, rates, &mut derived);
                 observer.observe(t, y.as_slice(), &derived);
             };
+            let jac = |t: f64, y: &SVector<f64, N>, m: &mut SMatrix<f64, N, N>| {
+                model.jacobian(&p, t, y, rates, m)
+            };
             run_segment(
                 options.method,
                 &f,
+                &jac,
                 t0,
                 t1,
                 y,
@@ -406,9 +410,15 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 with_inputs_at(t, &mut |u| model.derived(&p, y, u, &mut derived));
                 observer.observe(t, y.as_slice(), &derived);
             };
+            let jac = |t: f64, y: &SVector<f64, N>, m: &mut SMatrix<f64, N, N>| {
+                let mut provided = false;
+                with_inputs_at(t, &mut |u| provided = model.jacobian(&p, t, y, u, m));
+                provided
+            };
             let result = run_segment(
                 options.method,
                 &f,
+                &jac,
                 t0,
                 t1,
                 y,
@@ -455,6 +465,7 @@ pub const MAX_INPUTS: usize = 16;
 fn run_segment<const N: usize, F>(
     method: Method,
     f: &F,
+    jac: AnalyticJacobian<'_, N>,
     t0: f64,
     t1: f64,
     y: SVector<f64, N>,
@@ -508,7 +519,7 @@ where
             // growing it back (the TNBC chemotherapy arms: 110 segments).
             let h = carried_h;
             through_outputs(t0, t1, y, grid, next, emit, |a, b, y_a| {
-                rodas4::integrate(f, a, b, y_a, tol, monitor, stats, h)
+                rodas4::integrate(f, jac, a, b, y_a, tol, monitor, stats, h)
             })
         }
         Method::OdeSolversDop853 => {

@@ -17,7 +17,7 @@
 //! ends were right to 1e-8. The engine instead makes every output time the end of a step,
 //! carrying the step size from one output interval to the next.
 
-use super::step::{Failure, Monitor, Stats, Tolerance, negligible, rms};
+use super::step::{AnalyticJacobian, Failure, Monitor, Stats, Tolerance, negligible, rms};
 use nalgebra::{SMatrix, SVector};
 
 const GAMMA: f64 = 0.25;
@@ -144,11 +144,13 @@ where
     jac
 }
 
-/// Integrates `dy/dt = f(t, y)` from `t0` to exactly `t1` with RODAS4. `h` is the first
+/// Integrates `dy/dt = f(t, y)` from `t0` to exactly `t1` with RODAS4. `analytic_jacobian`
+/// writes df/dy and returns true where the model provides it, false otherwise. `h` is the first
 /// step to try (0 to let the solver choose) and, on return, the step it would take next.
 #[allow(clippy::too_many_arguments)]
 pub fn integrate<const N: usize, F>(
     f: &F,
+    analytic_jacobian: AnalyticJacobian<'_, N>,
     t0: f64,
     t1: f64,
     y0: SVector<f64, N>,
@@ -160,6 +162,15 @@ pub fn integrate<const N: usize, F>(
 where
     F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
 {
+    // The model's own Jacobian where it has one, central differences otherwise.
+    let jacobian_at = |t: f64, y: &SVector<f64, N>, stats: &mut Stats| {
+        let mut m = SMatrix::<f64, N, N>::zeros();
+        if analytic_jacobian(t, y, &mut m) {
+            m
+        } else {
+            jacobian(f, t, y, stats)
+        }
+    };
     let span = t1 - t0;
     if negligible(t0, t1) {
         return Ok(y0);
@@ -181,7 +192,7 @@ where
     let mut last_rejected = false;
     let mut non_finite_seen = false;
 
-    let mut jac = jacobian(f, t, &y, stats);
+    let mut jac = jacobian_at(t, &y, stats);
     let mut dfdt = time_derivative(f, t, &y, &f0, span, stats);
     let mut fk = SVector::<f64, N>::zeros();
 
@@ -247,7 +258,7 @@ where
             if !f0.iter().all(|v| v.is_finite()) {
                 return Err((Failure::NonFinite, t));
             }
-            jac = jacobian(f, t, &y, stats);
+            jac = jacobian_at(t, &y, stats);
             dfdt = time_derivative(f, t, &y, &f0, span, stats);
             if last_rejected {
                 h_new = h_new.min(h);
@@ -307,6 +318,7 @@ mod tests {
         let mut stats = Stats::default();
         let y = integrate(
             &f,
+            &|_, _, _| false,
             0.0,
             40.0,
             SVector::<f64, 3>::new(1.0, 0.0, 0.0),
@@ -351,6 +363,7 @@ mod tests {
             let (t0, t1) = (i as f64 * 0.1, (i + 1) as f64 * 0.1);
             y = integrate(
                 &f,
+                &|_, _, _| false,
                 t0,
                 t1,
                 y,

@@ -2,7 +2,7 @@
 //! step heuristic and the budget of steps and stiffness tests that runs across all the
 //! segments of one solve.
 
-use nalgebra::SVector;
+use nalgebra::{SMatrix, SVector};
 
 /// Why an integration stopped short.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -168,3 +168,8 @@ impl Monitor {
 pub fn negligible(t0: f64, t1: f64) -> bool {
     t1 - t0 <= 8.0 * f64::EPSILON * t0.abs().max(t1.abs()).max(1.0)
 }
+
+/// A model's analytic Jacobian at (t, y): writes df/dy and returns true, or returns false
+/// where the model has none (the stiff solver then differentiates numerically).
+pub type AnalyticJacobian<'a, const N: usize> =
+    &'a dyn Fn(f64, &SVector<f64, N>, &mut SMatrix<f64, N, N>) -> bool;
