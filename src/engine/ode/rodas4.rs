@@ -61,34 +61,46 @@ const FAC_MAX: f64 = 6.0; // ... and grows at most 6-fold
 /// LU decomposition with partial pivoting of a small fixed-size matrix. (nalgebra's own needs
 /// type-level dimension bounds that a const-generic `N` does not carry.)
 struct Lu<const N: usize> {
-    lu: SMatrix<f64, N, N>,
+    /// Row-major: plain arrays, whose fixed bounds let the compiler drop the index checks
+    /// (the nalgebra-indexed version spent a quarter of a TNBC patient in this code).
+    lu: [[f64; N]; N],
     perm: [usize; N],
 }
 
 impl<const N: usize> Lu<N> {
     /// `None` if the matrix is singular to working precision.
-    fn new(mut a: SMatrix<f64, N, N>) -> Option<Self> {
+    fn new(m: SMatrix<f64, N, N>) -> Option<Self> {
+        let mut a = [[0.0; N]; N];
+        for (r, row) in a.iter_mut().enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = m[(r, c)];
+            }
+        }
         let mut perm = [0usize; N];
         for (i, p) in perm.iter_mut().enumerate() {
             *p = i;
         }
         for col in 0..N {
-            let pivot =
-                (col..N).max_by(|&i, &j| a[(i, col)].abs().total_cmp(&a[(j, col)].abs()))?;
-            let p = a[(pivot, col)];
+            let mut pivot = col;
+            for r in col + 1..N {
+                if a[r][col].abs() > a[pivot][col].abs() {
+                    pivot = r;
+                }
+            }
+            let p = a[pivot][col];
             if p == 0.0 || !p.is_finite() {
                 return None;
             }
             if pivot != col {
-                a.swap_rows(pivot, col);
+                a.swap(pivot, col);
                 perm.swap(pivot, col);
             }
-            let d = a[(col, col)];
-            for row in col + 1..N {
-                let factor = a[(row, col)] / d;
-                a[(row, col)] = factor;
+            let pivot_row = a[col];
+            for row in a.iter_mut().skip(col + 1) {
+                let factor = row[col] / pivot_row[col];
+                row[col] = factor;
                 for k in col + 1..N {
-                    a[(row, k)] -= factor * a[(col, k)];
+                    row[k] -= factor * pivot_row[k];
                 }
             }
         }
@@ -96,19 +108,27 @@ impl<const N: usize> Lu<N> {
     }
 
     fn solve(&self, b: SVector<f64, N>) -> SVector<f64, N> {
-        let mut x = SVector::<f64, N>::from_fn(|i, _| b[self.perm[i]]);
+        let mut x = [0.0; N];
+        for (i, v) in x.iter_mut().enumerate() {
+            *v = b[self.perm[i]];
+        }
         for row in 0..N {
-            for k in 0..row {
-                x[row] -= self.lu[(row, k)] * x[k];
-            }
+            let sum: f64 = self.lu[row][..row]
+                .iter()
+                .zip(&x[..row])
+                .map(|(l, v)| l * v)
+                .sum();
+            x[row] -= sum;
         }
         for row in (0..N).rev() {
-            for k in row + 1..N {
-                x[row] -= self.lu[(row, k)] * x[k];
-            }
-            x[row] /= self.lu[(row, row)];
+            let sum: f64 = self.lu[row][row + 1..]
+                .iter()
+                .zip(&x[row + 1..])
+                .map(|(u, v)| u * v)
+                .sum();
+            x[row] = (x[row] - sum) / self.lu[row][row];
         }
-        x
+        SVector::<f64, N>::from_column_slice(&x)
     }
 }
 
