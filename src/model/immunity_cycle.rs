@@ -55,7 +55,6 @@
 
 use super::{
     DerivedSpec, InputRole, InputSpec, Mechanism, ModelSpec, OdeModel, ParameterSpec, PresetSpec,
-    StateSpec,
 };
 use nalgebra::{SMatrix, SVector};
 
@@ -80,64 +79,7 @@ pub static SPEC: ModelSpec = ModelSpec {
               feedback, with radiotherapy (linear-quadratic, immunogenic death, T-cell kill), chemotherapy \
               (kill of cycling cells, lymphodepletion), PD-1/PD-L1 and CTLA-4 blockade. Defaults are the \
               ct26_mouse preset.",
-    states: &[
-        StateSpec {
-            name: "TV",
-            unit: "mm3",
-            description: "viable tumour volume",
-            initial: 15.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "U",
-            unit: "DSB/cell",
-            description: "unrepaired double-strand breaks",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "TVd",
-            unit: "mm3",
-            description: "dying tumour volume",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "nTeff",
-            unit: "cells",
-            description: "non-differentiated effector T cells",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "dTeff",
-            unit: "cells",
-            description: "differentiated effector T cells",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "PDL1",
-            unit: "1",
-            description: "relative PD-L1 expression (0 to 1)",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "A_depot",
-            unit: "nmol",
-            description: "mouse anti-PD-L1 in the intraperitoneal depot",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "A_central",
-            unit: "nmol",
-            description: "mouse anti-PD-L1 in plasma",
-            initial: 0.0,
-            scale: 1.0,
-        },
-    ],
+    states: &super::kosinsky2018::STATES,
     parameters: &[
         param("r", 0.4, "1/day", "tumour growth rate", KOSINSKY),
         param("TVmax", 2500.0, "mm3", "maximal tumour volume", KOSINSKY),

@@ -62,6 +62,66 @@ const fn param(
     ParameterSpec::new(name, default, unit, description, source)
 }
 
+/// The states, shared with `immunity_cycle`, which extends this model.
+pub const STATES: [StateSpec; 8] = [
+    StateSpec {
+        name: "TV",
+        unit: "mm3",
+        description: "viable tumour volume (uL = mm3)",
+        initial: 15.0,
+        scale: 1.0,
+    },
+    StateSpec {
+        name: "U",
+        unit: "DSB/cell",
+        description: "unrepaired double-strand breaks",
+        initial: 0.0,
+        scale: 1.0,
+    },
+    StateSpec {
+        name: "TVd",
+        unit: "mm3",
+        description: "dying tumour volume (uL = mm3)",
+        initial: 0.0,
+        scale: 1.0,
+    },
+    StateSpec {
+        name: "nTeff",
+        unit: "cells",
+        description: "non-differentiated effector T cells",
+        initial: 0.0,
+        scale: 1.0,
+    },
+    StateSpec {
+        name: "dTeff",
+        unit: "cells",
+        description: "differentiated effector T cells",
+        initial: 0.0,
+        scale: 1.0,
+    },
+    StateSpec {
+        name: "PDL1",
+        unit: "1",
+        description: "relative PD-L1 expression (0 to 1)",
+        initial: 0.0,
+        scale: 1.0,
+    },
+    StateSpec {
+        name: "A_depot",
+        unit: "nmol",
+        description: "anti-PD-L1 in the intraperitoneal depot",
+        initial: 0.0,
+        scale: 1.0,
+    },
+    StateSpec {
+        name: "A_central",
+        unit: "nmol",
+        description: "anti-PD-L1 in plasma",
+        initial: 0.0,
+        scale: 1.0,
+    },
+];
+
 pub static SPEC: ModelSpec = ModelSpec {
     name: "kosinsky2018",
     title: "Kosinsky et al. 2018: radiotherapy and anti-PD-L1 in the cancer-immunity cycle (mouse CT26)",
@@ -71,64 +131,7 @@ pub static SPEC: ModelSpec = ModelSpec {
                BioModels BIOMD0000000863.",
     summary: "Tumour volume, radiation-induced DNA damage, dying cells, dendritic-cell maturation, \
               effector T-cell priming and PD-L1 feedback, with anti-PD-L1 pharmacokinetics.",
-    states: &[
-        StateSpec {
-            name: "TV",
-            unit: "uL",
-            description: "viable tumour volume",
-            initial: 15.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "U",
-            unit: "DSB/cell",
-            description: "unrepaired double-strand breaks",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "TVd",
-            unit: "uL",
-            description: "dying tumour volume",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "nTeff",
-            unit: "cells",
-            description: "non-differentiated effector T cells",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "dTeff",
-            unit: "cells",
-            description: "differentiated effector T cells",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "PDL1",
-            unit: "1",
-            description: "relative PD-L1 expression (0 to 1)",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "A_depot",
-            unit: "nmol",
-            description: "anti-PD-L1 in the intraperitoneal depot",
-            initial: 0.0,
-            scale: 1.0,
-        },
-        StateSpec {
-            name: "A_central",
-            unit: "nmol",
-            description: "anti-PD-L1 in plasma",
-            initial: 0.0,
-            scale: 1.0,
-        },
-    ],
+    states: &STATES,
     parameters: &[
         param("r", 0.4, "1/day", "tumour growth rate", TABLE1),
         param("TVmax", 2500.0, "uL", "maximal tumour volume", TABLE1),
