@@ -49,6 +49,7 @@ fn one_patient(
                 exposures: &exposures,
                 horizon_day: horizon_days,
                 output_every_day: 1.0,
+                also_at_days: &[],
             };
             let mut solution = Solution::new(spec.states.len(), spec.derived.len());
             let stats = solve_named(

@@ -19,6 +19,7 @@ fn main() {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(1.0),
+        also_at_days: &[],
     };
     let options = SolverOptions::default();
     let runs = 20_000;

@@ -56,6 +56,47 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
     },
+    /// Analyse a run folder again (arms.csv, summary.json, km_pfs.csv, km_os.csv) from its
+    /// patients.csv and scenario.resolved.toml, without simulating.
+    Analyse {
+        /// The folder of `immunotrial run` or of `immunotrial merge`.
+        dir: PathBuf,
+    },
+    /// Size a real trial: draw many trials of n patients per arm from the virtual cohort and
+    /// report the power of the log-rank test and of the response-rate difference.
+    Power {
+        /// A scenario file (its cohort is run for the two arms) or the folder of a run.
+        source: PathBuf,
+        /// The experimental arm.
+        #[arg(long)]
+        arm: String,
+        /// The comparator arm.
+        #[arg(long)]
+        vs: String,
+        /// Patients per arm to try, e.g. --n 50,100,200.
+        #[arg(long, value_delimiter = ',', required = true)]
+        n: Vec<u64>,
+        /// Two-sided significance level.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Simulated trials per size.
+        #[arg(long, default_value_t = 2000)]
+        reps: u64,
+        /// The survival endpoint of the log-rank test: pfs or os.
+        #[arg(long, default_value = "pfs")]
+        endpoint: String,
+        /// Cohort size when running a scenario (default: its [cohort] patients).
+        #[arg(long)]
+        patients: Option<u64>,
+        /// Random seed (default: the cohort's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Keep the cohort run of a scenario in this folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+    },
     /// Join the folders of `run --shard K/N` into the files an unsharded run writes.
     Merge {
         /// The shard folders.
@@ -178,6 +219,9 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                 summary.failed
             )?;
             writeln!(out, "wrote {}", dir.join("patients.csv").display())?;
+            if shard.is_none() && !analyse(&dir, out)? {
+                return Ok(ExitCode::FAILURE);
+            }
             if summary.failed_fraction() > summary.max_failed_fraction {
                 eprintln!(
                     "error: {} of {} patient-arms failed, more than the allowed fraction {} ([cohort] max_failed_fraction); see the failure column",
@@ -187,10 +231,47 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Analyse { dir } => Ok(if analyse(&dir, out)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
+        Command::Power {
+            source,
+            arm,
+            vs,
+            n,
+            alpha,
+            reps,
+            endpoint,
+            patients,
+            seed,
+            out: keep,
+            overrides,
+        } => power(
+            PowerArgs {
+                source,
+                arm,
+                vs,
+                sizes: n,
+                alpha,
+                reps,
+                endpoint,
+                patients,
+                seed,
+                keep,
+                overrides,
+            },
+            out,
+        ),
         Command::Merge { dirs, out: dir } => match immunotrial::cohort::merge::merge(&dirs, &dir) {
             Ok(()) => {
                 writeln!(out, "merged {} shards into {}", dirs.len(), dir.display())?;
-                Ok(ExitCode::SUCCESS)
+                Ok(if analyse(&dir, out)? {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                })
             }
             Err(e) => {
                 eprintln!("error: {e}");
@@ -239,6 +320,188 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
 }
 
 /// `K/N` with 1 <= K <= N.
+struct PowerArgs {
+    source: PathBuf,
+    arm: String,
+    vs: String,
+    sizes: Vec<u64>,
+    alpha: f64,
+    reps: u64,
+    endpoint: String,
+    patients: Option<u64>,
+    seed: Option<u64>,
+    keep: Option<PathBuf>,
+    overrides: Vec<String>,
+}
+
+/// `immunotrial power`: the cohort's records of the two arms (from a run folder, or by
+/// running the scenario's cohort for those arms), then the power at each size.
+fn power(a: PowerArgs, out: &mut impl Write) -> io::Result<ExitCode> {
+    use immunotrial::trial::analysis::read_patients;
+    use immunotrial::trial::power::{SurvivalEndpoint, power};
+    let endpoint = match a.endpoint.as_str() {
+        "pfs" => SurvivalEndpoint::Pfs,
+        "os" => SurvivalEndpoint::Os,
+        other => {
+            eprintln!("error: --endpoint: expected pfs or os, found `{other}`");
+            return Ok(ExitCode::from(INVALID_INPUT));
+        }
+    };
+    if !(a.alpha > 0.0 && a.alpha < 1.0) {
+        eprintln!(
+            "error: --alpha: expected a level between 0 and 1, found {}",
+            a.alpha
+        );
+        return Ok(ExitCode::from(INVALID_INPUT));
+    }
+    if a.reps == 0 || a.sizes.contains(&0) {
+        eprintln!("error: --reps and every --n must be at least 1");
+        return Ok(ExitCode::from(INVALID_INPUT));
+    }
+    let from_run = a.source.is_dir();
+    let (dir, temporary) = if from_run {
+        (a.source.clone(), false)
+    } else {
+        let mut scenario = match Scenario::load(&a.source, &a.overrides) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitCode::from(INVALID_INPUT));
+            }
+        };
+        let names: Vec<&str> = scenario.arms.iter().map(|x| x.name.as_str()).collect();
+        for wanted in [&a.arm, &a.vs] {
+            if !names.contains(&wanted.as_str()) {
+                eprintln!(
+                    "error: {}: no arm is named `{wanted}`; the arms are: {}",
+                    a.source.display(),
+                    names.join(", ")
+                );
+                return Ok(ExitCode::from(INVALID_INPUT));
+            }
+        }
+        if scenario.cohort.is_none() {
+            eprintln!(
+                "error: {}: the scenario has no [cohort] section",
+                a.source.display()
+            );
+            return Ok(ExitCode::from(INVALID_INPUT));
+        }
+        // Only the two arms are simulated.
+        let keep_arm = |name: &str| name == a.arm || name == a.vs;
+        scenario.arms.retain(|x| keep_arm(&x.name));
+        scenario.resolved.arms.retain(|x| keep_arm(&x.name));
+        scenario.trial.control = scenario
+            .arms
+            .iter()
+            .position(|x| x.name == a.vs)
+            .unwrap_or(0);
+        if let Some(t) = &mut scenario.resolved.trial {
+            t.control = Some(a.vs.clone());
+        }
+        let dir = a.keep.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("immunotrial-power-{}", std::process::id()))
+        });
+        let options = immunotrial::cohort::runner::RunOptions {
+            patients: a.patients,
+            seed: a.seed,
+            command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            ..Default::default()
+        };
+        if let Err(e) = immunotrial::cohort::runner::run(&scenario, &options, &dir) {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+        (dir, a.keep.is_none())
+    };
+    let names = [a.arm.clone(), a.vs.clone()];
+    let records = read_patients(&dir.join("patients.csv"), &names, true);
+    let seed = a.seed.or_else(|| {
+        std::fs::read(dir.join("run.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["seed"].as_u64())
+    });
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let records = match records {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if let Some(empty) = records.iter().find(|r| r.patients.iter().all(|p| p.failed)) {
+        eprintln!(
+            "error: {}: arm `{}` has no analysed patients (is it one of the run's arms?)",
+            dir.display(),
+            empty.name
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let curve = power(
+        &records[0],
+        &records[1],
+        &a.sizes,
+        a.alpha,
+        a.reps,
+        endpoint,
+        seed.unwrap_or(0),
+    );
+    writeln!(
+        out,
+        "power of `{}` against `{}`: {} simulated trials per size, two-sided alpha {}",
+        a.arm, a.vs, a.reps, a.alpha
+    )?;
+    writeln!(
+        out,
+        "{:>10}  {:>22}  {:>22}",
+        "n per arm",
+        format!("log-rank {}", a.endpoint.to_uppercase()),
+        "ORR difference"
+    )?;
+    for p in &curve.points {
+        writeln!(
+            out,
+            "{:>10}  {:>22}  {:>22}",
+            p.n_per_arm,
+            format!("{:.3} ± {:.3}", p.log_rank, p.log_rank_se),
+            format!("{:.3} ± {:.3}", p.orr, p.orr_se)
+        )?;
+    }
+    let largest = a.sizes.iter().max().copied().unwrap_or(0);
+    let say = |n: Option<u64>| match n {
+        Some(n) => n.to_string(),
+        None => format!("not reached up to {largest}"),
+    };
+    writeln!(
+        out,
+        "smallest n per arm for {:.0}% power: log-rank {}; ORR difference {}",
+        curve.target * 100.0,
+        say(curve.smallest_n_log_rank),
+        say(curve.smallest_n_orr)
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the trial analysis of a run folder and names the files it wrote; false (after saying
+/// why) when it could not.
+fn analyse(dir: &std::path::Path, out: &mut impl Write) -> io::Result<bool> {
+    match immunotrial::trial::analysis::analyse_dir(dir) {
+        Ok(_) => {
+            for file in ["arms.csv", "summary.json", "km_pfs.csv", "km_os.csv"] {
+                writeln!(out, "wrote {}", dir.join(file).display())?;
+            }
+            Ok(true)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(false)
+        }
+    }
+}
+
 fn parse_shard(text: &str) -> Result<(u64, u64), String> {
     let parsed = text
         .split_once('/')

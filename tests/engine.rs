@@ -84,6 +84,7 @@ fn a_malformed_problem_is_an_error_not_a_panic() {
         exposures: &[],
         horizon_day: 10.0,
         output_every_day: 1.0,
+        also_at_days: &[],
     };
     let mut solution = Solution::new(2, 0);
     let error = solve_named(
@@ -116,6 +117,7 @@ fn a_malformed_problem_is_an_error_not_a_panic() {
         exposures: &[],
         horizon_day: 10.0,
         output_every_day: 1.0,
+        also_at_days: &[],
     };
     let options = SolverOptions {
         method: Method::Rodas4,

@@ -40,6 +40,7 @@ static SPEC: ModelSpec = ModelSpec {
         description: "",
     }],
     tumour: "A",
+    tumour_mm3_per_unit: 1.0,
 };
 
 impl OdeModel<1> for Integrator {
@@ -89,6 +90,7 @@ fn the_model_sees_the_exact_activity_of_each_drug() {
         exposures: &exposures,
         horizon_day: 4.0,
         output_every_day: 1.0 / 96.0,
+        also_at_days: &[],
     };
     for method in [Method::Dop853, Method::Dopri5, Method::Rodas4] {
         let options = SolverOptions {

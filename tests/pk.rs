@@ -42,6 +42,7 @@ static SPEC: ModelSpec = ModelSpec {
     }],
     derived: &[],
     tumour: "A_c",
+    tumour_mm3_per_unit: 1.0,
 };
 
 impl OdeModel<2> for Compartments {
@@ -89,6 +90,7 @@ fn by_ode(
         exposures: &[],
         horizon_day: horizon,
         output_every_day: every,
+        also_at_days: &[],
     };
     let options = SolverOptions {
         method: Method::OdeSolversDop853,

@@ -6,7 +6,7 @@
 //! byte-identical for any thread count. Memory is bounded: patients are processed in blocks
 //! and only summaries are kept.
 
-use super::sampling::{draw, omega_from_cv, patient_stream, standard_normal};
+use super::sampling::{draw, omega_from_cv, patient_stream, standard_normal, trial_stream};
 use crate::engine::{Observer, Problem, solve_named};
 use crate::model::TumourMeasure;
 use crate::report::{value, write_atomic};
@@ -15,6 +15,9 @@ use crate::scenario::cohort::{CohortSpec, Target};
 use crate::therapy::dose::Patient;
 use crate::therapy::exposure::Exposure;
 use crate::therapy::pk::TwoCompartment;
+use crate::trial::endpoints::{Endpoints, PatientTimes, evaluate};
+use crate::trial::recist::visit_days;
+use rand::RngExt;
 use rayon::prelude::*;
 use std::path::Path;
 use std::time::Instant;
@@ -62,6 +65,8 @@ struct PatientDraw {
     columns: Vec<f64>,
     /// PK of each drug (scenario drug order).
     pk: Vec<TwoCompartment>,
+    /// Background death and dropout, the same in every arm.
+    times: PatientTimes,
 }
 
 /// A drug some arm gives: its typical PK and the variability the cohort samples.
@@ -140,12 +145,18 @@ fn draw_patient(
         }
         pk.push(p);
     }
+    // The trial's draws come from a far part of the patient's stream, so that they do not
+    // shift when the cohort gains a varying quantity, nor it when the trial changes.
+    let mut trial_rng = trial_stream(seed, index);
+    let u_death = 1.0 - trial_rng.random::<f64>();
+    let u_dropout = 1.0 - trial_rng.random::<f64>();
     PatientDraw {
         parameters,
         initial,
         covariates,
         columns,
         pk,
+        times: PatientTimes::from_uniforms(&scenario.trial, u_death, u_dropout),
     }
 }
 
@@ -158,11 +169,20 @@ struct TumourSummary {
     min: f64,
     min_day: f64,
     seen: bool,
+    /// The tumour course in mm3 at every output, for the trial endpoints.
+    mm3_per_unit: f64,
+    course_days: Vec<f64>,
+    course_mm3: Vec<f64>,
     /// `arm,patient` prefix and the rows so far, when the trajectory is kept.
     trajectory: Option<(Vec<String>, Vec<Vec<String>>)>,
 }
 
 impl Observer for TumourSummary {
+    fn start(&mut self, outputs: usize) {
+        self.course_days.reserve(outputs);
+        self.course_mm3.reserve(outputs);
+    }
+
     fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {
         let v = match self.measure {
             TumourMeasure::State(i) => state[i],
@@ -177,6 +197,8 @@ impl Observer for TumourSummary {
             self.min_day = time_day;
         }
         self.end = v;
+        self.course_days.push(time_day);
+        self.course_mm3.push(v * self.mm3_per_unit);
         if let Some((prefix, rows)) = &mut self.trajectory {
             let mut row = prefix.clone();
             row.push(value(time_day));
@@ -191,6 +213,7 @@ impl Observer for TumourSummary {
 type PatientOutput = (Vec<(Vec<String>, bool)>, Vec<Vec<String>>);
 
 /// The rows of one patient, one per arm.
+#[allow(clippy::too_many_arguments)]
 fn patient_rows(
     scenario: &Scenario,
     spec: &CohortSpec,
@@ -198,6 +221,7 @@ fn patient_rows(
     index: u64,
     drugs: &[CohortDrug],
     measure: TumourMeasure,
+    visits: &[f64],
     keep_trajectory: bool,
 ) -> PatientOutput {
     let p = draw_patient(scenario, spec, seed, index, drugs);
@@ -225,6 +249,7 @@ fn patient_rows(
                 exposures: &exposures,
                 horizon_day: scenario.horizon_day,
                 output_every_day: scenario.output_every_day,
+                also_at_days: visits,
             };
             let mut summary = TumourSummary {
                 measure,
@@ -233,6 +258,9 @@ fn patient_rows(
                 min: f64::INFINITY,
                 min_day: f64::NAN,
                 seen: false,
+                mm3_per_unit: scenario.model.tumour_mm3_per_unit,
+                course_days: Vec::new(),
+                course_mm3: Vec::new(),
                 trajectory: keep_trajectory
                     .then(|| (vec![arm.name.clone(), index.to_string()], Vec::new())),
             };
@@ -254,34 +282,69 @@ fn patient_rows(
                         value(summary.end),
                         value(summary.min),
                         value(summary.min_day),
-                        String::new(),
                     ]);
+                    let endpoints = evaluate(
+                        &summary.course_days,
+                        &summary.course_mm3,
+                        visits,
+                        scenario.horizon_day,
+                        &scenario.trial,
+                        p.times,
+                    );
+                    row.extend(endpoint_columns(&endpoints));
+                    row.push(String::new());
                     (row, false)
                 }
                 Some(Err(e)) => {
-                    row.extend([
+                    row.extend(std::iter::repeat_n(
                         String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        e.to_string(),
-                    ]);
+                        4 + ENDPOINT_COLUMNS.len(),
+                    ));
+                    row.push(e.to_string());
                     (row, true)
                 }
                 None => {
-                    row.extend([
+                    row.extend(std::iter::repeat_n(
                         String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        "unknown model".to_string(),
-                    ]);
+                        4 + ENDPOINT_COLUMNS.len(),
+                    ));
+                    row.push("unknown model".to_string());
                     (row, true)
                 }
             }
         })
         .collect();
     (rows, trajectory)
+}
+
+/// The trial's columns of patients.csv, after the tumour summary.
+pub const ENDPOINT_COLUMNS: [&str; 9] = [
+    "best_response",
+    "best_change_pct",
+    "response_day",
+    "response_duration_days",
+    "pfs_day",
+    "pfs_event",
+    "os_day",
+    "os_event",
+    "death_cause",
+];
+
+fn endpoint_columns(e: &Endpoints) -> [String; 9] {
+    let optional = |x: Option<f64>| x.map(value).unwrap_or_default();
+    [
+        e.best_response.name().to_string(),
+        optional(e.best_change_pct),
+        optional(e.response_day),
+        optional(e.response_duration_days),
+        value(e.pfs_day),
+        u8::from(e.pfs_event).to_string(),
+        value(e.os_day),
+        u8::from(e.os_event).to_string(),
+        e.death_cause
+            .map(|c| c.name().to_string())
+            .unwrap_or_default(),
+    ]
 }
 
 /// A progress bar on standard error when it is a terminal (patients done, rate, time left);
@@ -339,8 +402,14 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         format!("{measure_name}_end"),
         format!("{measure_name}_min"),
         "tumour_min_day".to_string(),
-        "failure".to_string(),
     ]);
+    header.extend(ENDPOINT_COLUMNS.iter().map(|c| c.to_string()));
+    header.push("failure".to_string());
+    let visits = visit_days(
+        scenario.trial.assessment_every_day,
+        scenario.trial.assessment_every_day_after_year,
+        scenario.horizon_day,
+    );
 
     std::fs::create_dir_all(out)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -382,7 +451,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
             let rows: Vec<PatientOutput> = pool.install(|| {
                 (start..end)
                     .into_par_iter()
-                    .map(|i| patient_rows(scenario, &spec, seed, i, &drugs, measure, i < keep))
+                    .map(|i| {
+                        patient_rows(scenario, &spec, seed, i, &drugs, measure, &visits, i < keep)
+                    })
                     .collect()
             });
             for (patient_rows, trajectory_rows) in rows {

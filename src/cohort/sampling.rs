@@ -152,6 +152,14 @@ pub fn patient_stream(seed: u64, index: u64) -> ChaCha12Rng {
     rng
 }
 
+/// The trial's random stream of patient `index` (background death, dropout): the patient's
+/// own stream from word 2^64 on, far beyond anything the parameter draws use.
+pub fn trial_stream(seed: u64, index: u64) -> ChaCha12Rng {
+    let mut rng = patient_stream(seed, index);
+    rng.set_word_pos(1u128 << 64);
+    rng
+}
+
 /// A standard normal deviate by the Box–Muller transform of two uniforms, written out so that
 /// how the stream is used is fixed by this file, not by a library version.
 pub fn standard_normal(rng: &mut ChaCha12Rng) -> f64 {

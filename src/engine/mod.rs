@@ -81,6 +81,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Vec<Solution>, SimulationError> {
                 exposures: &exposures,
                 horizon_day: scenario.horizon_day,
                 output_every_day: scenario.output_every_day,
+                also_at_days: &[],
             };
             let mut solution = Solution::new(model.states.len(), model.derived.len());
             let result = solve_named(model.name, &problem, &scenario.solver, &mut solution)

@@ -233,6 +233,7 @@ pub static SPEC: ModelSpec = ModelSpec {
     ],
     derived: &[],
     tumour: "T",
+    tumour_mm3_per_unit: super::CELL_MM3,
 };
 
 /// The model of de Pillis et al. 2006 (see the module documentation).

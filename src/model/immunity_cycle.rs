@@ -370,6 +370,7 @@ pub static SPEC: ModelSpec = ModelSpec {
         },
     ],
     tumour: "tumour_volume_mm3",
+    tumour_mm3_per_unit: 1.0,
 };
 
 /// Preset `tnbc_human`. Each value's source, or `assumption` with its reasoning, is in

@@ -303,6 +303,7 @@ pub static SPEC: ModelSpec = ModelSpec {
         },
     ],
     tumour: "tumour_volume_mm3",
+    tumour_mm3_per_unit: 1.0,
 };
 
 /// The model of Kosinsky et al. 2018 (see the module documentation).

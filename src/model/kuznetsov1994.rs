@@ -110,6 +110,7 @@ pub static SPEC: ModelSpec = ModelSpec {
     inputs: &[],
     derived: &[],
     tumour: "T",
+    tumour_mm3_per_unit: super::CELL_MM3,
 };
 
 /// The model of Kuznetsov et al. 1994 (see the module documentation).

@@ -156,6 +156,9 @@ pub struct DerivedSpec {
     pub description: &'static str,
 }
 
+/// Volume of one tumour cell in mm3, for models that count cells (1e9 cells per cm3).
+pub const CELL_MM3: f64 = 1e-6;
+
 /// Everything a model declares about itself.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelSpec {
@@ -172,6 +175,10 @@ pub struct ModelSpec {
     /// The state or derived output that measures the tumour (cohort summaries and trial
     /// endpoints read it).
     pub tumour: &'static str,
+    /// Cubic millimetres of tumour per unit of the tumour measure: 1 for a volume in mm3;
+    /// 1e-6 for a count of cells (about 1e9 cells make 1 cm3 of tumour: Del Monte, Cell
+    /// Cycle 8:505, 2009). The trial turns the measure into a lesion diameter with it.
+    pub tumour_mm3_per_unit: f64,
 }
 
 impl ModelSpec {

@@ -19,6 +19,7 @@ pub mod cohort;
 pub mod diagnostic;
 pub mod schema;
 pub mod treatments;
+pub mod trial;
 
 use crate::engine::{Administration, Delivery, Method, Schedule, SolverOptions};
 use crate::model::{ModelSpec, find_spec, specs};
@@ -63,6 +64,8 @@ pub struct Scenario {
     /// A cohort run writes trajectories.csv for this many first patients (`[output]`).
     pub trajectories_first_patients: u64,
     pub arms: Vec<Arm>,
+    /// How the virtual trial assesses patients and compares arms (`[trial]`, or its defaults).
+    pub trial: trial::TrialSpec,
     /// The scenario as a file again, every default and override written out: saved as
     /// `scenario.resolved.toml` so that a run can be repeated exactly.
     pub resolved: ScenarioFile,
@@ -814,11 +817,18 @@ fn validate(
         });
     }
 
+    let arm_names: Vec<&str> = file.arms.iter().map(|a| a.name.as_str()).collect();
+    let trial = trial::resolve(&mut c, file.trial.as_ref(), &arm_names);
+
     if !c.errors.is_empty() {
         return Err(ScenarioError(c.errors));
     }
+    // Without errors, every section resolved.
+    let Some(trial) = trial else {
+        unreachable!("an invalid [trial] records an error")
+    };
 
-    let resolved = resolved_file(
+    let mut resolved = resolved_file(
         &file,
         model,
         &parameters,
@@ -827,6 +837,8 @@ fn validate(
         output_every,
         &patient,
     );
+    let names: Vec<String> = arms.iter().map(|a: &Arm| a.name.clone()).collect();
+    resolved.trial = Some(trial.to_section(&names));
     Ok(Scenario {
         name: file.name,
         description: file.description,
@@ -845,6 +857,7 @@ fn validate(
             .and_then(|o| o.trajectories)
             .unwrap_or(0),
         arms,
+        trial,
         resolved,
     })
 }

@@ -32,6 +32,45 @@ pub struct ScenarioFile {
     pub cohort: Option<CohortSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputSection>,
+    /// How the virtual trial assesses and compares the arms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial: Option<TrialSection>,
+}
+
+/// `[trial]`: assessment visits, RECIST, survival endpoints and the comparison of arms.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrialSection {
+    /// Days between tumour assessments in the first year (default 42).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_every_days: Option<f64>,
+    /// Days between assessments after the first year (default 84).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_every_days_after_year: Option<f64>,
+    /// A lesion below this longest diameter is a complete response (default 5 mm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection_limit_mm: Option<f64>,
+    /// CR and PR count only when the next assessment confirms them (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_response: Option<bool>,
+    /// Tumour burden at which the patient dies (no tumour deaths without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lethal_volume_ml: Option<f64>,
+    /// Death from other causes, a constant hazard (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background_mortality_per_year: Option<f64>,
+    /// Loss to follow-up, a constant hazard (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropout_per_year: Option<f64>,
+    /// The arm the others are compared with (default the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    /// The endpoint that ranks the arms: pfs, os or orr (default pfs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    /// Bootstrap replicates for the probability that each arm is best (default 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<u64>,
 }
 
 /// `[output]`: what a cohort run writes besides patients.csv.

@@ -36,6 +36,7 @@ pub fn run(
         exposures: &[],
         horizon_day,
         output_every_day,
+        also_at_days: &[],
     };
     let mut solution = Solution::new(spec.states.len(), spec.derived.len());
     let stats = solve_named(model, &problem, options, &mut solution)

@@ -115,6 +115,9 @@ pub struct Problem<'a> {
     pub exposures: &'a [Exposure],
     pub horizon_day: f64,
     pub output_every_day: f64,
+    /// Further output times beside the regular grid (a trial's assessment visits), in any
+    /// order; times after the horizon are ignored.
+    pub also_at_days: &'a [f64],
 }
 
 /// Receives the solution at each output time, in increasing time order.
@@ -232,6 +235,23 @@ pub fn output_times(horizon_day: f64, every_day: f64) -> Vec<f64> {
     times
 }
 
+/// The regular `grid` with `extra` times merged in, sorted, each instant once (times within
+/// [`SAME_INSTANT_DAY`] of a grid time are that time).
+pub fn with_extra_times(mut grid: Vec<f64>, extra: &[f64], horizon_day: f64) -> Vec<f64> {
+    if extra.is_empty() {
+        return grid;
+    }
+    grid.extend(
+        extra
+            .iter()
+            .map(|&t| snap_to_instant(t))
+            .filter(|&t| (0.0..=horizon_day + SAME_INSTANT_DAY).contains(&t)),
+    );
+    grid.sort_by(f64::total_cmp);
+    grid.dedup_by(|b, a| (*b - *a).abs() <= SAME_INSTANT_DAY);
+    grid
+}
+
 /// `t` rounded to the nearest 1e-9 day ([`SAME_INSTANT_DAY`]): the nearest double to a
 /// decimal with nine places, so that 3 x 0.1 becomes 0.3.
 pub fn snap_to_instant(t: f64) -> f64 {
@@ -299,7 +319,11 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
         atol,
         stop_when_stiff: options.stop_when_stiff,
     };
-    let grid = output_times(problem.horizon_day, problem.output_every_day);
+    let grid = with_extra_times(
+        output_times(problem.horizon_day, problem.output_every_day),
+        problem.also_at_days,
+        problem.horizon_day,
+    );
     let exposure_events: Vec<f64> = problem
         .exposures
         .iter()

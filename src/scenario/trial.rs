@@ -1,0 +1,168 @@
+//! The `[trial]` section: how the virtual trial assesses each patient (visits, RECIST, deaths,
+//! dropout) and compares the arms (control, primary endpoint, bootstrap).
+
+use super::schema::TrialSection;
+use super::{Checker, KeyPath, num};
+
+/// The endpoint that ranks the arms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Primary {
+    Pfs,
+    Os,
+    Orr,
+}
+
+impl Primary {
+    pub fn name(self) -> &'static str {
+        match self {
+            Primary::Pfs => "pfs",
+            Primary::Os => "os",
+            Primary::Orr => "orr",
+        }
+    }
+}
+
+pub const DEFAULT_ASSESSMENT_EVERY_DAYS: f64 = 42.0;
+pub const DEFAULT_ASSESSMENT_EVERY_DAYS_AFTER_YEAR: f64 = 84.0;
+pub const DEFAULT_DETECTION_LIMIT_MM: f64 = 5.0;
+pub const DEFAULT_BOOTSTRAP: u64 = 1000;
+
+/// A validated `[trial]` (every scenario has one: the defaults when the section is absent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialSpec {
+    pub assessment_every_day: f64,
+    pub assessment_every_day_after_year: f64,
+    pub detection_limit_mm: f64,
+    pub confirm_response: bool,
+    pub lethal_volume_ml: Option<f64>,
+    pub background_mortality_per_year: f64,
+    pub dropout_per_year: f64,
+    /// Index of the control arm.
+    pub control: usize,
+    pub primary: Primary,
+    pub bootstrap: u64,
+}
+
+impl TrialSpec {
+    /// The section with every default written out (for `scenario.resolved.toml`).
+    pub fn to_section(&self, arm_names: &[String]) -> TrialSection {
+        TrialSection {
+            assessment_every_days: Some(self.assessment_every_day),
+            assessment_every_days_after_year: Some(self.assessment_every_day_after_year),
+            detection_limit_mm: Some(self.detection_limit_mm),
+            confirm_response: Some(self.confirm_response),
+            lethal_volume_ml: self.lethal_volume_ml,
+            background_mortality_per_year: Some(self.background_mortality_per_year),
+            dropout_per_year: Some(self.dropout_per_year),
+            control: arm_names.get(self.control).cloned(),
+            primary: Some(self.primary.name().to_string()),
+            bootstrap: Some(self.bootstrap),
+        }
+    }
+}
+
+/// Validates `[trial]` against the scenario's arm names.
+pub(super) fn resolve(
+    c: &mut Checker<'_>,
+    section: Option<&TrialSection>,
+    arm_names: &[&str],
+) -> Option<TrialSpec> {
+    let default = TrialSection::default();
+    let s = section.unwrap_or(&default);
+    let path = KeyPath::root().key("trial");
+    let mut ok = true;
+    let mut positive = |c: &mut Checker<'_>, key: &str, v: Option<f64>, default: f64| {
+        let x = v.unwrap_or(default);
+        ok &= c.non_negative(&path.key(key), x, true);
+        x
+    };
+    let assessment_every_day = positive(
+        c,
+        "assessment_every_days",
+        s.assessment_every_days,
+        DEFAULT_ASSESSMENT_EVERY_DAYS,
+    );
+    let assessment_every_day_after_year = positive(
+        c,
+        "assessment_every_days_after_year",
+        s.assessment_every_days_after_year,
+        DEFAULT_ASSESSMENT_EVERY_DAYS_AFTER_YEAR,
+    );
+    let detection_limit_mm = positive(
+        c,
+        "detection_limit_mm",
+        s.detection_limit_mm,
+        DEFAULT_DETECTION_LIMIT_MM,
+    );
+    let lethal_volume_ml = s
+        .lethal_volume_ml
+        .map(|v| positive(c, "lethal_volume_ml", Some(v), v));
+    let mut rate = |c: &mut Checker<'_>, key: &str, v: Option<f64>| {
+        let x = v.unwrap_or(0.0);
+        ok &= c.non_negative(&path.key(key), x, false);
+        x
+    };
+    let background_mortality_per_year = rate(
+        c,
+        "background_mortality_per_year",
+        s.background_mortality_per_year,
+    );
+    let dropout_per_year = rate(c, "dropout_per_year", s.dropout_per_year);
+    let control = match &s.control {
+        None => 0,
+        Some(name) => match arm_names.iter().position(|a| a == name) {
+            Some(i) => i,
+            None => {
+                c.error(
+                    &path.key("control"),
+                    format!(
+                        "no arm is named `{name}`; the arms are: {}",
+                        arm_names
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+                ok = false;
+                0
+            }
+        },
+    };
+    let primary = match s.primary.as_deref() {
+        None | Some("pfs") => Primary::Pfs,
+        Some("os") => Primary::Os,
+        Some("orr") => Primary::Orr,
+        Some(other) => {
+            c.error(
+                &path.key("primary"),
+                format!("expected \"pfs\", \"os\" or \"orr\", found \"{other}\""),
+            );
+            ok = false;
+            Primary::Pfs
+        }
+    };
+    let bootstrap = s.bootstrap.unwrap_or(DEFAULT_BOOTSTRAP);
+    if bootstrap > 1_000_000 {
+        c.error(
+            &path.key("bootstrap"),
+            format!(
+                "expected at most 1000000 replicates, found {}",
+                num(bootstrap as f64)
+            ),
+        );
+        ok = false;
+    }
+    ok.then_some(TrialSpec {
+        assessment_every_day,
+        assessment_every_day_after_year,
+        detection_limit_mm,
+        confirm_response: s.confirm_response.unwrap_or(false),
+        lethal_volume_ml,
+        background_mortality_per_year,
+        dropout_per_year,
+        control,
+        primary,
+        bootstrap,
+    })
+}

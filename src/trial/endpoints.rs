@@ -1,0 +1,166 @@
+//! One virtual patient's trial endpoints, from its tumour course in one arm: best response by
+//! RECIST at the assessment visits, progression-free and overall survival.
+//!
+//! - Death: when the tumour burden first reaches `lethal_volume_ml` (the crossing found by
+//!   log-linear interpolation between outputs: growth is near exponential over one output
+//!   step), or at the patient's background death time, whichever is first.
+//! - Follow-up ends at death, dropout or the horizon. Visits after it are not held.
+//! - PFS: the first visit that finds PD, or death, whichever is first; else censored at the
+//!   last assessment.
+//! - OS: death; else censored at the end of follow-up (dropout or horizon).
+//! - Duration of response: from the first visit of the response to progression or death
+//!   (the PFS event); censored with PFS.
+//!
+//! The background death and dropout times are the patient's, drawn once from its own random
+//! stream: the same in every arm (the paired design).
+
+use super::recist::{DAYS_PER_YEAR, Response, assess, diameter_mm};
+use crate::scenario::trial::TrialSpec;
+
+/// Why a patient died.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeathCause {
+    Tumour,
+    Background,
+}
+
+impl DeathCause {
+    pub fn name(self) -> &'static str {
+        match self {
+            DeathCause::Tumour => "tumour",
+            DeathCause::Background => "background",
+        }
+    }
+}
+
+/// A patient's times that do not depend on the arm (infinite when they never come).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PatientTimes {
+    pub background_death_day: f64,
+    pub dropout_day: f64,
+}
+
+impl PatientTimes {
+    /// Exponential times with the trial's yearly hazards from two uniforms in (0, 1], both
+    /// always drawn so that one rate does not shift the other's draw.
+    pub fn from_uniforms(spec: &TrialSpec, u_death: f64, u_dropout: f64) -> PatientTimes {
+        let time = |rate_per_year: f64, u: f64| {
+            if rate_per_year > 0.0 {
+                -u.ln() / (rate_per_year / DAYS_PER_YEAR)
+            } else {
+                f64::INFINITY
+            }
+        };
+        PatientTimes {
+            background_death_day: time(spec.background_mortality_per_year, u_death),
+            dropout_day: time(spec.dropout_per_year, u_dropout),
+        }
+    }
+}
+
+/// The endpoints of one patient in one arm (the columns added to patients.csv).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoints {
+    pub best_response: Response,
+    pub best_change_pct: Option<f64>,
+    pub response_day: Option<f64>,
+    pub response_duration_days: Option<f64>,
+    pub pfs_day: f64,
+    pub pfs_event: bool,
+    pub os_day: f64,
+    pub os_event: bool,
+    pub death_cause: Option<DeathCause>,
+}
+
+/// The value of a course at `t`: exact at an output time, log-linear between two.
+fn value_at(times: &[f64], values: &[f64], t: f64) -> f64 {
+    let k = times.partition_point(|&x| x < t - 1e-9);
+    if k >= times.len() {
+        return values[values.len() - 1];
+    }
+    if (times[k] - t).abs() <= 1e-9 || k == 0 {
+        return values[k];
+    }
+    let (t0, t1, v0, v1) = (times[k - 1], times[k], values[k - 1], values[k]);
+    let f = (t - t0) / (t1 - t0);
+    if v0 > 0.0 && v1 > 0.0 {
+        (v0.ln() + f * (v1.ln() - v0.ln())).exp()
+    } else {
+        v0 + f * (v1 - v0)
+    }
+}
+
+/// The first time the course reaches `level`, log-linearly between outputs.
+fn first_reaching(times: &[f64], values: &[f64], level: f64) -> Option<f64> {
+    let k = values.iter().position(|&v| v >= level)?;
+    if k == 0 {
+        return Some(times[0]);
+    }
+    let (t0, t1, v0, v1) = (times[k - 1], times[k], values[k - 1], values[k]);
+    let f = if v0 > 0.0 {
+        (level.ln() - v0.ln()) / (v1.ln() - v0.ln())
+    } else {
+        (level - v0) / (v1 - v0)
+    };
+    Some(t0 + f.clamp(0.0, 1.0) * (t1 - t0))
+}
+
+/// Evaluates one patient: `times` and `volume_mm3` are the tumour course at the outputs (the
+/// assessment `visits` among them), up to `horizon_day`.
+pub fn evaluate(
+    times: &[f64],
+    volume_mm3: &[f64],
+    visits: &[f64],
+    horizon_day: f64,
+    spec: &TrialSpec,
+    patient: PatientTimes,
+) -> Endpoints {
+    let tumour_death = spec
+        .lethal_volume_ml
+        .and_then(|ml| first_reaching(times, volume_mm3, ml * 1000.0));
+    let (death_day, death_cause) = match tumour_death {
+        Some(t) if t <= patient.background_death_day => (Some(t), Some(DeathCause::Tumour)),
+        _ if patient.background_death_day <= horizon_day => (
+            Some(patient.background_death_day),
+            Some(DeathCause::Background),
+        ),
+        _ => (None, None),
+    };
+    // Death after dropout is not observed.
+    let (death_day, death_cause) = match death_day {
+        Some(t) if t <= patient.dropout_day && t <= horizon_day => (Some(t), death_cause),
+        _ => (None, None),
+    };
+    let follow_up_end = death_day.unwrap_or(horizon_day.min(patient.dropout_day));
+    // Visits held: baseline, then those strictly before death or dropout.
+    let held: Vec<(f64, f64)> = visits
+        .iter()
+        .enumerate()
+        .filter(|&(i, &day)| {
+            i == 0 || day < follow_up_end || (death_day.is_none() && day <= follow_up_end)
+        })
+        .map(|(_, &day)| (day, diameter_mm(value_at(times, volume_mm3, day))))
+        .collect();
+    let recist = assess(&held, spec.detection_limit_mm, spec.confirm_response);
+    let (pfs_day, pfs_event) = match (recist.progression_day, death_day) {
+        (Some(p), Some(d)) => (p.min(d), true),
+        (Some(p), None) => (p, true),
+        (None, Some(d)) => (d, true),
+        (None, None) => (recist.last_assessment_day, false),
+    };
+    let (os_day, os_event) = match death_day {
+        Some(d) => (d, true),
+        None => (follow_up_end, false),
+    };
+    Endpoints {
+        best_response: recist.best,
+        best_change_pct: recist.best_change_pct,
+        response_day: recist.response_day,
+        response_duration_days: recist.response_day.map(|r| pfs_day - r),
+        pfs_day,
+        pfs_event,
+        os_day,
+        os_event,
+        death_cause,
+    }
+}

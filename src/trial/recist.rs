@@ -1,0 +1,217 @@
+//! RECIST 1.1 on one target lesion, at the visits of a trial's assessment schedule
+//! (Eisenhauer et al., Eur J Cancer 45:228, 2009; ../shared/reference/models.md, section 7).
+//!
+//! At each visit after baseline, with d the lesion's longest diameter:
+//! - CR: the lesion is below the detection limit (it has disappeared from imaging);
+//! - PD: d at least 20% and at least 5 mm above the nadir, the smallest diameter so far,
+//!   baseline included;
+//! - PR: d at least 30% below baseline;
+//! - SD: otherwise.
+//!
+//! PD is checked before PR: a lesion that shrank to a small nadir and regrew is progressing
+//! even if it is still below baseline. Assessment stops at the first PD.
+//!
+//! The best overall response is the best visit response before progression (CR > PR > SD >
+//! PD); NE when there is no assessment after baseline, or the lesion was not measurable at
+//! baseline (below the detection limit) and did not progress. With confirmation, a CR counts
+//! only if the next visit is again CR, and a PR only if the next visit is PR or CR; an
+//! unconfirmed response counts as SD (RECIST 1.1 table 3). A CR followed by a PR that is not
+//! progression is taken as a confirmed PR (the first CR is read as a PR in which small
+//! disease remained, the second reading RECIST allows).
+
+/// A visit's response, or the best overall response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Response {
+    /// Complete response.
+    Cr,
+    /// Partial response.
+    Pr,
+    /// Stable disease.
+    Sd,
+    /// Progressive disease.
+    Pd,
+    /// Not evaluable.
+    Ne,
+}
+
+impl Response {
+    pub fn name(self) -> &'static str {
+        match self {
+            Response::Cr => "CR",
+            Response::Pr => "PR",
+            Response::Sd => "SD",
+            Response::Pd => "PD",
+            Response::Ne => "NE",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Response> {
+        Some(match name {
+            "CR" => Response::Cr,
+            "PR" => Response::Pr,
+            "SD" => Response::Sd,
+            "PD" => Response::Pd,
+            "NE" => Response::Ne,
+            _ => return None,
+        })
+    }
+
+    /// An objective response (CR or PR).
+    pub fn is_objective(self) -> bool {
+        matches!(self, Response::Cr | Response::Pr)
+    }
+
+    /// Disease control (CR, PR or SD).
+    pub fn is_disease_control(self) -> bool {
+        matches!(self, Response::Cr | Response::Pr | Response::Sd)
+    }
+}
+
+/// Days of one year, for "the first year" of visits and for rates per year.
+pub const DAYS_PER_YEAR: f64 = 365.25;
+
+/// Assessment days: baseline (0), every `every_day` in the first year, then every
+/// `every_after_year_day` from the last visit of the first year, up to the horizon.
+pub fn visit_days(every_day: f64, every_after_year_day: f64, horizon_day: f64) -> Vec<f64> {
+    let mut days = vec![0.0];
+    let mut k = 1.0;
+    while k * every_day <= DAYS_PER_YEAR.min(horizon_day) {
+        days.push(k * every_day);
+        k += 1.0;
+    }
+    let last_first_year = *days.last().unwrap_or(&0.0);
+    let mut m = 1.0;
+    while last_first_year + m * every_after_year_day <= horizon_day {
+        days.push(last_first_year + m * every_after_year_day);
+        m += 1.0;
+    }
+    days
+}
+
+/// The diameter (mm) of a sphere of `volume_mm3`.
+pub fn diameter_mm(volume_mm3: f64) -> f64 {
+    (6.0 * volume_mm3.max(0.0) / std::f64::consts::PI).cbrt()
+}
+
+/// The response at one visit.
+pub fn visit_response(diameter: f64, baseline: f64, nadir: f64, detection_limit: f64) -> Response {
+    if diameter < detection_limit {
+        Response::Cr
+    } else if diameter >= 1.2 * nadir && diameter - nadir >= 5.0 {
+        Response::Pd
+    } else if diameter <= 0.7 * baseline {
+        Response::Pr
+    } else {
+        Response::Sd
+    }
+}
+
+/// What RECIST makes of one patient's visits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecistOutcome {
+    pub best: Response,
+    /// The most negative change of the diameter from baseline at a visit up to progression.
+    pub best_change_pct: Option<f64>,
+    /// The first visit of the (confirmed, if asked) objective response.
+    pub response_day: Option<f64>,
+    /// The visit that found progression.
+    pub progression_day: Option<f64>,
+    /// The last visit assessed (the progression visit, if any).
+    pub last_assessment_day: f64,
+    /// Each assessed visit's day and response, baseline excluded.
+    pub visits: Vec<(f64, Response)>,
+}
+
+/// Applies RECIST to `visits` (day, diameter mm), the first of which is the baseline.
+pub fn assess(visits: &[(f64, f64)], detection_limit_mm: f64, confirm: bool) -> RecistOutcome {
+    let Some(&(baseline_day, baseline)) = visits.first() else {
+        return RecistOutcome {
+            best: Response::Ne,
+            best_change_pct: None,
+            response_day: None,
+            progression_day: None,
+            last_assessment_day: 0.0,
+            visits: Vec::new(),
+        };
+    };
+    let measurable = baseline >= detection_limit_mm;
+    let mut nadir = baseline;
+    let mut assessed: Vec<(f64, Response)> = Vec::new();
+    let mut best_change: Option<f64> = None;
+    let mut progression_day = None;
+    for &(day, d) in &visits[1..] {
+        let response = visit_response(d, baseline, nadir, detection_limit_mm);
+        let change = if baseline > 0.0 {
+            100.0 * (d / baseline - 1.0)
+        } else {
+            0.0
+        };
+        best_change = Some(best_change.map_or(change, |b: f64| b.min(change)));
+        assessed.push((day, response));
+        nadir = nadir.min(d);
+        if response == Response::Pd {
+            progression_day = Some(day);
+            break;
+        }
+    }
+    // Each visit's response as it counts towards the best: confirmed or not.
+    let counted: Vec<Response> = (0..assessed.len())
+        .map(|i| {
+            let r = assessed[i].1;
+            if !confirm || !r.is_objective() {
+                return r;
+            }
+            match (r, assessed.get(i + 1).map(|x| x.1)) {
+                (Response::Cr, Some(Response::Cr)) => Response::Cr,
+                (Response::Cr | Response::Pr, Some(Response::Cr | Response::Pr)) => Response::Pr,
+                // Unconfirmed (the next visit progressed, or there is none).
+                _ => Response::Sd,
+            }
+        })
+        .collect();
+    let mut best = counted.iter().copied().min().unwrap_or(Response::Ne);
+    if !measurable && best != Response::Pd {
+        best = Response::Ne;
+    }
+    let response_day = if best.is_objective() {
+        counted
+            .iter()
+            .position(|r| r.is_objective())
+            .map(|i| assessed[i].0)
+    } else {
+        None
+    };
+    RecistOutcome {
+        best,
+        best_change_pct: best_change,
+        response_day,
+        progression_day,
+        last_assessment_day: assessed.last().map_or(baseline_day, |v| v.0),
+        visits: assessed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_switches_after_the_first_year() {
+        let days = visit_days(42.0, 84.0, 730.0);
+        assert_eq!(
+            days,
+            vec![
+                0.0, 42.0, 84.0, 126.0, 168.0, 210.0, 252.0, 294.0, 336.0, 420.0, 504.0, 588.0,
+                672.0
+            ]
+        );
+        assert_eq!(visit_days(42.0, 84.0, 41.0), vec![0.0]);
+    }
+
+    #[test]
+    fn sphere_diameter() {
+        // A 3 cm sphere holds pi/6 * 30^3 mm3.
+        let v = std::f64::consts::PI / 6.0 * 27000.0;
+        assert!((diameter_mm(v) - 30.0).abs() < 1e-12);
+    }
+}
