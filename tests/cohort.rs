@@ -281,10 +281,22 @@ fn three_shards_merged_are_byte_identical_to_one_run() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(
-        std::fs::read(whole.join("patients.csv")).unwrap(),
-        std::fs::read(merged.join("patients.csv")).unwrap()
-    );
+    // The merge is analysed like an unsharded run: the same trial files, byte for byte.
+    for file in [
+        "patients.csv",
+        "arms.csv",
+        "summary.json",
+        "km_pfs.csv",
+        "km_os.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(whole.join(file)).unwrap(),
+            std::fs::read(merged.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    // A shard alone is not analysed: it holds only part of the cohort.
+    assert!(!shards[0].join("arms.csv").exists());
     // A missing shard, a shard given twice, and a shard of another seed are refused.
     let o = bin()
         .arg("merge")

@@ -1,0 +1,296 @@
+//! The virtual trial on hand-built tumour courses: RECIST 1.1 decisions, confirmation, deaths
+//! and censoring, and a trial whose answer is known in advance.
+
+use immunotrial::scenario::trial::{Primary, TrialSpec};
+use immunotrial::trial::analysis::{ArmRecords, PatientRecord, analyse};
+use immunotrial::trial::endpoints::{DeathCause, PatientTimes, evaluate};
+use immunotrial::trial::recist::{Response, assess, visit_days};
+
+fn spec() -> TrialSpec {
+    TrialSpec {
+        assessment_every_day: 42.0,
+        assessment_every_day_after_year: 84.0,
+        detection_limit_mm: 5.0,
+        confirm_response: false,
+        lethal_volume_ml: None,
+        background_mortality_per_year: 0.0,
+        dropout_per_year: 0.0,
+        control: 0,
+        primary: Primary::Pfs,
+        bootstrap: 200,
+    }
+}
+
+const NEVER: PatientTimes = PatientTimes {
+    background_death_day: f64::INFINITY,
+    dropout_day: f64::INFINITY,
+};
+
+/// Visits at days 0, 42, 84, ... with these diameters (baseline first).
+fn visits(diameters: &[f64]) -> Vec<(f64, f64)> {
+    diameters
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| (42.0 * i as f64, d))
+        .collect()
+}
+
+#[test]
+fn shrinkage_of_35_percent_is_pr_and_25_percent_is_sd() {
+    let pr = assess(&visits(&[40.0, 26.0]), 5.0, false);
+    assert_eq!(pr.best, Response::Pr);
+    assert!((pr.best_change_pct.unwrap() + 35.0).abs() < 1e-12);
+    assert_eq!(pr.response_day, Some(42.0));
+    let sd = assess(&visits(&[40.0, 30.0]), 5.0, false);
+    assert_eq!(sd.best, Response::Sd);
+    assert_eq!(sd.response_day, None);
+    // Exactly 30% is PR (RECIST: "at least a 30% decrease").
+    assert_eq!(
+        assess(&visits(&[40.0, 28.0]), 5.0, false).best,
+        Response::Pr
+    );
+}
+
+#[test]
+fn growth_of_20_percent_but_under_5_mm_is_not_progression() {
+    // 20 mm -> 24 mm: +20% but only +4 mm.
+    let small = assess(&visits(&[20.0, 24.0]), 5.0, false);
+    assert_eq!(small.best, Response::Sd);
+    assert_eq!(small.progression_day, None);
+    // 30 mm -> 36 mm: +20% and +6 mm.
+    let large = assess(&visits(&[30.0, 36.0]), 5.0, false);
+    assert_eq!(large.best, Response::Pd);
+    assert_eq!(large.progression_day, Some(42.0));
+}
+
+#[test]
+fn regrowth_from_the_nadir_is_progression_at_the_right_visit() {
+    // 50 -> 30 (PR) -> 25 (nadir) -> 29 (+16%: SD... still PR vs baseline) -> 31 (+24%, +6 mm:
+    // PD although still 38% below baseline).
+    let o = assess(&visits(&[50.0, 30.0, 25.0, 29.0, 31.0, 20.0]), 5.0, false);
+    assert_eq!(
+        o.visits.iter().map(|v| v.1).collect::<Vec<_>>(),
+        vec![Response::Pr, Response::Pr, Response::Pr, Response::Pd]
+    );
+    assert_eq!(o.progression_day, Some(168.0));
+    assert_eq!(o.best, Response::Pr);
+    // Assessment stops at progression: the later shrinkage is not seen.
+    assert!((o.best_change_pct.unwrap() + 50.0).abs() < 1e-12);
+    assert_eq!(o.last_assessment_day, 168.0);
+}
+
+#[test]
+fn disappearance_below_the_detection_limit_is_cr() {
+    let o = assess(&visits(&[30.0, 10.0, 4.0]), 5.0, false);
+    assert_eq!(o.best, Response::Cr);
+    assert_eq!(o.response_day, Some(42.0)); // the first objective response (PR)
+    // Regrowth from a CR by 5 mm or more is progression.
+    let r = assess(&visits(&[30.0, 4.0, 9.5]), 5.0, false);
+    assert_eq!(r.visits[1].1, Response::Pd);
+}
+
+#[test]
+fn confirmation_needs_the_next_visit() {
+    // PR then SD: unconfirmed, counts as SD.
+    let unconfirmed = assess(&visits(&[40.0, 26.0, 30.0]), 5.0, true);
+    assert_eq!(unconfirmed.best, Response::Sd);
+    assert_eq!(unconfirmed.response_day, None);
+    // The same course without confirmation is a PR.
+    assert_eq!(
+        assess(&visits(&[40.0, 26.0, 30.0]), 5.0, false).best,
+        Response::Pr
+    );
+    // PR then PR: confirmed at the first.
+    let confirmed = assess(&visits(&[40.0, 26.0, 25.0]), 5.0, true);
+    assert_eq!(confirmed.best, Response::Pr);
+    assert_eq!(confirmed.response_day, Some(42.0));
+    // CR then CR is CR; CR then PR (not progression) is a confirmed PR.
+    assert_eq!(
+        assess(&visits(&[30.0, 4.0, 3.0]), 5.0, true).best,
+        Response::Cr
+    );
+    assert_eq!(
+        assess(&visits(&[30.0, 4.0, 6.0]), 5.0, true).best,
+        Response::Pr
+    );
+    // A response at the last visit cannot be confirmed.
+    assert_eq!(
+        assess(&visits(&[40.0, 35.0, 20.0]), 5.0, true).best,
+        Response::Sd
+    );
+    // PR followed by progression: unconfirmed; best SD.
+    assert_eq!(
+        assess(&visits(&[40.0, 20.0, 26.0]), 5.0, true).best,
+        Response::Sd
+    );
+}
+
+#[test]
+fn no_assessment_after_baseline_is_not_evaluable() {
+    assert_eq!(assess(&visits(&[30.0]), 5.0, false).best, Response::Ne);
+    // A lesion below the detection limit at baseline is not measurable.
+    assert_eq!(assess(&visits(&[4.0, 3.0]), 5.0, false).best, Response::Ne);
+}
+
+/// An exponentially growing lesion sampled daily: V(t) = V0 exp(r t).
+fn exponential_course(v0: f64, r: f64, horizon: f64) -> (Vec<f64>, Vec<f64>) {
+    let days: Vec<f64> = (0..=horizon as usize).map(|d| d as f64).collect();
+    let v = days.iter().map(|t| v0 * (r * t).exp()).collect();
+    (days, v)
+}
+
+#[test]
+fn tumour_death_is_where_the_burden_reaches_the_lethal_volume() {
+    let mut s = spec();
+    s.lethal_volume_ml = Some(100.0);
+    let (v0, r, horizon) = (14_137.0, 0.01, 730.0);
+    let (days, v) = exponential_course(v0, r, horizon);
+    let schedule = visit_days(42.0, 84.0, horizon);
+    let e = evaluate(&days, &v, &schedule, horizon, &s, NEVER);
+    // Closed form: V0 exp(r t) = 1e5 mm3; log-linear interpolation is exact for exponential
+    // growth, so only rounding separates the two.
+    let exact = (1e5_f64 / v0).ln() / r;
+    assert!((e.os_day - exact).abs() < 1e-9, "{} vs {exact}", e.os_day);
+    assert!(e.os_event);
+    assert_eq!(e.death_cause, Some(DeathCause::Tumour));
+    // The diameter grows 20% (and over 5 mm) when the volume grows 1.2^3: at day 54.7, found
+    // at the visit of day 84.
+    assert_eq!(e.best_response, Response::Sd);
+    assert!(e.pfs_event);
+    assert_eq!(e.pfs_day, 84.0);
+}
+
+#[test]
+fn background_death_and_dropout_end_follow_up() {
+    let s = spec();
+    let (days, v) = exponential_course(14_137.0, -0.001, 730.0);
+    let schedule = visit_days(42.0, 84.0, 730.0);
+    // Death from other causes at day 100: PFS and OS events at 100.
+    let dead = evaluate(
+        &days,
+        &v,
+        &schedule,
+        730.0,
+        &s,
+        PatientTimes {
+            background_death_day: 100.0,
+            dropout_day: f64::INFINITY,
+        },
+    );
+    assert_eq!((dead.pfs_day, dead.pfs_event), (100.0, true));
+    assert_eq!((dead.os_day, dead.os_event), (100.0, true));
+    assert_eq!(dead.death_cause, Some(DeathCause::Background));
+    // Dropout at day 200 (before a death at 300): PFS censored at the last visit before it
+    // (168), OS censored at 200, the death unseen.
+    let lost = evaluate(
+        &days,
+        &v,
+        &schedule,
+        730.0,
+        &s,
+        PatientTimes {
+            background_death_day: 300.0,
+            dropout_day: 200.0,
+        },
+    );
+    assert_eq!((lost.pfs_day, lost.pfs_event), (168.0, false));
+    assert_eq!((lost.os_day, lost.os_event), (200.0, false));
+    assert_eq!(lost.death_cause, None);
+    // Nothing happens: censored at the last visit (672) and at the horizon.
+    let followed = evaluate(&days, &v, &schedule, 730.0, &s, NEVER);
+    assert_eq!((followed.pfs_day, followed.pfs_event), (672.0, false));
+    assert_eq!((followed.os_day, followed.os_event), (730.0, false));
+    // Exponential times from uniforms: -ln(u) / (rate per day).
+    let mut with_rates = spec();
+    with_rates.background_mortality_per_year = 0.5;
+    let t = PatientTimes::from_uniforms(&with_rates, (-1.0_f64).exp(), 0.3);
+    assert!((t.background_death_day - 365.25 / 0.5).abs() < 1e-9);
+    assert_eq!(t.dropout_day, f64::INFINITY);
+}
+
+/// Halving every patient's growth rate doubles its time to progression. With times to
+/// progression exponential in the control arm (rate 1/200 per day), the halved arm's are
+/// exponential with rate 1/400: a hazard ratio of exactly 0.5 and a median twice as long.
+/// Assessments are daily so that visit rounding (at most a day on medians of 139 and 277
+/// days) stays below the statistical error.
+#[test]
+fn halving_the_growth_rate_halves_the_hazard_and_doubles_the_median() {
+    use rand::{RngExt, SeedableRng};
+    let mut s = spec();
+    s.assessment_every_day = 1.0;
+    s.assessment_every_day_after_year = 1.0;
+    let horizon = 3000.0;
+    let schedule = visit_days(1.0, 1.0, horizon);
+    let n = 2000;
+    let mut rng = rand::rngs::ChaCha12Rng::seed_from_u64(20261129);
+    // The diameter reaches 1.2x baseline (3 cm: +6 mm) when r t = 3 ln 1.2.
+    let threshold = 3.0 * 1.2_f64.ln();
+    let mut arms = vec![
+        ArmRecords {
+            name: "control".into(),
+            patients: Vec::new(),
+        },
+        ArmRecords {
+            name: "halved".into(),
+            patients: Vec::new(),
+        },
+    ];
+    let volume_3cm = std::f64::consts::PI / 6.0 * 27_000.0;
+    for patient in 0..n {
+        let t_progression = -200.0 * (1.0 - rng.random::<f64>()).ln();
+        let r = threshold / t_progression;
+        for (arm, rate) in [(0, r), (1, r / 2.0)] {
+            let (days, v) = exponential_course(volume_3cm, rate, horizon);
+            let e = evaluate(&days, &v, &schedule, horizon, &s, NEVER);
+            arms[arm].patients.push(PatientRecord {
+                patient,
+                failed: false,
+                best_response: e.best_response,
+                best_change_pct: e.best_change_pct,
+                pfs: immunotrial::trial::survival::Observation {
+                    time: e.pfs_day,
+                    event: e.pfs_event,
+                },
+                os: immunotrial::trial::survival::Observation {
+                    time: e.os_day,
+                    event: e.os_event,
+                },
+            });
+        }
+    }
+    let a = analyse(&arms, &s, horizon, 7);
+    let fit = a.arms[1]
+        .pfs_vs_control
+        .and_then(|c| c.cox)
+        .expect("a hazard ratio");
+    // Within 3 standard errors of log 0.5 (the fit's own SE, ~0.032 for 2 x 2000 events).
+    assert!(
+        (fit.coef - 0.5_f64.ln()).abs() < 3.0 * fit.se,
+        "HR {} (log {}, se {})",
+        fit.hr,
+        fit.coef,
+        fit.se
+    );
+    // Medians: in continuous time exactly 2x (the same patients, each time doubled); daily
+    // visits round each up by under a day.
+    let m0 = a.arms[0].pfs.median_day.value.expect("median reached");
+    let m1 = a.arms[1].pfs.median_day.value.expect("median reached");
+    println!(
+        "HR {:.4} ({:.4} to {:.4}); medians {m0} and {m1} days",
+        fit.hr, fit.hr_lower, fit.hr_upper
+    );
+    assert!(
+        (m1 / m0 - 2.0).abs() < 2.0 / m0,
+        "medians {m0} and {m1}: ratio {}",
+        m1 / m0
+    );
+    // The exponential median is 200 ln 2 = 138.6 days; the sample's within 3 SE (SE of a
+    // median of n exponentials: median / sqrt(n ln(2)^2) ~ 0.032 x median).
+    assert!((m0 / (200.0 * 2.0_f64.ln()) - 1.0).abs() < 3.0 * 0.033);
+    // Every patient progresses; nobody responds.
+    assert_eq!(a.arms[0].pfs.events, n);
+    assert_eq!(a.arms[0].orr.value, Some(0.0));
+    // The halved arm is best in (nearly) every bootstrap replicate; the probabilities sum to 1.
+    assert!(a.arms[1].p_best > 0.99);
+    assert!((a.arms[0].p_best + a.arms[1].p_best - 1.0).abs() < 1e-12);
+}

@@ -1,0 +1,222 @@
+//! The virtual trial from the command line: the files a cohort run writes, their agreement
+//! with each other, their independence from the thread count, `analyse` and `power`.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_immunotrial"))
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("immunotrial-trial-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn tnbc() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tnbc_combinations.toml")
+}
+
+fn run(out: &Path, extra: &[&str]) {
+    let o = bin()
+        .arg("run")
+        .arg(tnbc())
+        .args(["--patients", "40", "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+const TRIAL_FILES: [&str; 4] = ["arms.csv", "summary.json", "km_pfs.csv", "km_os.csv"];
+
+#[test]
+fn a_cohort_run_writes_the_trial_and_its_files_agree() {
+    let one = fresh_dir("threads1");
+    let two = fresh_dir("threads2");
+    run(&one, &["--threads", "1"]);
+    run(&two, &["--threads", "2"]);
+    // The bootstrap and everything else: the same bytes whatever the thread count.
+    for f in TRIAL_FILES {
+        assert_eq!(
+            std::fs::read(one.join(f)).unwrap(),
+            std::fs::read(two.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+
+    // patients.csv has the trial's columns.
+    let mut patients = csv::Reader::from_path(one.join("patients.csv")).unwrap();
+    let header = patients.headers().unwrap().clone();
+    for c in [
+        "best_response",
+        "best_change_pct",
+        "response_day",
+        "response_duration_days",
+        "pfs_day",
+        "pfs_event",
+        "os_day",
+        "os_event",
+    ] {
+        assert!(header.iter().any(|h| h == c), "patients.csv lacks {c}");
+    }
+
+    // arms.csv: the documented columns first, in order; one row per arm.
+    let mut arms = csv::Reader::from_path(one.join("arms.csv")).unwrap();
+    let head: Vec<String> = arms.headers().unwrap().iter().map(String::from).collect();
+    let fixed = "arm,n,failed,orr,orr_lo,orr_hi,dcr,median_pfs_day,median_pfs_lo,median_pfs_hi,\
+                 median_os_day,median_os_lo,median_os_hi,hr_pfs,hr_pfs_lo,hr_pfs_hi,\
+                 logrank_pfs_chisq,logrank_pfs_p,hr_os,hr_os_lo,hr_os_hi,logrank_os_chisq,\
+                 logrank_os_p,p_best";
+    assert_eq!(head[..24].join(","), fixed);
+    let rows: Vec<csv::StringRecord> = arms.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 6);
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    // The control (nab-paclitaxel) has no hazard ratio against itself; the others do.
+    let control = rows.iter().find(|r| &r[0] == "nab-paclitaxel").unwrap();
+    assert!(control[col("hr_pfs")].is_empty() && control[col("logrank_pfs_p")].is_empty());
+    let combo = rows
+        .iter()
+        .find(|r| &r[0] == "pembrolizumab + nab-paclitaxel")
+        .unwrap();
+    assert!(!combo[col("hr_pfs")].is_empty() && !combo[col("logrank_pfs_p")].is_empty());
+    // Probabilities of being best sum to 1.
+    let p_sum: f64 = rows
+        .iter()
+        .map(|r| r[col("p_best")].parse::<f64>().unwrap())
+        .sum();
+    assert!((p_sum - 1.0).abs() < 1e-9, "p_best sums to {p_sum}");
+
+    // summary.json holds the same numbers, nested by arm.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["control"], "nab-paclitaxel");
+    for (row, arm) in rows.iter().zip(summary["arms"].as_array().unwrap()) {
+        assert_eq!(arm["arm"].as_str().unwrap(), &row[0]);
+        let same = |csv_value: &str, json: &serde_json::Value| match json.as_f64() {
+            Some(x) => assert_eq!(csv_value.parse::<f64>().unwrap(), x),
+            None => assert!(json.is_null() && csv_value.is_empty()),
+        };
+        same(&row[col("n")], &arm["n"]);
+        same(&row[col("orr")], &arm["orr"]["value"]);
+        same(&row[col("orr_lo")], &arm["orr"]["lower"]);
+        same(
+            &row[col("median_pfs_day")],
+            &arm["pfs"]["median_day"]["value"],
+        );
+        same(&row[col("median_os_hi")], &arm["os"]["median_day"]["upper"]);
+        same(&row[col("p_best")], &arm["p_best"]);
+        let hr = &arm["pfs_vs_control"]["hazard_ratio"]["value"];
+        same(&row[col("hr_pfs")], hr);
+    }
+
+    // Kaplan–Meier tables start every arm at S = 1 on day 0, and S never rises.
+    let mut km = csv::Reader::from_path(one.join("km_pfs.csv")).unwrap();
+    let mut last: Option<(String, f64)> = None;
+    for r in km.records() {
+        let r = r.unwrap();
+        let s: f64 = r[5].parse().unwrap();
+        match &last {
+            Some((arm, previous)) if arm == &r[0] => assert!(s <= *previous),
+            _ => assert_eq!((&r[1], s), ("0", 1.0), "first row of {}", &r[0]),
+        }
+        last = Some((r[0].to_string(), s));
+    }
+
+    // `analyse` rebuilds the same files from patients.csv without simulating.
+    for f in TRIAL_FILES {
+        std::fs::remove_file(one.join(f)).unwrap();
+    }
+    let o = bin().arg("analyse").arg(&one).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in TRIAL_FILES {
+        assert_eq!(
+            std::fs::read(one.join(f)).unwrap(),
+            std::fs::read(two.join(f)).unwrap(),
+            "{f} rebuilt"
+        );
+    }
+
+    // `power` from the run: reproducible, and power grows with the trial size.
+    let power = |dir: &Path| {
+        let o = bin()
+            .arg("power")
+            .arg(dir)
+            .args([
+                "--arm",
+                "pembrolizumab + RT 3 x 8 Gy",
+                "--vs",
+                "nab-paclitaxel",
+                "--n",
+                "5,40",
+                "--reps",
+                "400",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let text = power(&one);
+    assert_eq!(text, power(&one));
+    let powers: Vec<f64> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with(['5', '4']))
+        .map(|l| l.split_whitespace().nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(powers.len(), 2, "{text}");
+    assert!(powers[1] > powers[0], "{text}");
+    assert!(text.contains("smallest n per arm for 80% power"), "{text}");
+    // An arm that is not in the run is an error that says so.
+    let o = bin()
+        .arg("power")
+        .arg(&one)
+        .args(["--arm", "no such arm", "--vs", "untreated", "--n", "10"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no such arm"));
+
+    for d in [one, two] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
+fn trial_settings_are_validated_with_their_line() {
+    let dir = fresh_dir("bad-trial");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        r#"name = "bad trial"
+horizon_days = 100
+[model]
+name = "kuznetsov1994"
+[[arm]]
+name = "untreated"
+[trial]
+control = "placebo"
+primary = "dfs"
+dropout_per_year = -1
+"#,
+    )
+    .unwrap();
+    let o = bin().arg("validate").arg(&file).output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(":8:") && err.contains("trial.control") && err.contains("`untreated`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(":9:") && err.contains("\"pfs\", \"os\" or \"orr\""),
+        "{err}"
+    );
+    assert!(
+        err.contains(":10:") && err.contains("trial.dropout_per_year"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
