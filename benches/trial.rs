@@ -57,6 +57,7 @@ fn analysis(c: &mut Criterion) {
     let spec = TrialSpec {
         assessment_every_day: 42.0,
         assessment_every_day_after_year: 84.0,
+        assessment_at_horizon: true,
         detection_limit_mm: 5.0,
         confirm_response: false,
         lethal_volume_ml: None,

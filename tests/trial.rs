@@ -4,12 +4,13 @@
 use immunotrial::scenario::trial::{Primary, TrialSpec};
 use immunotrial::trial::analysis::{ArmRecords, PatientRecord, analyse};
 use immunotrial::trial::endpoints::{DeathCause, PatientTimes, evaluate};
-use immunotrial::trial::recist::{Response, assess, visit_days};
+use immunotrial::trial::recist::{Response, assess, assessment_days, visit_days};
 
 fn spec() -> TrialSpec {
     TrialSpec {
         assessment_every_day: 42.0,
         assessment_every_day_after_year: 84.0,
+        assessment_at_horizon: true,
         detection_limit_mm: 5.0,
         confirm_response: false,
         lethal_volume_ml: None,
@@ -164,7 +165,9 @@ fn tumour_death_is_where_the_burden_reaches_the_lethal_volume() {
 fn background_death_and_dropout_end_follow_up() {
     let s = spec();
     let (days, v) = exponential_course(14_137.0, -0.001, 730.0);
-    let schedule = visit_days(42.0, 84.0, 730.0);
+    let schedule = assessment_days(&s, 730.0);
+    // The schedule ends 672 days in; the end-of-study visit is at the horizon.
+    assert_eq!(schedule[schedule.len() - 2..], [672.0, 730.0]);
     // Death from other causes at day 100: PFS and OS events at 100.
     let dead = evaluate(
         &days,
@@ -196,10 +199,16 @@ fn background_death_and_dropout_end_follow_up() {
     assert_eq!((lost.pfs_day, lost.pfs_event), (168.0, false));
     assert_eq!((lost.os_day, lost.os_event), (200.0, false));
     assert_eq!(lost.death_cause, None);
-    // Nothing happens: censored at the last visit (672) and at the horizon.
+    // Nothing happens: censored at the last visit, the end of study, and at the horizon.
     let followed = evaluate(&days, &v, &schedule, 730.0, &s, NEVER);
-    assert_eq!((followed.pfs_day, followed.pfs_event), (672.0, false));
+    assert_eq!((followed.pfs_day, followed.pfs_event), (730.0, false));
     assert_eq!((followed.os_day, followed.os_event), (730.0, false));
+    // Without the end-of-study visit, PFS is censored at the last scheduled one.
+    let mut no_final = spec();
+    no_final.assessment_at_horizon = false;
+    let without = assessment_days(&no_final, 730.0);
+    let e = evaluate(&days, &v, &without, 730.0, &no_final, NEVER);
+    assert_eq!((e.pfs_day, e.pfs_event), (672.0, false));
     // Exponential times from uniforms: -ln(u) / (rate per day).
     let mut with_rates = spec();
     with_rates.background_mortality_per_year = 0.5;

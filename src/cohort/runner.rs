@@ -16,7 +16,7 @@ use crate::therapy::dose::Patient;
 use crate::therapy::exposure::Exposure;
 use crate::therapy::pk::TwoCompartment;
 use crate::trial::endpoints::{Endpoints, PatientTimes, evaluate};
-use crate::trial::recist::visit_days;
+use crate::trial::recist::assessment_days;
 use rand::RngExt;
 use rayon::prelude::*;
 use std::path::Path;
@@ -405,11 +405,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
     ]);
     header.extend(ENDPOINT_COLUMNS.iter().map(|c| c.to_string()));
     header.push("failure".to_string());
-    let visits = visit_days(
-        scenario.trial.assessment_every_day,
-        scenario.trial.assessment_every_day_after_year,
-        scenario.horizon_day,
-    );
+    let visits = assessment_days(&scenario.trial, scenario.horizon_day);
 
     std::fs::create_dir_all(out)?;
     let pool = rayon::ThreadPoolBuilder::new()

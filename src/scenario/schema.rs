@@ -47,6 +47,9 @@ pub struct TrialSection {
     /// Days between assessments after the first year (default 84).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment_every_days_after_year: Option<f64>,
+    /// An end-of-study assessment at the horizon besides the schedule (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_at_horizon: Option<bool>,
     /// A lesion below this longest diameter is a complete response (default 5 mm).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detection_limit_mm: Option<f64>,

@@ -32,6 +32,8 @@ pub const DEFAULT_BOOTSTRAP: u64 = 1000;
 pub struct TrialSpec {
     pub assessment_every_day: f64,
     pub assessment_every_day_after_year: f64,
+    /// An end-of-study assessment at the horizon, so that PFS is followed to the end.
+    pub assessment_at_horizon: bool,
     pub detection_limit_mm: f64,
     pub confirm_response: bool,
     pub lethal_volume_ml: Option<f64>,
@@ -49,6 +51,7 @@ impl TrialSpec {
         TrialSection {
             assessment_every_days: Some(self.assessment_every_day),
             assessment_every_days_after_year: Some(self.assessment_every_day_after_year),
+            assessment_at_horizon: Some(self.assessment_at_horizon),
             detection_limit_mm: Some(self.detection_limit_mm),
             confirm_response: Some(self.confirm_response),
             lethal_volume_ml: self.lethal_volume_ml,
@@ -156,6 +159,7 @@ pub(super) fn resolve(
     ok.then_some(TrialSpec {
         assessment_every_day,
         assessment_every_day_after_year,
+        assessment_at_horizon: s.assessment_at_horizon.unwrap_or(true),
         detection_limit_mm,
         confirm_response: s.confirm_response.unwrap_or(false),
         lethal_volume_ml,

@@ -19,6 +19,8 @@
 //! progression is taken as a confirmed PR (the first CR is read as a PR in which small
 //! disease remained, the second reading RECIST allows).
 
+use crate::scenario::trial::TrialSpec;
+
 /// A visit's response, or the best overall response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Response {
@@ -84,6 +86,20 @@ pub fn visit_days(every_day: f64, every_after_year_day: f64, horizon_day: f64) -
     while last_first_year + m * every_after_year_day <= horizon_day {
         days.push(last_first_year + m * every_after_year_day);
         m += 1.0;
+    }
+    days
+}
+
+/// The trial's assessment days up to `horizon_day`: its schedule, and an end-of-study
+/// assessment at the horizon if asked and not already a visit.
+pub fn assessment_days(spec: &TrialSpec, horizon_day: f64) -> Vec<f64> {
+    let mut days = visit_days(
+        spec.assessment_every_day,
+        spec.assessment_every_day_after_year,
+        horizon_day,
+    );
+    if spec.assessment_at_horizon && days.last().is_some_and(|&d| horizon_day - d > 1e-9) {
+        days.push(horizon_day);
     }
     days
 }
