@@ -42,6 +42,7 @@ pub fn synthetic_arms(patients: u64, arms: usize) -> Vec<ArmRecords> {
                             failed: false,
                             best_response,
                             best_change_pct: Some(rng.random_range(-100.0..50.0)),
+                            response_day: None,
                             pfs,
                             os,
                         }

@@ -18,6 +18,23 @@ struct Cli {
     command: Command,
 }
 
+/// What a cohort run, a merge or a report prints on standard output.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+struct Printing {
+    /// Print nothing but errors.
+    #[arg(long, conflicts_with_all = ["verbose", "json"])]
+    quiet: bool,
+    /// Also print every file written and the run's figures.
+    #[arg(long)]
+    verbose: bool,
+    /// Print the trial summary as JSON (summary.json's content), for scripts.
+    #[arg(long, conflicts_with = "verbose")]
+    json: bool,
+    /// Also write every figure as PNG (as `[output] png = true`).
+    #[arg(long)]
+    png: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Simulate a scenario's patient through every arm; writes trajectory.csv and
@@ -55,6 +72,16 @@ enum Command {
         shard: Option<(u64, u64)>,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
+        #[command(flatten)]
+        printing: Printing,
+    },
+    /// Rebuild a run's report (figures and report.html) and trial files from its
+    /// patients.csv, without simulating.
+    Report {
+        /// The folder of `immunotrial run` or of `immunotrial merge`.
+        dir: PathBuf,
+        #[command(flatten)]
+        printing: Printing,
     },
     /// Analyse a run folder again (arms.csv, summary.json, km_pfs.csv, km_os.csv) from its
     /// patients.csv and scenario.resolved.toml, without simulating.
@@ -104,6 +131,8 @@ enum Command {
         dirs: Vec<PathBuf>,
         #[arg(long)]
         out: PathBuf,
+        #[command(flatten)]
+        printing: Printing,
     },
     /// Check a scenario: prints OK, or every error found.
     Validate {
@@ -180,6 +209,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
             trajectories,
             shard,
             overrides,
+            printing,
         } => {
             let scenario = match Scenario::load(&scenario, &overrides) {
                 Ok(s) => s,
@@ -209,17 +239,19 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             };
-            writeln!(
-                out,
-                "{}: {} patients x {} arms in {:.2} s ({} failed)",
-                scenario.name,
-                summary.patients,
-                scenario.arms.len(),
-                summary.wall_seconds,
-                summary.failed
-            )?;
-            writeln!(out, "wrote {}", dir.join("patients.csv").display())?;
-            if shard.is_none() && !analyse(&dir, out)? {
+            if printing.verbose || (shard.is_some() && !printing.quiet) {
+                writeln!(
+                    out,
+                    "{}: {} patients x {} arms in {:.2} s ({} failed)",
+                    scenario.name,
+                    summary.patients,
+                    scenario.arms.len(),
+                    summary.wall_seconds,
+                    summary.failed
+                )?;
+                writeln!(out, "wrote {}", dir.join("patients.csv").display())?;
+            }
+            if shard.is_none() && !finish(&dir, printing, out)? {
                 return Ok(ExitCode::FAILURE);
             }
             if summary.failed_fraction() > summary.max_failed_fraction {
@@ -231,6 +263,11 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Report { dir, printing } => Ok(if finish(&dir, printing, out)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
         Command::Analyse { dir } => Ok(if analyse(&dir, out)? {
             ExitCode::SUCCESS
         } else {
@@ -264,10 +301,16 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
             },
             out,
         ),
-        Command::Merge { dirs, out: dir } => match immunotrial::cohort::merge::merge(&dirs, &dir) {
+        Command::Merge {
+            dirs,
+            out: dir,
+            printing,
+        } => match immunotrial::cohort::merge::merge(&dirs, &dir) {
             Ok(()) => {
-                writeln!(out, "merged {} shards into {}", dirs.len(), dir.display())?;
-                Ok(if analyse(&dir, out)? {
+                if printing.verbose {
+                    writeln!(out, "merged {} shards into {}", dirs.len(), dir.display())?;
+                }
+                Ok(if finish(&dir, printing, out)? {
                     ExitCode::SUCCESS
                 } else {
                     ExitCode::FAILURE
@@ -319,7 +362,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
     }
 }
 
-/// `K/N` with 1 <= K <= N.
+/// The arguments of `immunotrial power`.
 struct PowerArgs {
     source: PathBuf,
     arm: String,
@@ -358,7 +401,18 @@ fn power(a: PowerArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         eprintln!("error: --reps and every --n must be at least 1");
         return Ok(ExitCode::from(INVALID_INPUT));
     }
+    if a.arm == a.vs {
+        eprintln!("error: --arm and --vs name the same arm `{}`", a.arm);
+        return Ok(ExitCode::from(INVALID_INPUT));
+    }
     let from_run = a.source.is_dir();
+    if from_run && (a.patients.is_some() || a.keep.is_some() || !a.overrides.is_empty()) {
+        eprintln!(
+            "error: {} is a run folder: --patients, --out and --set apply to a scenario file, whose cohort power runs",
+            a.source.display()
+        );
+        return Ok(ExitCode::from(INVALID_INPUT));
+    }
     let (dir, temporary) = if from_run {
         (a.source.clone(), false)
     } else {
@@ -410,6 +464,9 @@ fn power(a: PowerArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         };
         if let Err(e) = immunotrial::cohort::runner::run(&scenario, &options, &dir) {
             eprintln!("error: {e}");
+            if a.keep.is_none() {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
             return Ok(ExitCode::FAILURE);
         }
         (dir, a.keep.is_none())
@@ -485,6 +542,60 @@ fn power(a: PowerArgs, out: &mut impl Write) -> io::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// After a run or a merge, or for `report`: the trial analysis, the figures and the report,
+/// then what `printing` asks for; false (after saying why) when something could not be built.
+fn finish(dir: &std::path::Path, printing: Printing, out: &mut impl Write) -> io::Result<bool> {
+    let (folder, analysis) = match immunotrial::trial::analysis::analyse_dir(dir) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(false);
+        }
+    };
+    let png = printing.png || folder.scenario.png;
+    let report = match immunotrial::report::trial_report::write_report(dir, &folder, &analysis, png)
+    {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(false);
+        }
+    };
+    if printing.quiet {
+        return Ok(true);
+    }
+    if printing.json {
+        let json = immunotrial::trial::analysis::summary_json(&analysis, &folder.scenario.name);
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json).map_err(io::Error::other)?
+        )?;
+        return Ok(true);
+    }
+    if printing.verbose {
+        for file in [
+            "patients.csv",
+            "arms.csv",
+            "summary.json",
+            "km_pfs.csv",
+            "km_os.csv",
+        ] {
+            writeln!(out, "wrote {}", dir.join(file).display())?;
+        }
+        for (stem, _) in immunotrial::report::figures::FIGURES {
+            writeln!(
+                out,
+                "wrote {}",
+                dir.join("figures").join(format!("{stem}.svg")).display()
+            )?;
+        }
+    }
+    write!(out, "{}", immunotrial::report::terminal_summary(&analysis))?;
+    writeln!(out, "report: {}", report.display())?;
+    Ok(true)
+}
+
 /// Runs the trial analysis of a run folder and names the files it wrote; false (after saying
 /// why) when it could not.
 fn analyse(dir: &std::path::Path, out: &mut impl Write) -> io::Result<bool> {
@@ -502,6 +613,7 @@ fn analyse(dir: &std::path::Path, out: &mut impl Write) -> io::Result<bool> {
     }
 }
 
+/// `K/N` with 1 <= K <= N.
 fn parse_shard(text: &str) -> Result<(u64, u64), String> {
     let parsed = text
         .split_once('/')

@@ -151,3 +151,19 @@ fn output_times_are_clean_decimals() {
         ]
     );
 }
+
+/// Extra output times (a trial's visits) merge into the regular grid: sorted, each instant
+/// once, snapped to the nanoday, none after the horizon.
+#[test]
+fn extra_output_times_merge_into_the_grid() {
+    use immunotrial::engine::ode::{output_times, with_extra_times};
+    let grid = output_times(10.0, 2.0);
+    assert_eq!(grid, vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+    let merged = with_extra_times(
+        grid.clone(),
+        &[7.0, 4.0 + 1e-12, 3.3, 10.0, 12.0, 3.3],
+        10.0,
+    );
+    assert_eq!(merged, vec![0.0, 2.0, 3.3, 4.0, 6.0, 7.0, 8.0, 10.0]);
+    assert_eq!(with_extra_times(grid.clone(), &[], 10.0), grid);
+}

@@ -75,7 +75,7 @@ const EXACT: f64 = 1e-9;
 fn kaplan_meier_equals_r() {
     let r = reference();
     let fits = r["kaplan_meier"].as_object().expect("kaplan_meier");
-    assert_eq!(fits.len(), 4);
+    assert_eq!(fits.len(), 6);
     for (name, fit) in fits {
         let dataset = &r["datasets"][fit["dataset"].as_str().expect("dataset name")];
         let group = fit["group"].as_u64();

@@ -147,7 +147,7 @@ fn tumour_death_is_where_the_burden_reaches_the_lethal_volume() {
     let (v0, r, horizon) = (14_137.0, 0.01, 730.0);
     let (days, v) = exponential_course(v0, r, horizon);
     let schedule = visit_days(42.0, 84.0, horizon);
-    let e = evaluate(&days, &v, &schedule, horizon, &s, NEVER);
+    let e = evaluate(&days, &v, &schedule, horizon, &s, NEVER).unwrap();
     // Closed form: V0 exp(r t) = 1e5 mm3; log-linear interpolation is exact for exponential
     // growth, so only rounding separates the two.
     let exact = (1e5_f64 / v0).ln() / r;
@@ -159,6 +159,13 @@ fn tumour_death_is_where_the_burden_reaches_the_lethal_volume() {
     assert_eq!(e.best_response, Response::Sd);
     assert!(e.pfs_event);
     assert_eq!(e.pfs_day, 84.0);
+    // A tumour at the lethal volume at baseline is not eligible: an error that says so.
+    s.lethal_volume_ml = Some(10.0);
+    let why = evaluate(&days, &v, &schedule, horizon, &s, NEVER).unwrap_err();
+    assert!(
+        why.contains("baseline") && why.contains("lethal_volume_ml"),
+        "{why}"
+    );
 }
 
 #[test]
@@ -179,7 +186,8 @@ fn background_death_and_dropout_end_follow_up() {
             background_death_day: 100.0,
             dropout_day: f64::INFINITY,
         },
-    );
+    )
+    .unwrap();
     assert_eq!((dead.pfs_day, dead.pfs_event), (100.0, true));
     assert_eq!((dead.os_day, dead.os_event), (100.0, true));
     assert_eq!(dead.death_cause, Some(DeathCause::Background));
@@ -195,19 +203,20 @@ fn background_death_and_dropout_end_follow_up() {
             background_death_day: 300.0,
             dropout_day: 200.0,
         },
-    );
+    )
+    .unwrap();
     assert_eq!((lost.pfs_day, lost.pfs_event), (168.0, false));
     assert_eq!((lost.os_day, lost.os_event), (200.0, false));
     assert_eq!(lost.death_cause, None);
     // Nothing happens: censored at the last visit, the end of study, and at the horizon.
-    let followed = evaluate(&days, &v, &schedule, 730.0, &s, NEVER);
+    let followed = evaluate(&days, &v, &schedule, 730.0, &s, NEVER).unwrap();
     assert_eq!((followed.pfs_day, followed.pfs_event), (730.0, false));
     assert_eq!((followed.os_day, followed.os_event), (730.0, false));
     // Without the end-of-study visit, PFS is censored at the last scheduled one.
     let mut no_final = spec();
     no_final.assessment_at_horizon = false;
     let without = assessment_days(&no_final, 730.0);
-    let e = evaluate(&days, &v, &without, 730.0, &no_final, NEVER);
+    let e = evaluate(&days, &v, &without, 730.0, &no_final, NEVER).unwrap();
     assert_eq!((e.pfs_day, e.pfs_event), (672.0, false));
     // Exponential times from uniforms: -ln(u) / (rate per day).
     let mut with_rates = spec();
@@ -250,12 +259,13 @@ fn halving_the_growth_rate_halves_the_hazard_and_doubles_the_median() {
         let r = threshold / t_progression;
         for (arm, rate) in [(0, r), (1, r / 2.0)] {
             let (days, v) = exponential_course(volume_3cm, rate, horizon);
-            let e = evaluate(&days, &v, &schedule, horizon, &s, NEVER);
+            let e = evaluate(&days, &v, &schedule, horizon, &s, NEVER).unwrap();
             arms[arm].patients.push(PatientRecord {
                 patient,
                 failed: false,
                 best_response: e.best_response,
                 best_change_pct: e.best_change_pct,
+                response_day: e.response_day,
                 pfs: immunotrial::trial::survival::Observation {
                     time: e.pfs_day,
                     event: e.pfs_event,
@@ -302,4 +312,76 @@ fn halving_the_growth_rate_halves_the_hazard_and_doubles_the_median() {
     // The halved arm is best in (nearly) every bootstrap replicate; the probabilities sum to 1.
     assert!(a.arms[1].p_best > 0.99);
     assert!((a.arms[0].p_best + a.arms[1].p_best - 1.0).abs() < 1e-12);
+}
+
+fn record(patient: u64, pfs: (f64, bool), failed: bool) -> PatientRecord {
+    let o = immunotrial::trial::survival::Observation {
+        time: pfs.0,
+        event: pfs.1,
+    };
+    PatientRecord {
+        patient,
+        failed,
+        best_response: if failed { Response::Ne } else { Response::Sd },
+        best_change_pct: (!failed).then_some(0.0),
+        response_day: None,
+        pfs: o,
+        os: o,
+    }
+}
+
+/// An arm whose every patient failed, an arm without events and arms that separate perfectly
+/// give empty estimates, never a best rank or a spurious hazard ratio.
+#[test]
+fn degenerate_arms_give_empty_estimates_not_false_ones() {
+    let arm = |name: &str, patients: Vec<PatientRecord>| ArmRecords {
+        name: name.into(),
+        patients,
+    };
+    let arms = vec![
+        // Control: progression on days 1 to 20.
+        arm(
+            "control",
+            (0..20)
+                .map(|i| record(i, (1.0 + i as f64, true), false))
+                .collect(),
+        ),
+        // Every patient failed.
+        arm(
+            "failed",
+            (0..20).map(|i| record(i, (0.0, false), true)).collect(),
+        ),
+        // No event: everyone censored at day 100.
+        arm(
+            "no events",
+            (0..20).map(|i| record(i, (100.0, false), false)).collect(),
+        ),
+        // Perfectly separated from control: progression on days 30 to 49, after every control
+        // patient has progressed; the Cox estimate runs off to 0.
+        arm(
+            "separated",
+            (0..20)
+                .map(|i| record(i, (30.0 + i as f64, true), false))
+                .collect(),
+        ),
+    ];
+    let a = analyse(&arms, &spec(), 100.0, 11);
+    let failed = &a.arms[1];
+    assert_eq!((failed.n, failed.failed), (0, 20));
+    assert_eq!(failed.p_best, 0.0);
+    assert!(failed.pfs.rmst_day.is_nan());
+    assert_eq!(failed.orr.value, None);
+    assert!(failed.pfs_vs_control.and_then(|c| c.cox).is_none());
+    assert!(a.arms[2].pfs_vs_control.and_then(|c| c.cox).is_none());
+    assert!(a.arms[2].pfs_vs_control.and_then(|c| c.log_rank).is_some());
+    assert!(
+        a.arms[3].pfs_vs_control.and_then(|c| c.cox).is_none(),
+        "{:?}",
+        a.arms[3].pfs_vs_control
+    );
+    // Without events the median is not reached, and the arm that never progresses is best.
+    assert_eq!(a.arms[2].pfs.median_day.value, None);
+    assert_eq!(a.arms[2].p_best, 1.0);
+    let total: f64 = a.arms.iter().map(|x| x.p_best).sum();
+    assert!((total - 1.0).abs() < 1e-12);
 }

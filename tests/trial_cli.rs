@@ -178,6 +178,22 @@ fn a_cohort_run_writes_the_trial_and_its_files_agree() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("no such arm"));
 
+    // A damaged patients.csv is an error naming the line, never a hang or a panic.
+    let text = std::fs::read_to_string(one.join("patients.csv")).unwrap();
+    let pfs_column = header.iter().position(|h| h == "pfs_day").unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut fields: Vec<String> = lines[3].split(',').map(String::from).collect();
+    fields[pfs_column] = "NaN".into();
+    lines[3] = fields.join(",");
+    std::fs::write(one.join("patients.csv"), lines.join("\n") + "\n").unwrap();
+    let o = bin().arg("analyse").arg(&one).output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("patients.csv:4:") && err.contains("NaN"),
+        "{err}"
+    );
+
     for d in [one, two] {
         let _ = std::fs::remove_dir_all(d);
     }

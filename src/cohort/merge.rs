@@ -59,6 +59,22 @@ fn read_shard(dir: &Path) -> Result<Shard, MergeError> {
     })
 }
 
+/// Writes the CSV files in `paths` one after the other, with the first one's header only.
+fn concatenate_csv(paths: &[PathBuf], w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    for (i, path) in paths.iter().enumerate() {
+        let file = std::fs::File::open(path)?;
+        for (j, line) in std::io::BufReader::new(file).split(b'\n').enumerate() {
+            let line = line?;
+            if j == 0 && i > 0 {
+                continue; // one header
+            }
+            w.write_all(&line)?;
+            w.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
 /// Merges shard folders into `out`; refuses shards of different scenarios, seeds or cohort
 /// sizes, and reports missing or duplicated shards.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
@@ -110,21 +126,24 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
     }
     std::fs::create_dir_all(out).map_err(|e| MergeError(format!("{}: {e}", out.display())))?;
     let io = |e: std::io::Error| MergeError(format!("writing {}: {e}", out.display()));
-    write_atomic(&out.join("patients.csv"), |w| {
-        for (i, s) in shards.iter().enumerate() {
-            let file = std::fs::File::open(s.dir.join("patients.csv"))?;
-            for (j, line) in std::io::BufReader::new(file).split(b'\n').enumerate() {
-                let line = line?;
-                if j == 0 && i > 0 {
-                    continue; // one header
-                }
-                w.write_all(&line)?;
-                w.write_all(b"\n")?;
-            }
+    let all: Vec<PathBuf> = shards.iter().map(|s| s.dir.join("patients.csv")).collect();
+    write_atomic(&out.join("patients.csv"), |w| concatenate_csv(&all, w)).map_err(io)?;
+    // Files only some shards have (the first patients' trajectories and assessments), joined
+    // in shard order; the typical patient, the same in every shard, from the first.
+    for name in ["trajectories.csv", "assessments.csv"] {
+        let having: Vec<PathBuf> = shards
+            .iter()
+            .map(|s| s.dir.join(name))
+            .filter(|p| p.exists())
+            .collect();
+        if !having.is_empty() {
+            write_atomic(&out.join(name), |w| concatenate_csv(&having, w)).map_err(io)?;
         }
-        Ok(())
-    })
-    .map_err(io)?;
+    }
+    if first.dir.join("typical_patient.csv").exists() {
+        let bytes = std::fs::read(first.dir.join("typical_patient.csv")).map_err(io)?;
+        write_atomic(&out.join("typical_patient.csv"), |w| w.write_all(&bytes)).map_err(io)?;
+    }
     write_atomic(&out.join("scenario.resolved.toml"), |w| {
         w.write_all(&first.scenario)
     })

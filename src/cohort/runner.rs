@@ -209,8 +209,39 @@ impl Observer for TumourSummary {
 }
 
 /// One patient's rows of patients.csv (with whether each failed) and, if kept, of
-/// trajectories.csv.
-type PatientOutput = (Vec<(Vec<String>, bool)>, Vec<Vec<String>>);
+/// trajectories.csv and assessments.csv.
+struct PatientOutput {
+    rows: Vec<(Vec<String>, bool)>,
+    trajectory: Vec<Vec<String>>,
+    assessments: Vec<Vec<String>>,
+}
+
+/// The header of assessments.csv.
+pub const ASSESSMENT_COLUMNS: [&str; 6] = [
+    "arm",
+    "patient",
+    "day",
+    "diameter_mm",
+    "change_pct",
+    "response",
+];
+
+fn assessment_rows(arm: &str, index: u64, e: &Endpoints) -> impl Iterator<Item = Vec<String>> {
+    let baseline = e.assessments.first().map_or(f64::NAN, |a| a.diameter_mm);
+    e.assessments.iter().map(move |a| {
+        vec![
+            arm.to_string(),
+            index.to_string(),
+            value(a.day),
+            value(a.diameter_mm),
+            value(100.0 * (a.diameter_mm / baseline - 1.0)),
+            a.response
+                .map(|r| r.name())
+                .unwrap_or("baseline")
+                .to_string(),
+        ]
+    })
+}
 
 /// The rows of one patient, one per arm.
 #[allow(clippy::too_many_arguments)]
@@ -223,9 +254,11 @@ fn patient_rows(
     measure: TumourMeasure,
     visits: &[f64],
     keep_trajectory: bool,
+    keep_assessments: bool,
 ) -> PatientOutput {
     let p = draw_patient(scenario, spec, seed, index, drugs);
     let mut trajectory = Vec::new();
+    let mut assessments = Vec::new();
     let rows = scenario
         .arms
         .iter()
@@ -277,23 +310,37 @@ fn patient_rows(
             row.extend(p.columns.iter().map(|v| value(*v)));
             match outcome {
                 Some(Ok(_)) => {
-                    row.extend([
-                        value(summary.baseline),
-                        value(summary.end),
-                        value(summary.min),
-                        value(summary.min_day),
-                    ]);
-                    let endpoints = evaluate(
+                    match evaluate(
                         &summary.course_days,
                         &summary.course_mm3,
                         visits,
                         scenario.horizon_day,
                         &scenario.trial,
                         p.times,
-                    );
-                    row.extend(endpoint_columns(&endpoints));
-                    row.push(String::new());
-                    (row, false)
+                    ) {
+                        Ok(endpoints) => {
+                            row.extend([
+                                value(summary.baseline),
+                                value(summary.end),
+                                value(summary.min),
+                                value(summary.min_day),
+                            ]);
+                            row.extend(endpoint_columns(&endpoints));
+                            row.push(String::new());
+                            if keep_assessments {
+                                assessments.extend(assessment_rows(&arm.name, index, &endpoints));
+                            }
+                            (row, false)
+                        }
+                        Err(why) => {
+                            row.extend(std::iter::repeat_n(
+                                String::new(),
+                                4 + ENDPOINT_COLUMNS.len(),
+                            ));
+                            row.push(why);
+                            (row, true)
+                        }
+                    }
                 }
                 Some(Err(e)) => {
                     row.extend(std::iter::repeat_n(
@@ -314,7 +361,11 @@ fn patient_rows(
             }
         })
         .collect();
-    (rows, trajectory)
+    PatientOutput {
+        rows,
+        trajectory,
+        assessments,
+    }
 }
 
 /// The trial's columns of patients.csv, after the tumour summary.
@@ -413,6 +464,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         .build()
         .map_err(std::io::Error::other)?;
     let started = Instant::now();
+    let started_utc = crate::report::utc_now();
     let mut failed = 0u64;
     let keep = options
         .trajectories
@@ -437,6 +489,19 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
     } else {
         None
     };
+    // Every assessment of the first `sample` patients (spider and swimmer plots).
+    let sample = scenario.sample_patients;
+    let assessments_path = out.join("assessments.csv");
+    let assessments_partial = out.join("assessments.csv.partial");
+    let mut assessments = if sample > first {
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(
+            &assessments_partial,
+        )?));
+        w.write_record(ASSESSMENT_COLUMNS)?;
+        Some(w)
+    } else {
+        None
+    };
     write_atomic(&out.join("patients.csv"), |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(&header)?;
@@ -448,18 +513,33 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
                 (start..end)
                     .into_par_iter()
                     .map(|i| {
-                        patient_rows(scenario, &spec, seed, i, &drugs, measure, &visits, i < keep)
+                        patient_rows(
+                            scenario,
+                            &spec,
+                            seed,
+                            i,
+                            &drugs,
+                            measure,
+                            &visits,
+                            i < keep,
+                            i < sample,
+                        )
                     })
                     .collect()
             });
-            for (patient_rows, trajectory_rows) in rows {
-                for (row, is_failed) in patient_rows {
+            for output in rows {
+                for (row, is_failed) in output.rows {
                     failed += u64::from(is_failed);
                     csv.write_record(&row)?;
                 }
                 if let Some(t) = &mut trajectories {
-                    for row in trajectory_rows {
+                    for row in output.trajectory {
                         t.write_record(&row)?;
+                    }
+                }
+                if let Some(a) = &mut assessments {
+                    for row in output.assessments {
+                        a.write_record(&row)?;
                     }
                 }
             }
@@ -478,6 +558,22 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         drop(t);
         std::fs::rename(&trajectories_partial, &trajectories_path)?;
     }
+    if let Some(mut a) = assessments {
+        a.flush()?;
+        drop(a);
+        std::fs::rename(&assessments_partial, &assessments_path)?;
+    }
+    // The typical patient (the scenario's own values) through every arm, for the exposure and
+    // mechanism figures: the same file `simulate` writes.
+    let typical_error = match crate::engine::simulate(scenario) {
+        Ok(solutions) => {
+            write_atomic(&out.join("typical_patient.csv"), |w| {
+                crate::report::write_trajectory(w, scenario, &solutions)
+            })?;
+            None
+        }
+        Err(e) => Some(e.to_string()),
+    };
     let wall_seconds = started.elapsed().as_secs_f64();
     let resolved = toml::to_string(&scenario.resolved).map_err(std::io::Error::other)?;
     write_atomic(&out.join("scenario.resolved.toml"), |w| {
@@ -494,6 +590,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         "program": "immunotrial",
         "version": env!("CARGO_PKG_VERSION"),
         "command": options.command_line,
+        "started_utc": started_utc,
         "scenario": scenario.name,
         "model": scenario.model.name,
         "seed": seed,
@@ -508,6 +605,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         "wall_seconds": wall_seconds,
         "patients_per_second": (last - first) as f64 / wall_seconds.max(1e-9),
         "tumour_measure": measure_name,
+        "typical_patient_error": typical_error,
     });
     let text = serde_json::to_string_pretty(&run_json).map_err(std::io::Error::other)?;
     write_atomic(&out.join("run.json"), |w| {

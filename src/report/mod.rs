@@ -2,6 +2,10 @@
 //! renamed when complete, so an interrupted run never leaves a truncated file that looks
 //! complete.
 
+pub mod figures;
+pub mod font;
+pub mod trial_report;
+
 use crate::engine::ode::SAME_INSTANT_DAY;
 use crate::engine::{Delivery, Solution};
 use crate::scenario::{Arm, Scenario};
@@ -151,4 +155,93 @@ pub fn write_simulation(
     write_atomic(&dir.join("scenario.resolved.toml"), |out| {
         out.write_all(resolved.as_bytes())
     })
+}
+
+/// The current time in UTC as `YYYY-MM-DDTHH:MM:SSZ` (civil date from days since the epoch,
+/// after Howard Hinnant's `civil_from_days`), for the provenance of a run.
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    format_utc(secs)
+}
+
+/// `secs` after 1970-01-01T00:00:00Z as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn format_utc(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The arms of an analysis as a compact table for the terminal: response rate, median PFS and
+/// OS with their intervals (months), hazard ratio of PFS against control, probability best.
+pub fn terminal_summary(a: &crate::trial::analysis::Analysis) -> String {
+    use crate::trial::analysis::Estimate;
+    let month = 1.0 / figures::DAYS_PER_MONTH;
+    let est = |e: &Estimate, scale: f64, digits: usize| match e.value {
+        None => "not reached".to_string(),
+        Some(v) => {
+            let f = |x: Option<f64>| {
+                x.map_or("NR".to_string(), |x| format!("{:.*}", digits, x * scale))
+            };
+            format!("{:.*} ({}–{})", digits, v * scale, f(e.lower), f(e.upper))
+        }
+    };
+    let width = a
+        .arms
+        .iter()
+        .map(|x| x.name.chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let mut s = format!(
+        "{:<width$}  {:>20}  {:>22}  {:>22}  {:>20}  {:>7}\n",
+        "arm",
+        "ORR % (95% CI)",
+        "median PFS, mo (CI)",
+        "median OS, mo (CI)",
+        "HR PFS vs control",
+        "P(best)"
+    );
+    for (k, arm) in a.arms.iter().enumerate() {
+        let hr = match arm.pfs_vs_control.as_ref().and_then(|c| c.cox) {
+            Some(c) => format!("{:.2} ({:.2}–{:.2})", c.hr, c.hr_lower, c.hr_upper),
+            None if k == a.control => "control".to_string(),
+            None => "—".to_string(),
+        };
+        s.push_str(&format!(
+            "{:<width$}  {:>20}  {:>22}  {:>22}  {:>20}  {:>6.1}%\n",
+            arm.name,
+            est(&arm.orr, 100.0, 1),
+            est(&arm.pfs.median_day, month, 1),
+            est(&arm.os.median_day, month, 1),
+            hr,
+            100.0 * arm.p_best
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_timestamps() {
+        assert_eq!(super::format_utc(0), "1970-01-01T00:00:00Z");
+        // `date -u -d @951782400`: the leap day of 2000, a century divisible by 400.
+        assert_eq!(super::format_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(super::format_utc(1_796_000_000), "2026-11-30T00:53:20Z");
+    }
 }

@@ -63,6 +63,10 @@ pub struct Scenario {
     pub cohort: Option<cohort::CohortSpec>,
     /// A cohort run writes trajectories.csv for this many first patients (`[output]`).
     pub trajectories_first_patients: u64,
+    /// A cohort run keeps every assessment of this many first patients (`[output]`).
+    pub sample_patients: u64,
+    /// Figures are also written as PNG (`[output] png`).
+    pub png: bool,
     pub arms: Vec<Arm>,
     /// How the virtual trial assesses patients and compares arms (`[trial]`, or its defaults).
     pub trial: trial::TrialSpec,
@@ -818,7 +822,12 @@ fn validate(
     }
 
     let arm_names: Vec<&str> = file.arms.iter().map(|a| a.name.as_str()).collect();
-    let trial = trial::resolve(&mut c, file.trial.as_ref(), &arm_names);
+    let trial = trial::resolve(
+        &mut c,
+        file.trial.as_ref(),
+        &arm_names,
+        horizon_ok.then_some(horizon),
+    );
 
     if !c.errors.is_empty() {
         return Err(ScenarioError(c.errors));
@@ -856,11 +865,20 @@ fn validate(
             .as_ref()
             .and_then(|o| o.trajectories)
             .unwrap_or(0),
+        sample_patients: file
+            .output
+            .as_ref()
+            .and_then(|o| o.sample_patients)
+            .unwrap_or(DEFAULT_SAMPLE_PATIENTS),
+        png: file.output.as_ref().and_then(|o| o.png).unwrap_or(false),
         arms,
         trial,
         resolved,
     })
 }
+
+/// Patients whose assessments a cohort run keeps for the spider and swimmer plots.
+pub const DEFAULT_SAMPLE_PATIENTS: u64 = 30;
 
 fn resolve_solver(
     c: &mut Checker<'_>,

@@ -83,6 +83,13 @@ pub struct OutputSection {
     /// Write trajectories.csv for the first this many patients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trajectories: Option<u64>,
+    /// Patients whose every assessment is kept (assessments.csv) for the spider and swimmer
+    /// plots (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_patients: Option<u64>,
+    /// Also write each figure as PNG (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub png: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

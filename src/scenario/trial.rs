@@ -65,10 +65,14 @@ impl TrialSpec {
 }
 
 /// Validates `[trial]` against the scenario's arm names.
+/// Most assessments a schedule may hold (each is an output of every patient's solve).
+pub const MAX_ASSESSMENTS: f64 = 100_000.0;
+
 pub(super) fn resolve(
     c: &mut Checker<'_>,
     section: Option<&TrialSection>,
     arm_names: &[&str],
+    horizon_day: Option<f64>,
 ) -> Option<TrialSpec> {
     let default = TrialSection::default();
     let s = section.unwrap_or(&default);
@@ -145,6 +149,29 @@ pub(super) fn resolve(
             Primary::Pfs
         }
     };
+    if let Some(horizon) = horizon_day {
+        for (key, every) in [
+            ("assessment_every_days", assessment_every_day),
+            (
+                "assessment_every_days_after_year",
+                assessment_every_day_after_year,
+            ),
+        ] {
+            if every > 0.0 && horizon / every > MAX_ASSESSMENTS {
+                c.error(
+                    &path.key(key),
+                    format!(
+                        "{} days between assessments make more than {} assessments over the {} days of the horizon; expected at least {}",
+                        num(every),
+                        MAX_ASSESSMENTS,
+                        num(horizon),
+                        num(horizon / MAX_ASSESSMENTS)
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
     let bootstrap = s.bootstrap.unwrap_or(DEFAULT_BOOTSTRAP);
     if bootstrap > 1_000_000 {
         c.error(

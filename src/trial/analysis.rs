@@ -14,7 +14,7 @@
 //! on the thread count.
 
 use super::binomial::{clopper_pearson, newcombe_difference};
-use super::compare::{CoxFit, LogRank, Ties, cox, log_rank};
+use super::compare::{CoxFit, LogRank, Pooled, Ties, cox_pooled, log_rank_pooled};
 use super::recist::{DAYS_PER_YEAR, Response};
 use super::survival::{KaplanMeier, Observation};
 use crate::report::{value, write_atomic};
@@ -36,6 +36,8 @@ pub struct PatientRecord {
     pub failed: bool,
     pub best_response: Response,
     pub best_change_pct: Option<f64>,
+    /// First visit of the objective response.
+    pub response_day: Option<f64>,
     pub pfs: Observation,
     pub os: Observation,
 }
@@ -154,7 +156,11 @@ fn survival_summary(observations: &[Observation], horizon_day: f64) -> SurvivalS
             }
         })
         .collect();
-    let (rmst, rmst_se) = curve.rmst(horizon_day);
+    let (rmst, rmst_se) = if observations.is_empty() {
+        (f64::NAN, f64::NAN)
+    } else {
+        curve.rmst(horizon_day)
+    };
     SurvivalSummary {
         events: observations.iter().filter(|o| o.event).count() as u64,
         median_day: Estimate {
@@ -170,9 +176,10 @@ fn survival_summary(observations: &[Observation], horizon_day: f64) -> SurvivalS
 }
 
 fn compare(control: &[Observation], arm: &[Observation]) -> Comparison {
+    let pooled = Pooled::new(control, arm);
     Comparison {
-        log_rank: log_rank(control, arm),
-        cox: cox(control, arm, Ties::Efron),
+        log_rank: log_rank_pooled(&pooled),
+        cox: cox_pooled(&pooled, Ties::Efron),
     }
 }
 
@@ -276,6 +283,10 @@ fn weighted_rmst(p: &Prepared, weights: &[u32], tau: f64) -> f64 {
         .iter()
         .map(|&i| f64::from(weights[i as usize]))
         .sum();
+    if at_risk <= 0.0 {
+        // No patient of this arm in the replicate: no score, not the best possible one.
+        return f64::NAN;
+    }
     let (mut s, mut area, mut previous) = (1.0, 0.0, 0.0);
     let mut k = 0;
     while k < p.time.len() && p.time[k] <= tau {
@@ -439,6 +450,7 @@ pub fn read_patients(
         failure,
         best,
         change,
+        response,
         pfs_day,
         pfs_event,
         os_day,
@@ -449,13 +461,15 @@ pub fn read_patients(
         "failure",
         "best_response",
         "best_change_pct",
+        "response_day",
         "pfs_day",
         "pfs_event",
         "os_day",
         "os_event",
     ]
     .map(column);
-    let (arm, patient, failure, best, change) = (arm?, patient?, failure?, best?, change?);
+    let (arm, patient, failure, best, change, response) =
+        (arm?, patient?, failure?, best?, change?, response?);
     let (pfs_day, pfs_event, os_day, os_event) = (pfs_day?, pfs_event?, os_day?, os_event?);
     let mut arms: Vec<ArmRecords> = arm_names
         .iter()
@@ -487,7 +501,20 @@ pub fn read_patients(
             .map_err(|_| bad("a patient number", at(patient)))?;
         let failed = !at(failure).is_empty();
         let number = |k: usize, what: &str| -> Result<f64, AnalysisError> {
-            at(k).parse().map_err(|_| bad(what, at(k)))
+            at(k)
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| bad(what, at(k)))
+        };
+        let day = |k: usize| -> Result<f64, AnalysisError> {
+            number(k, "a day of at least 0").and_then(|d| {
+                if d >= 0.0 {
+                    Ok(d)
+                } else {
+                    Err(bad("a day of at least 0", at(k)))
+                }
+            })
         };
         let flag = |k: usize| -> Result<bool, AnalysisError> {
             match at(k) {
@@ -502,6 +529,7 @@ pub fn read_patients(
                 failed,
                 best_response: Response::Ne,
                 best_change_pct: None,
+                response_day: None,
                 pfs: Observation {
                     time: 0.0,
                     event: false,
@@ -522,12 +550,17 @@ pub fn read_patients(
                 } else {
                     Some(number(change, "a percentage")?)
                 },
+                response_day: if at(response).is_empty() {
+                    None
+                } else {
+                    Some(day(response)?)
+                },
                 pfs: Observation {
-                    time: number(pfs_day, "a day")?,
+                    time: day(pfs_day)?,
                     event: flag(pfs_event)?,
                 },
                 os: Observation {
-                    time: number(os_day, "a day")?,
+                    time: day(os_day)?,
                     event: flag(os_event)?,
                 },
             }
@@ -629,13 +662,13 @@ pub fn write_arms_csv(out: &mut dyn std::io::Write, a: &Analysis) -> std::io::Re
         row.extend(lr_pfs);
         row.extend(hr_os);
         row.extend(lr_os);
-        row.push(value(arm.p_best));
+        row.push(opt(Some(arm.p_best).filter(|x| x.is_finite())));
         row.extend([opt(arm.dcr.lower), opt(arm.dcr.upper), p_pfs, p_os]);
         let d = arm.orr_difference.unwrap_or_default();
         row.extend([opt(d.value), opt(d.lower), opt(d.upper)]);
         for s in [&arm.pfs, &arm.os] {
             row.extend(s.rates.iter().map(|r| opt(r.value)));
-            row.push(value(s.rmst_day));
+            row.push(opt(Some(s.rmst_day).filter(|x| x.is_finite())));
         }
         row.push(opt(arm.median_best_change_pct));
         w.write_record(&row)?;
@@ -752,37 +785,41 @@ pub fn write_km_csv(
     w.flush()
 }
 
-/// Analyses the run in `dir` (its patients.csv) with the scenario's trial settings, and
-/// writes arms.csv, summary.json, km_pfs.csv and km_os.csv there.
-pub fn analyse_run(
+/// Writes arms.csv, summary.json, km_pfs.csv and km_os.csv into `dir`.
+pub fn write_analysis(
     dir: &Path,
     scenario_name: &str,
-    arm_names: &[String],
-    spec: &TrialSpec,
-    horizon_day: f64,
-    seed: u64,
-) -> Result<Analysis, AnalysisError> {
-    let arms = read_patients(&dir.join("patients.csv"), arm_names, false)?;
-    let analysis = analyse(&arms, spec, horizon_day, seed);
+    analysis: &Analysis,
+) -> Result<(), AnalysisError> {
     let io = |e: std::io::Error| AnalysisError(format!("{}: {e}", dir.display()));
-    write_atomic(&dir.join("arms.csv"), |w| write_arms_csv(w, &analysis)).map_err(io)?;
-    let text = serde_json::to_string_pretty(&summary_json(&analysis, scenario_name))
+    write_atomic(&dir.join("arms.csv"), |w| write_arms_csv(w, analysis)).map_err(io)?;
+    let text = serde_json::to_string_pretty(&summary_json(analysis, scenario_name))
         .map_err(|e| AnalysisError(e.to_string()))?;
     write_atomic(&dir.join("summary.json"), |w| w.write_all(text.as_bytes())).map_err(io)?;
     write_atomic(&dir.join("km_pfs.csv"), |w| {
-        write_km_csv(w, &analysis, |a| &a.pfs)
+        write_km_csv(w, analysis, |a| &a.pfs)
     })
     .map_err(io)?;
     write_atomic(&dir.join("km_os.csv"), |w| {
-        write_km_csv(w, &analysis, |a| &a.os)
+        write_km_csv(w, analysis, |a| &a.os)
     })
     .map_err(io)?;
-    Ok(analysis)
+    Ok(())
 }
 
-/// Analyses a run directory as it stands: the trial settings, arms and horizon from its
+/// A run folder as the analysis and the report read it.
+#[derive(Debug, Clone)]
+pub struct RunFolder {
+    pub scenario: crate::scenario::Scenario,
+    /// run.json as written.
+    pub run: Value,
+    pub seed: u64,
+    pub records: Vec<ArmRecords>,
+}
+
+/// Reads a run folder: the trial settings, arms and horizon from its
 /// `scenario.resolved.toml`, the seed from its `run.json`, the patients from `patients.csv`.
-pub fn analyse_dir(dir: &Path) -> Result<Analysis, AnalysisError> {
+pub fn read_run(dir: &Path) -> Result<RunFolder, AnalysisError> {
     let scenario = crate::scenario::Scenario::load(&dir.join("scenario.resolved.toml"), &[])
         .map_err(|e| AnalysisError(format!("{}: not a run folder: {e}", dir.display())))?;
     let run_json = dir.join("run.json");
@@ -800,12 +837,25 @@ pub fn analyse_dir(dir: &Path) -> Result<Analysis, AnalysisError> {
         .as_u64()
         .ok_or_else(|| AnalysisError(format!("{}: no `seed`", run_json.display())))?;
     let arm_names: Vec<String> = scenario.arms.iter().map(|a| a.name.clone()).collect();
-    analyse_run(
-        dir,
-        &scenario.name,
-        &arm_names,
-        &scenario.trial,
-        scenario.horizon_day,
+    let records = read_patients(&dir.join("patients.csv"), &arm_names, false)?;
+    Ok(RunFolder {
+        scenario,
+        run,
         seed,
-    )
+        records,
+    })
+}
+
+/// Analyses a run folder as it stands and writes arms.csv, summary.json, km_pfs.csv and
+/// km_os.csv into it.
+pub fn analyse_dir(dir: &Path) -> Result<(RunFolder, Analysis), AnalysisError> {
+    let folder = read_run(dir)?;
+    let analysis = analyse(
+        &folder.records,
+        &folder.scenario.trial,
+        folder.scenario.horizon_day,
+        folder.seed,
+    );
+    write_analysis(dir, &folder.scenario.name, &analysis)?;
+    Ok((folder, analysis))
 }

@@ -10,7 +10,17 @@ struct Tally {
     events: [f64; 2],
 }
 
-/// The pooled event times of a control (arm 0) and a treatment (arm 1), with who is at risk.
+/// The pooled event times of a control (arm 0) and a treatment (arm 1), with who is at risk:
+/// what both the log-rank test and the Cox model need, built once for both.
+#[derive(Debug, Clone)]
+pub struct Pooled(Vec<Tally>);
+
+impl Pooled {
+    pub fn new(control: &[Observation], treatment: &[Observation]) -> Pooled {
+        Pooled(tallies(control, treatment))
+    }
+}
+
 fn tallies(control: &[Observation], treatment: &[Observation]) -> Vec<Tally> {
     let mut all: Vec<(f64, bool, usize)> = control
         .iter()
@@ -66,10 +76,15 @@ pub fn normal_two_sided(z: f64) -> f64 {
 /// The log-rank test (Mantel–Haenszel, hypergeometric variance as R's `survdiff` with rho 0).
 /// `None` when there is no event at all.
 pub fn log_rank(control: &[Observation], treatment: &[Observation]) -> Option<LogRank> {
+    log_rank_pooled(&Pooled::new(control, treatment))
+}
+
+/// The log-rank test of already pooled arms.
+pub fn log_rank_pooled(pooled: &Pooled) -> Option<LogRank> {
     let mut observed = [0.0; 2];
     let mut expected = [0.0; 2];
     let mut variance = 0.0;
-    for t in tallies(control, treatment) {
+    for t in &pooled.0 {
         let n = t.at_risk[0] + t.at_risk[1];
         let d = t.events[0] + t.events[1];
         for arm in 0..2 {
@@ -147,7 +162,14 @@ fn partial_likelihood(tallies: &[Tally], beta: f64, ties: Ties) -> (f64, f64, f6
 /// not estimable (no events, or all of them in one arm: the estimate runs off to 0 or
 /// infinity).
 pub fn cox(control: &[Observation], treatment: &[Observation], ties: Ties) -> Option<CoxFit> {
-    let t = tallies(control, treatment);
+    cox_pooled(&Pooled::new(control, treatment), ties)
+}
+
+/// The Cox model of already pooled arms. `None` also when Newton–Raphson does not converge in
+/// 100 iterations (the arms separate perfectly and the estimate runs off; R warns "did not
+/// converge" there).
+pub fn cox_pooled(pooled: &Pooled, ties: Ties) -> Option<CoxFit> {
+    let t = &pooled.0;
     let events: [f64; 2] = t.iter().fold([0.0; 2], |acc, x| {
         [acc[0] + x.events[0], acc[1] + x.events[1]]
     });
@@ -155,30 +177,43 @@ pub fn cox(control: &[Observation], treatment: &[Observation], ties: Ties) -> Op
         return None;
     }
     let mut beta = 0.0;
-    let (mut loglik, mut score, mut information) = partial_likelihood(&t, beta, ties);
+    let (mut loglik, mut score, mut information) = partial_likelihood(t, beta, ties);
+    let mut converged = false;
     for _ in 0..100 {
-        if information <= 0.0 {
+        if information.is_nan() || information <= 0.0 {
             return None;
         }
         let mut step = score / information;
-        let mut next = partial_likelihood(&t, beta + step, ties);
-        // Halve a step that lowers the likelihood (never needed near the optimum).
+        let mut next = partial_likelihood(t, beta + step, ties);
+        // Halve a step that lowers the likelihood or overflows it (never needed near the
+        // optimum).
+        let worse = |n: &(f64, f64, f64)| !n.0.is_finite() || n.0 < loglik - 1e-12 * loglik.abs();
         let mut halvings = 0;
-        while next.0 < loglik - 1e-12 * loglik.abs() && halvings < 30 {
+        while worse(&next) && halvings < 60 {
             step /= 2.0;
-            next = partial_likelihood(&t, beta + step, ties);
+            next = partial_likelihood(t, beta + step, ties);
             halvings += 1;
+        }
+        if worse(&next) {
+            return None;
         }
         beta += step;
         (loglik, score, information) = next;
         if step.abs() <= 1e-12 * (1.0 + beta.abs()) {
+            converged = true;
             break;
         }
     }
-    if !(beta.is_finite() && information > 0.0) {
+    if !(converged && beta.is_finite() && information > 0.0) {
         return None;
     }
     let se = 1.0 / information.sqrt();
+    // Separated arms: the likelihood flattens as the estimate runs off, Newton's steps shrink
+    // with the information and look converged. An interval of exp(±2 x 100) says nothing:
+    // not estimable (R: "coefficient may be infinite").
+    if se > 100.0 {
+        return None;
+    }
     Some(CoxFit {
         coef: beta,
         se,

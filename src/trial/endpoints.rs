@@ -58,6 +58,14 @@ impl PatientTimes {
     }
 }
 
+/// One tumour assessment: the lesion's diameter, and its response (none at baseline).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Assessment {
+    pub day: f64,
+    pub diameter_mm: f64,
+    pub response: Option<Response>,
+}
+
 /// The endpoints of one patient in one arm (the columns added to patients.csv).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Endpoints {
@@ -70,6 +78,8 @@ pub struct Endpoints {
     pub os_day: f64,
     pub os_event: bool,
     pub death_cause: Option<DeathCause>,
+    /// The assessments held, baseline first, up to progression.
+    pub assessments: Vec<Assessment>,
 }
 
 /// The value of a course at `t`: exact at an output time, log-linear between two.
@@ -106,7 +116,8 @@ fn first_reaching(times: &[f64], values: &[f64], level: f64) -> Option<f64> {
 }
 
 /// Evaluates one patient: `times` and `volume_mm3` are the tumour course at the outputs (the
-/// assessment `visits` among them), up to `horizon_day`.
+/// assessment `visits` among them), up to `horizon_day`. A patient whose tumour is already at
+/// the lethal volume at baseline cannot enter the trial: that is an error saying so.
 pub fn evaluate(
     times: &[f64],
     volume_mm3: &[f64],
@@ -114,7 +125,15 @@ pub fn evaluate(
     horizon_day: f64,
     spec: &TrialSpec,
     patient: PatientTimes,
-) -> Endpoints {
+) -> Result<Endpoints, String> {
+    if let (Some(ml), Some(&v0)) = (spec.lethal_volume_ml, volume_mm3.first())
+        && v0 >= ml * 1000.0
+    {
+        return Err(format!(
+            "the tumour is {} mL at baseline, at or above [trial] lethal_volume_ml = {ml}: not eligible",
+            v0 / 1000.0
+        ));
+    }
     let tumour_death = spec
         .lethal_volume_ml
         .and_then(|ml| first_reaching(times, volume_mm3, ml * 1000.0));
@@ -152,7 +171,27 @@ pub fn evaluate(
         Some(d) => (d, true),
         None => (follow_up_end, false),
     };
-    Endpoints {
+    let assessments = held
+        .first()
+        .map(|&(day, diameter_mm)| Assessment {
+            day,
+            diameter_mm,
+            response: None,
+        })
+        .into_iter()
+        .chain(
+            held.iter()
+                .skip(1)
+                .zip(&recist.visits)
+                .map(|(&(day, diameter_mm), &(_, r))| Assessment {
+                    day,
+                    diameter_mm,
+                    response: Some(r),
+                }),
+        )
+        .collect();
+    Ok(Endpoints {
+        assessments,
         best_response: recist.best,
         best_change_pct: recist.best_change_pct,
         response_day: recist.response_day,
@@ -162,5 +201,5 @@ pub fn evaluate(
         os_day,
         os_event,
         death_cause,
-    }
+    })
 }

@@ -6,8 +6,9 @@
 //! independent samples, as a real parallel-group trial has, though the virtual cohort is
 //! paired. The log-rank test of PFS or OS and the two-sided test of the difference in
 //! response rates (the pooled z test, R's `prop.test(correct = FALSE)`) each reject when their
-//! p-value is below alpha. Power is the share of rejections, with its Monte Carlo standard
-//! error sqrt(p (1 - p) / reps).
+//! p-value is below alpha and the difference favours the experimental arm (fewer events than
+//! expected; more responders): power to show benefit, not harm. Power is the share of such
+//! rejections, with its Monte Carlo standard error sqrt(p (1 - p) / reps).
 //!
 //! Replicate r at size n draws from its own stream of the seed, so results do not depend on
 //! the thread count.
@@ -107,11 +108,14 @@ pub fn power(
                     let b = draw(&mut rng, &b_refs, n);
                     let ta: Vec<Observation> = a.iter().map(|p| time(p)).collect();
                     let tb: Vec<Observation> = b.iter().map(|p| time(p)).collect();
-                    let lr = log_rank(&tb, &ta).is_some_and(|t| t.p < alpha);
+                    // Two-sided tests; a rejection counts when it favours the arm.
+                    let lr = log_rank(&tb, &ta)
+                        .is_some_and(|t| t.p < alpha && t.observed[1] < t.expected[1]);
                     let responders = |s: &[&PatientRecord]| {
                         s.iter().filter(|p| p.best_response.is_objective()).count() as u64
                     };
-                    let orr = two_proportion_p(responders(&a), n, responders(&b), n) < alpha;
+                    let (ra, rb) = (responders(&a), responders(&b));
+                    let orr = ra > rb && two_proportion_p(ra, n, rb, n) < alpha;
                     (lr, orr)
                 })
                 .collect();

@@ -9,7 +9,8 @@
 //! - The 95% interval is symmetric on log(-log S): S^exp(±z se / log S), undefined where S is
 //!   0 or 1 (R reports NA there; we report S itself, the degenerate interval).
 //! - The median is the first time the curve reaches 0.5 or below; where it is exactly 0.5 over
-//!   an interval, the middle of that interval (R's `quantile.survfit`). Its interval runs from
+//!   an interval and then falls, the middle of that interval (R's `print.survfit` table, the
+//!   median users read). Its interval runs from
 //!   where the lower band reaches 0.5 to where the upper band does; a band that never does
 //!   leaves that limit undefined.
 
@@ -153,7 +154,18 @@ impl KaplanMeier {
     pub fn median(&self) -> (Option<f64>, Option<f64>, Option<f64>) {
         let times: Vec<f64> = self.steps.iter().map(|s| s.time).collect();
         let surv: Vec<f64> = self.steps.iter().map(|s| s.survival).collect();
-        let (lower, upper): (Vec<f64>, Vec<f64>) = self.steps.iter().map(|s| s.interval()).unzip();
+        // Where S is 0 or 1 the band is undefined (R's NA): it cannot reach 0.5 there.
+        let (lower, upper): (Vec<f64>, Vec<f64>) = self
+            .steps
+            .iter()
+            .map(|s| {
+                if s.survival > 0.0 && s.survival < 1.0 {
+                    s.interval()
+                } else {
+                    (f64::NAN, f64::NAN)
+                }
+            })
+            .unzip();
         (
             quantile_time(&times, &surv, 0.5),
             // The lower band reaches 0.5 first: it gives the lower limit.
@@ -203,7 +215,9 @@ impl KaplanMeier {
 pub fn quantile_time(times: &[f64], values: &[f64], level: f64) -> Option<f64> {
     let i = values.iter().position(|&v| v <= level + SAME_SURVIVAL)?;
     if (values[i] - level).abs() < SAME_SURVIVAL {
-        // Flat at the level: the middle up to where it next falls below.
+        // Flat at the level: the middle up to where it next falls below; if it never does,
+        // where it reached the level (R's printed median and lifelines both; R's
+        // `quantile()` alone takes the middle up to the last time there).
         match values[i..].iter().position(|&v| v < level - SAME_SURVIVAL) {
             Some(j) => Some((times[i] + times[i + j]) / 2.0),
             None => Some(times[i]),

@@ -1,0 +1,1042 @@
+//! The figures of a virtual trial, drawn with plotters: Kaplan–Meier curves of PFS and OS,
+//! waterfall, spider and swimmer plots, a forest plot of the comparisons with control, and the
+//! typical patient's exposure and mechanism.
+//!
+//! Each figure is drawn by one function, generic over the plotters backend, so that the same
+//! code makes the SVG (always) and the PNG (on request). Drawing is deterministic: the same
+//! run gives the same bytes. Colours: the Okabe–Ito palette, safe for colour-blind readers.
+
+use super::font;
+use crate::trial::analysis::{Analysis, ArmRecords, ArmSummary, SurvivalSummary};
+use crate::trial::recist::{DAYS_PER_YEAR, Response};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::error::Error;
+
+/// Days per month, for time axes in months as trials report them.
+pub const DAYS_PER_MONTH: f64 = DAYS_PER_YEAR / 12.0;
+
+/// Okabe & Ito's colour-blind-safe palette (yellow last: it reads poorly on white).
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+    RGBColor(240, 228, 66),
+];
+
+pub fn arm_colour(arm: usize) -> RGBColor {
+    PALETTE[arm % PALETTE.len()]
+}
+
+fn response_colour(r: Response) -> RGBColor {
+    match r {
+        Response::Cr => RGBColor(0, 114, 178),
+        Response::Pr => RGBColor(86, 180, 233),
+        Response::Sd => RGBColor(150, 150, 150),
+        Response::Pd => RGBColor(213, 94, 0),
+        Response::Ne => RGBColor(215, 215, 215),
+    }
+}
+
+type Drawn = Result<(), Box<dyn Error>>;
+
+/// One tumour assessment of a sampled patient (assessments.csv).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssessmentPoint {
+    pub arm: usize,
+    pub patient: u64,
+    pub day: f64,
+    pub change_pct: f64,
+}
+
+/// The typical patient's course in one arm: output times and named series.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Course {
+    pub time_day: Vec<f64>,
+    pub series: Vec<(String, Vec<f64>)>,
+}
+
+impl Course {
+    pub fn get(&self, name: &str) -> Option<&[f64]> {
+        self.series
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// A drug of an arm, for the exposure figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrugCurve {
+    pub name: String,
+    /// Activity (occupancy or fractional effect) at a concentration in mg/L.
+    pub activity: Vec<f64>,
+    pub concentration_ug_ml: Vec<f64>,
+    pub mechanism: String,
+}
+
+/// What the figures draw.
+pub struct FigureInput<'a> {
+    pub arms: &'a [String],
+    pub analysis: &'a Analysis,
+    pub records: &'a [ArmRecords],
+    pub assessments: &'a [AssessmentPoint],
+    /// The typical patient per arm (empty if it could not be simulated).
+    pub typical: &'a [Course],
+    /// Per arm: its drugs' curves over the typical course, and its radiation days.
+    pub drugs: &'a [Vec<DrugCurve>],
+    pub radiation_days: &'a [Vec<f64>],
+    /// States to show in the mechanism figure: (name, unit).
+    pub states: &'a [(String, String)],
+    pub horizon_day: f64,
+    /// Patients shown in the swimmer plot per arm.
+    pub swimmer_patients: usize,
+}
+
+/// The figures, by file stem, with their titles.
+pub const FIGURES: [(&str, &str); 8] = [
+    ("km_pfs", "Kaplan–Meier curves of progression-free survival"),
+    ("km_os", "Kaplan–Meier curves of overall survival"),
+    (
+        "waterfall",
+        "Best change in tumour diameter, patient by patient",
+    ),
+    ("spider", "Tumour diameter over time, sampled patients"),
+    (
+        "swimmer",
+        "Time on study, response and progression, sampled patients",
+    ),
+    ("forest", "Comparisons with the control arm"),
+    ("exposure", "Drug exposure of the typical patient"),
+    (
+        "mechanism",
+        "The typical patient's tumour and immune states",
+    ),
+];
+
+/// Pixel size of each figure for this input.
+pub fn size(stem: &str, input: &FigureInput<'_>) -> (u32, u32) {
+    let n = input.arms.len() as u32;
+    match stem {
+        "km_pfs" | "km_os" => (960, 520 + 22 * n),
+        "waterfall" | "spider" => (960, 60 + 230 * n.div_ceil(2)),
+        "swimmer" => (
+            960,
+            60 + n.div_ceil(2) * (80 + 14 * input.swimmer_patients as u32),
+        ),
+        "forest" => (960, 140 + 36 * n.saturating_sub(1)),
+        "exposure" => {
+            let treated = input.drugs.iter().filter(|d| !d.is_empty()).count() as u32
+                + input
+                    .drugs
+                    .iter()
+                    .zip(input.radiation_days)
+                    .filter(|(d, r)| d.is_empty() && !r.is_empty())
+                    .count() as u32;
+            (960, 60 + 250 * treated.max(1))
+        }
+        _ => (960, 60 + 240 * (input.states.len() as u32).div_ceil(2)),
+    }
+}
+
+/// Draws figure `stem` on `root`.
+pub fn draw<DB: DrawingBackend>(
+    stem: &str,
+    root: &DrawingArea<DB, Shift>,
+    input: &FigureInput<'_>,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    font::register();
+    root.fill(&WHITE)?;
+    match stem {
+        "km_pfs" => kaplan_meier(root, input, "Progression-free survival", |a| &a.pfs),
+        "km_os" => kaplan_meier(root, input, "Overall survival", |a| &a.os),
+        "waterfall" => waterfall(root, input),
+        "spider" => spider(root, input),
+        "swimmer" => swimmer(root, input),
+        "forest" => forest(root, input),
+        "exposure" => exposure(root, input),
+        "mechanism" => mechanism(root, input),
+        other => Err(format!("no figure named {other}").into()),
+    }
+}
+
+/// The figure as an SVG document (text only; embed the font for a standalone file).
+pub fn svg(stem: &str, input: &FigureInput<'_>) -> Result<String, Box<dyn Error>> {
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size(stem, input)).into_drawing_area();
+        draw(stem, &root, input)?;
+        root.present()?;
+    }
+    Ok(text)
+}
+
+/// The figure as a PNG file.
+pub fn png(stem: &str, input: &FigureInput<'_>, path: &std::path::Path) -> Drawn {
+    let root = BitMapBackend::new(path, size(stem, input)).into_drawing_area();
+    draw(stem, &root, input)?;
+    root.present()?;
+    Ok(())
+}
+
+fn font_of(size: f64) -> TextStyle<'static> {
+    (font::FAMILY, size).into_font().color(&BLACK)
+}
+
+fn months(day: f64) -> f64 {
+    day / DAYS_PER_MONTH
+}
+
+fn horizon_months(input: &FigureInput<'_>) -> f64 {
+    let m = months(input.horizon_day);
+    // Up to the next multiple of 3 months, for round ticks.
+    (m / 3.0).ceil() * 3.0
+}
+
+fn fmt_estimate(value: Option<f64>, lower: Option<f64>, upper: Option<f64>, scale: f64) -> String {
+    let f = |x: Option<f64>| x.map_or("NR".to_string(), |v| format!("{:.1}", v * scale));
+    match value {
+        None => "NR".to_string(),
+        Some(_) => format!("{} ({}–{})", f(value), f(lower), f(upper)),
+    }
+}
+
+/// The label of an arm in a Kaplan–Meier legend: median and hazard ratio against control.
+fn km_label(
+    arm: &ArmSummary,
+    s: &SurvivalSummary,
+    hr: Option<(f64, f64, f64)>,
+    is_control: bool,
+) -> String {
+    let median = fmt_estimate(
+        s.median_day.value,
+        s.median_day.lower,
+        s.median_day.upper,
+        1.0 / DAYS_PER_MONTH,
+    );
+    let versus = match (is_control, hr) {
+        (true, _) => "; control".to_string(),
+        (false, Some((h, lo, hi))) => format!("; HR {h:.2} ({lo:.2}–{hi:.2})"),
+        (false, None) => "; HR not estimable".to_string(),
+    };
+    format!("{}: median {median} mo{versus}", arm.name)
+}
+
+fn kaplan_meier<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    input: &FigureInput<'_>,
+    title: &str,
+    pick: fn(&ArmSummary) -> &SurvivalSummary,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let n_arms = input.analysis.arms.len();
+    let (_, height) = root.dim_in_pixel();
+    let table_height = 40 + 22 * n_arms as u32;
+    let (upper, _) = root.split_vertically(height - table_height);
+    let x_max = horizon_months(input);
+    let mut chart = ChartBuilder::on(&upper)
+        .caption(title, font_of(22.0))
+        .margin(16)
+        .margin_left(24)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..x_max, 0.0..1.02)?;
+    chart
+        .configure_mesh()
+        .x_desc("Months since the start of treatment")
+        .y_desc(format!("{title} (probability)"))
+        .x_labels((x_max / 3.0) as usize + 1)
+        .y_labels(6)
+        .label_style(font_of(13.0))
+        .axis_desc_style(font_of(15.0))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    let control = input.analysis.control;
+    for (k, arm) in input.analysis.arms.iter().enumerate() {
+        let colour = arm_colour(k);
+        let s = pick(arm);
+        let curve = &s.curve;
+        // The 95% band, as a step-shaped polygon: upper band forwards, lower band back.
+        let mut upper_band = vec![(0.0, 1.0)];
+        let mut lower_band = vec![(0.0, 1.0)];
+        let mut line = vec![(0.0, 1.0)];
+        let mut previous = (1.0, 1.0, 1.0);
+        for step in &curve.steps {
+            let t = months(step.time);
+            let (lo, hi) = step.interval();
+            if step.events > 0.0 {
+                line.push((t, previous.0));
+                line.push((t, step.survival));
+                upper_band.push((t, previous.2));
+                upper_band.push((t, hi));
+                lower_band.push((t, previous.1));
+                lower_band.push((t, lo));
+                previous = (step.survival, lo, hi);
+            }
+        }
+        let t_end = curve.steps.last().map_or(0.0, |s| months(s.time));
+        line.push((t_end, previous.0));
+        upper_band.push((t_end, previous.2));
+        lower_band.push((t_end, previous.1));
+        let mut band = upper_band;
+        band.extend(lower_band.into_iter().rev());
+        chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.12))))?;
+        let hr = arm
+            .pfs_vs_control
+            .as_ref()
+            .filter(|_| std::ptr::eq(s, &arm.pfs))
+            .or(arm
+                .os_vs_control
+                .as_ref()
+                .filter(|_| std::ptr::eq(s, &arm.os)))
+            .and_then(|c| c.cox)
+            .map(|c| (c.hr, c.hr_lower, c.hr_upper));
+        chart
+            .draw_series(LineSeries::new(line, colour.stroke_width(2)))?
+            .label(km_label(arm, s, hr, k == control))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 22, y)], colour.stroke_width(3))
+            });
+        // Censoring ticks where someone left follow-up without the event.
+        let ticks: Vec<(f64, f64)> = curve
+            .steps
+            .iter()
+            .filter(|st| st.censored > 0.0)
+            .map(|st| (months(st.time), st.survival))
+            .collect();
+        chart.draw_series(ticks.into_iter().map(|(t, s)| {
+            PathElement::new(vec![(t, s - 0.012), (t, s + 0.012)], colour.stroke_width(1))
+        }))?;
+        // The median, where reached: dashed down to the axis.
+        if let Some(m) = s.median_day.value {
+            let m = months(m);
+            chart.draw_series(DashedLineSeries::new(
+                vec![(m, 0.0), (m, 0.5)],
+                4,
+                3,
+                colour.stroke_width(1),
+            ))?;
+        }
+    }
+    chart.draw_series(DashedLineSeries::new(
+        vec![(0.0, 0.5), (x_max, 0.5)],
+        4,
+        3,
+        BLACK.mix(0.4).stroke_width(1),
+    ))?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(font_of(12.0))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()?;
+
+    // Numbers at risk, under the axis, at each tick.
+    let tick_every = if x_max > 12.0 { 6.0 } else { 3.0 };
+    let y0 = (height - table_height + 14) as i32;
+    root.draw(&Text::new(
+        "Number at risk",
+        (24, y0),
+        font_of(13.0).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Center,
+        )),
+    ))?;
+    for (k, arm) in input.analysis.arms.iter().enumerate() {
+        let curve = &pick(arm).curve;
+        let y = y0 + 22 * (k as i32 + 1);
+        let name: String = arm.name.chars().take(26).collect();
+        root.draw(&Text::new(
+            name,
+            (24, y),
+            font_of(11.0)
+                .color(&arm_colour(k))
+                .pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Left,
+                    plotters::style::text_anchor::VPos::Center,
+                )),
+        ))?;
+        let mut t = 0.0;
+        while t <= x_max + 1e-9 {
+            let day = t * DAYS_PER_MONTH;
+            let at_risk = curve
+                .steps
+                .iter()
+                .find(|s| s.time >= day - 1e-9)
+                .map_or(0.0, |s| s.at_risk);
+            let (px, _) = chart.backend_coord(&(t, 0.0));
+            root.draw(&Text::new(
+                format!("{at_risk:.0}"),
+                (px.max(190), y),
+                font_of(11.0).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                )),
+            ))?;
+            t += tick_every;
+        }
+    }
+    Ok(())
+}
+
+/// Panels, two a row, one per arm (or per item).
+fn panels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    count: usize,
+) -> Result<Vec<DrawingArea<DB, Shift>>, Box<dyn Error>>
+where
+    DB::ErrorType: 'static,
+{
+    let body = root.titled(title, font_of(22.0))?;
+    let columns = if count > 1 { 2 } else { 1 };
+    let rows = count.div_ceil(columns).max(1);
+    Ok(body
+        .split_evenly((rows, columns))
+        .into_iter()
+        .take(count)
+        .collect())
+}
+
+fn clamp_change(x: f64) -> f64 {
+    x.clamp(-100.0, 100.0)
+}
+
+fn waterfall<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, input: &FigureInput<'_>) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    /// At most this many patients an arm (the first by patient number): thinner bars say
+    /// nothing more and make the file heavy.
+    const SHOWN: usize = 300;
+    let areas = panels(
+        root,
+        "Best change in tumour diameter from baseline (RECIST 1.1)",
+        input.records.len(),
+    )?;
+    for (k, (area, arm)) in areas.iter().zip(input.records).enumerate() {
+        let mut bars: Vec<(f64, Response)> = arm
+            .patients
+            .iter()
+            .filter(|p| !p.failed)
+            .filter_map(|p| p.best_change_pct.map(|c| (c, p.best_response)))
+            .take(SHOWN)
+            .collect();
+        bars.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let summary = &input.analysis.arms[k];
+        let caption = format!(
+            "{} — ORR {:.0}% (n = {}{})",
+            arm.name,
+            100.0 * summary.orr.value.unwrap_or(f64::NAN),
+            summary.n,
+            if summary.n as usize > bars.len() {
+                format!("; first {} shown", bars.len())
+            } else {
+                String::new()
+            }
+        );
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, font_of(13.0).color(&arm_colour(k)))
+            .margin(8)
+            .x_label_area_size(10)
+            .y_label_area_size(52)
+            .build_cartesian_2d(0.0..(bars.len().max(1) as f64), -105.0..105.0)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .disable_x_axis()
+            .y_desc("Best change (%)")
+            .y_labels(9)
+            .label_style(font_of(11.0))
+            .axis_desc_style(font_of(12.0))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        chart.draw_series(bars.iter().enumerate().map(|(i, (c, r))| {
+            let x = i as f64;
+            Rectangle::new(
+                [(x + 0.1, 0.0), (x + 0.9, clamp_change(*c))],
+                response_colour(*r).filled(),
+            )
+        }))?;
+        for (level, label) in [(-30.0, "−30% (PR)"), (20.0, "+20% (PD)")] {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(0.0, level), (bars.len().max(1) as f64, level)],
+                5,
+                3,
+                BLACK.mix(0.6).stroke_width(1),
+            ))?;
+            chart.draw_series(std::iter::once(Text::new(
+                label,
+                (bars.len().max(1) as f64 * 0.99, level + 7.0),
+                font_of(10.0).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Right,
+                    plotters::style::text_anchor::VPos::Center,
+                )),
+            )))?;
+        }
+        if k == 0 {
+            for r in [
+                Response::Cr,
+                Response::Pr,
+                Response::Sd,
+                Response::Pd,
+                Response::Ne,
+            ] {
+                let colour = response_colour(r);
+                chart
+                    .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
+                    .label(r.name())
+                    .legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerLeft)
+                .label_font(font_of(10.0))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.3))
+                .draw()?;
+        }
+    }
+    Ok(())
+}
+
+fn spider<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, input: &FigureInput<'_>) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let areas = panels(
+        root,
+        "Change in tumour diameter from baseline at each assessment (sampled patients)",
+        input.records.len(),
+    )?;
+    let x_max = horizon_months(input);
+    for (k, (area, arm)) in areas.iter().zip(input.records).enumerate() {
+        let mut chart = ChartBuilder::on(area)
+            .caption(&arm.name, font_of(13.0).color(&arm_colour(k)))
+            .margin(8)
+            .x_label_area_size(34)
+            .y_label_area_size(52)
+            .build_cartesian_2d(0.0..x_max, -105.0..105.0)?;
+        chart
+            .configure_mesh()
+            .x_desc("Months")
+            .y_desc("Change (%)")
+            .y_labels(9)
+            .label_style(font_of(11.0))
+            .axis_desc_style(font_of(12.0))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        let mut patients: Vec<u64> = input
+            .assessments
+            .iter()
+            .filter(|a| a.arm == k)
+            .map(|a| a.patient)
+            .collect();
+        patients.dedup();
+        for patient in patients {
+            let best = arm
+                .patients
+                .iter()
+                .find(|p| p.patient == patient)
+                .map_or(Response::Ne, |p| p.best_response);
+            let points: Vec<(f64, f64)> = input
+                .assessments
+                .iter()
+                .filter(|a| a.arm == k && a.patient == patient)
+                .map(|a| (months(a.day), clamp_change(a.change_pct)))
+                .collect();
+            let colour = response_colour(best);
+            chart.draw_series(LineSeries::new(points.clone(), colour.stroke_width(1)))?;
+            chart.draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 2, colour.filled())),
+            )?;
+        }
+        for level in [-30.0, 20.0] {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(0.0, level), (x_max, level)],
+                5,
+                3,
+                BLACK.mix(0.6).stroke_width(1),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn swimmer<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, input: &FigureInput<'_>) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let areas = panels(
+        root,
+        "Time on study: ▲ response, ✕ progression, ● death, → follow-up continues",
+        input.records.len(),
+    )?;
+    let x_max = horizon_months(input);
+    for (k, (area, arm)) in areas.iter().zip(input.records).enumerate() {
+        let shown: Vec<_> = arm
+            .patients
+            .iter()
+            .filter(|p| !p.failed)
+            .take(input.swimmer_patients)
+            .collect();
+        let rows = shown.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(area)
+            .caption(&arm.name, font_of(13.0).color(&arm_colour(k)))
+            .margin(8)
+            .x_label_area_size(34)
+            .y_label_area_size(52)
+            .build_cartesian_2d(0.0..x_max, -0.5..rows - 0.5)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc("Months")
+            .y_desc("Patient")
+            .y_labels(shown.len().min(10))
+            .y_label_formatter(&|y| {
+                let i = y.round() as usize;
+                shown
+                    .get(i)
+                    .map_or(String::new(), |p| p.patient.to_string())
+            })
+            .label_style(font_of(10.0))
+            .axis_desc_style(font_of(12.0))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        let colour = arm_colour(k);
+        for (i, p) in shown.iter().enumerate() {
+            let y = i as f64;
+            let end = months(p.os.time);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(0.0, y - 0.3), (end, y + 0.3)],
+                colour.mix(0.35).filled(),
+            )))?;
+            if let Some(r) = p.response_day {
+                chart.draw_series(std::iter::once(TriangleMarker::new(
+                    (months(r), y),
+                    5,
+                    response_colour(Response::Cr).filled(),
+                )))?;
+            }
+            let died_at_pfs = p.os.event && (p.os.time - p.pfs.time).abs() < 1e-9;
+            if p.pfs.event && !died_at_pfs {
+                chart.draw_series(std::iter::once(Cross::new(
+                    (months(p.pfs.time), y),
+                    5,
+                    response_colour(Response::Pd).stroke_width(2),
+                )))?;
+            }
+            if p.os.event {
+                chart.draw_series(std::iter::once(Circle::new((end, y), 4, BLACK.filled())))?;
+            } else {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(end, y), (end + x_max * 0.02, y)],
+                    BLACK.stroke_width(2),
+                )))?;
+                chart.draw_series(std::iter::once(TriangleMarker::new(
+                    (end + x_max * 0.02, y),
+                    3,
+                    BLACK.filled(),
+                )))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn forest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, input: &FigureInput<'_>) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let a = input.analysis;
+    let control_name = a.arms.get(a.control).map_or("", |x| x.name.as_str());
+    let body = root.titled(
+        &format!("Against the control arm ({control_name})"),
+        font_of(20.0),
+    )?;
+    let (left, right) = body.split_horizontally((body.dim_in_pixel().0 as f64 * 0.62) as u32);
+    let others: Vec<(usize, &ArmSummary)> = a
+        .arms
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != a.control)
+        .collect();
+    let rows = others.len().max(1) as f64;
+    // Hazard ratios (PFS and OS) on a log axis that holds every interval and 1.
+    let mut lo: f64 = 1.0;
+    let mut hi: f64 = 1.0;
+    for (_, arm) in &others {
+        for c in [&arm.pfs_vs_control, &arm.os_vs_control]
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.cox)
+        {
+            lo = lo.min(c.hr_lower);
+            hi = hi.max(c.hr_upper);
+        }
+    }
+    let (lo, hi) = ((lo / 1.3).max(1e-3), (hi * 1.3).min(1e3));
+    let mut chart = ChartBuilder::on(&left)
+        .margin(10)
+        .margin_left(16)
+        .x_label_area_size(40)
+        .y_label_area_size(210)
+        .caption("Hazard ratio (95% CI), Cox: ● PFS  ■ OS", font_of(13.0))
+        .build_cartesian_2d((lo..hi).log_scale(), -0.5..rows - 0.5)?;
+    let names: Vec<String> = others
+        .iter()
+        .map(|(_, x)| x.name.chars().take(34).collect())
+        .collect();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(others.len())
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .x_desc("Hazard ratio against control (log scale; below 1 favours the arm)")
+        .label_style(font_of(11.0))
+        .axis_desc_style(font_of(12.0))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    chart.draw_series(DashedLineSeries::new(
+        vec![(1.0, -0.5), (1.0, rows - 0.5)],
+        4,
+        3,
+        BLACK.mix(0.6).stroke_width(1),
+    ))?;
+    for (row, (k, arm)) in others.iter().enumerate() {
+        let colour = arm_colour(*k);
+        for (offset, comparison, square) in [
+            (0.15, &arm.pfs_vs_control, false),
+            (-0.15, &arm.os_vs_control, true),
+        ] {
+            let Some(c) = comparison.as_ref().and_then(|c| c.cox) else {
+                continue;
+            };
+            let y = row as f64 + offset;
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(c.hr_lower.max(lo), y), (c.hr_upper.min(hi), y)],
+                colour.stroke_width(2),
+            )))?;
+            if square {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(c.hr / 1.03, y - 0.08), (c.hr * 1.03, y + 0.08)],
+                    colour.filled(),
+                )))?;
+            } else {
+                chart.draw_series(std::iter::once(Circle::new((c.hr, y), 5, colour.filled())))?;
+            }
+        }
+    }
+    // Differences in ORR.
+    let mut chart = ChartBuilder::on(&right)
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(10)
+        .caption("ORR difference (95% CI, Newcombe)", font_of(13.0))
+        .build_cartesian_2d(-1.0..1.0, -0.5..rows - 0.5)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .disable_y_axis()
+        .x_desc("Difference in ORR against control")
+        .label_style(font_of(11.0))
+        .axis_desc_style(font_of(12.0))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    chart.draw_series(DashedLineSeries::new(
+        vec![(0.0, -0.5), (0.0, rows - 0.5)],
+        4,
+        3,
+        BLACK.mix(0.6).stroke_width(1),
+    ))?;
+    for (row, (k, arm)) in others.iter().enumerate() {
+        let Some(d) = arm.orr_difference else {
+            continue;
+        };
+        let (Some(v), Some(l), Some(u)) = (d.value, d.lower, d.upper) else {
+            continue;
+        };
+        let colour = arm_colour(*k);
+        let y = row as f64;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(l, y), (u, y)],
+            colour.stroke_width(2),
+        )))?;
+        chart.draw_series(std::iter::once(Circle::new((v, y), 5, colour.filled())))?;
+    }
+    Ok(())
+}
+
+/// A log axis range holding the positive values of `series` (the lowest at most five decades
+/// below the highest, where a drug has washed out).
+fn log_range<'a>(series: impl Iterator<Item = &'a [f64]>) -> (f64, f64) {
+    let max = series
+        .flat_map(|s| s.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    if max <= 0.0 {
+        return (1e-3, 1.0);
+    }
+    (max * 1e-5, max * 2.0)
+}
+
+fn exposure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, input: &FigureInput<'_>) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let treated: Vec<usize> = (0..input.arms.len())
+        .filter(|&k| {
+            input.drugs.get(k).is_some_and(|d| !d.is_empty())
+                || input.radiation_days.get(k).is_some_and(|r| !r.is_empty())
+        })
+        .collect();
+    let body = root.titled(
+        "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right); radiation fractions in orange",
+        font_of(15.0),
+    )?;
+    if treated.is_empty() || input.typical.is_empty() {
+        body.draw(&Text::new(
+            "No arm gives a drug or radiation (or the typical patient could not be simulated).",
+            (20, 30),
+            font_of(14.0),
+        ))?;
+        return Ok(());
+    }
+    let rows = body.split_evenly((treated.len(), 1));
+    let x_max = input.horizon_day;
+    for (row, &k) in rows.iter().zip(&treated) {
+        let (left, right) = row.split_horizontally((row.dim_in_pixel().0 as f64 * 0.55) as u32);
+        let course = &input.typical[k];
+        let drugs = &input.drugs[k];
+        let (lo, hi) = log_range(drugs.iter().map(|d| d.concentration_ug_ml.as_slice()));
+        let mut chart = ChartBuilder::on(&left)
+            .caption(&input.arms[k], font_of(13.0).color(&arm_colour(k)))
+            .margin(8)
+            .x_label_area_size(32)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("Days")
+            .y_desc("Concentration (µg/mL)")
+            .y_labels(6)
+            .label_style(font_of(10.0))
+            .axis_desc_style(font_of(11.0))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        for (j, d) in drugs.iter().enumerate() {
+            let colour = PALETTE[(j + 2) % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    course
+                        .time_day
+                        .iter()
+                        .zip(&d.concentration_ug_ml)
+                        .map(|(t, c)| (*t, c.max(lo))),
+                    colour.stroke_width(2),
+                ))?
+                .label(d.name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
+        }
+        for &day in &input.radiation_days[k] {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(day, lo), (day, hi)],
+                PALETTE[4].stroke_width(2),
+            )))?;
+        }
+        if !drugs.is_empty() {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .label_font(font_of(10.0))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.3))
+                .draw()?;
+        }
+        let mut chart = ChartBuilder::on(&right)
+            .margin(8)
+            .caption(" ", font_of(13.0))
+            .x_label_area_size(32)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0.0..x_max, 0.0..1.02)?;
+        chart
+            .configure_mesh()
+            .x_desc("Days")
+            .y_desc("Occupancy or effect")
+            .y_labels(6)
+            .label_style(font_of(10.0))
+            .axis_desc_style(font_of(11.0))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        for (j, d) in drugs.iter().enumerate() {
+            let colour = PALETTE[(j + 2) % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    course
+                        .time_day
+                        .iter()
+                        .copied()
+                        .zip(d.activity.iter().copied()),
+                    colour.stroke_width(2),
+                ))?
+                .label(format!("{} ({})", d.name, d.mechanism))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
+        }
+        for &day in &input.radiation_days[k] {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(day, 0.0), (day, 1.02)],
+                PALETTE[4].stroke_width(2),
+            )))?;
+        }
+        if !drugs.is_empty() {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .label_font(font_of(10.0))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.3))
+                .draw()?;
+        }
+    }
+    Ok(())
+}
+
+fn panel_chart<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.caption(caption, font_of(13.0))
+        .margin(8)
+        .x_label_area_size(32)
+        .y_label_area_size(64);
+    b
+}
+
+fn mechanism<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, input: &FigureInput<'_>) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let areas = panels(
+        root,
+        "Typical patient: the model's states in each arm",
+        input.states.len(),
+    )?;
+    if input.typical.is_empty() {
+        return Ok(());
+    }
+    let x_max = input.horizon_day;
+    for (i, (area, (name, unit))) in areas.iter().zip(input.states).enumerate() {
+        let series: Vec<&[f64]> = input.typical.iter().filter_map(|c| c.get(name)).collect();
+        let positive_min = series
+            .iter()
+            .flat_map(|s| s.iter().copied())
+            .filter(|v| *v > 0.0 && v.is_finite())
+            .fold(f64::INFINITY, f64::min);
+        let max = series
+            .iter()
+            .flat_map(|s| s.iter().copied())
+            .filter(|v| v.is_finite())
+            .fold(0.0_f64, f64::max);
+        // A log axis when the state spans more than two decades.
+        let log = max > 0.0 && positive_min.is_finite() && max / positive_min > 100.0;
+        let label = format!("{name} ({unit})");
+        let legend = i == 0;
+        if log {
+            let lo = positive_min.max(max * 1e-8);
+            let mut chart = panel_chart(area, &label)
+                .build_cartesian_2d(0.0..x_max, (lo..max * 2.0).log_scale())?;
+            chart
+                .configure_mesh()
+                .x_desc("Days")
+                .y_desc(unit.as_str())
+                .y_labels(6)
+                .label_style(font_of(10.0))
+                .axis_desc_style(font_of(11.0))
+                .light_line_style(WHITE.mix(0.0))
+                .draw()?;
+            for (k, course) in input.typical.iter().enumerate() {
+                let Some(v) = course.get(name) else { continue };
+                let colour = arm_colour(k);
+                let s = chart.draw_series(LineSeries::new(
+                    course.time_day.iter().zip(v).map(|(t, y)| (*t, y.max(lo))),
+                    colour.stroke_width(2),
+                ))?;
+                if legend {
+                    s.label(input.arms[k].clone()).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                    });
+                }
+            }
+            if legend {
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::LowerRight)
+                    .label_font(font_of(9.0))
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK.mix(0.3))
+                    .draw()?;
+            }
+        } else {
+            let top = if max > 0.0 { max * 1.05 } else { 1.0 };
+            let mut chart = panel_chart(area, &label).build_cartesian_2d(0.0..x_max, 0.0..top)?;
+            chart
+                .configure_mesh()
+                .x_desc("Days")
+                .y_desc(unit.as_str())
+                .y_labels(6)
+                .label_style(font_of(10.0))
+                .axis_desc_style(font_of(11.0))
+                .light_line_style(WHITE.mix(0.0))
+                .draw()?;
+            for (k, course) in input.typical.iter().enumerate() {
+                let Some(v) = course.get(name) else { continue };
+                let colour = arm_colour(k);
+                let s = chart.draw_series(LineSeries::new(
+                    course.time_day.iter().copied().zip(v.iter().copied()),
+                    colour.stroke_width(2),
+                ))?;
+                if legend {
+                    s.label(input.arms[k].clone()).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                    });
+                }
+            }
+            if legend {
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
+                    .label_font(font_of(9.0))
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK.mix(0.3))
+                    .draw()?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,565 @@
+//! The report of a cohort run: every figure as SVG (and PNG on request) in `DIR/figures/`,
+//! and `DIR/report.html`, one self-contained page (figures inline, the font embedded, no
+//! network) that opens in any browser and prints cleanly. Built from the run's files alone,
+//! so `immunotrial report DIR` rebuilds it without simulating.
+
+use super::figures::{
+    AssessmentPoint, Course, DAYS_PER_MONTH, DrugCurve, FIGURES, FigureInput, arm_colour, png, svg,
+};
+use super::{font, value, write_atomic};
+use crate::engine::Delivery;
+use crate::model::InputRole;
+use crate::scenario::schema::{ArmDrugSection, ArmSection, DoseSection, RadiationSection};
+use crate::trial::analysis::{Analysis, Estimate, RunFolder, summary_json};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Patients shown per arm in the swimmer plot.
+const SWIMMER_PATIENTS: usize = 15;
+
+/// Why a report could not be built.
+#[derive(Debug)]
+pub struct ReportError(pub String);
+
+impl std::fmt::Display for ReportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ReportError {}
+
+fn read_assessments(path: &Path, arms: &[String]) -> Result<Vec<AssessmentPoint>, ReportError> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let bad = |e: &dyn std::fmt::Display| ReportError(format!("{}: {e}", path.display()));
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(&e))?;
+    let mut out = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let r = record.map_err(|e| bad(&e))?;
+        let line = i + 2;
+        let field = |k: usize| r.get(k).unwrap_or("");
+        let number = |k: usize| {
+            field(k).parse::<f64>().map_err(|_| {
+                bad(&format!(
+                    "line {line}: expected a number, found `{}`",
+                    field(k)
+                ))
+            })
+        };
+        let Some(arm) = arms.iter().position(|a| a == field(0)) else {
+            return Err(bad(&format!("line {line}: unknown arm `{}`", field(0))));
+        };
+        out.push(AssessmentPoint {
+            arm,
+            patient: field(1)
+                .parse()
+                .map_err(|_| bad(&format!("line {line}: expected a patient number")))?,
+            day: number(2)?,
+            change_pct: number(4)?,
+        });
+    }
+    Ok(out)
+}
+
+/// The typical patient's course per arm, from typical_patient.csv (trajectory.csv's format).
+fn read_typical(path: &Path, arms: &[String]) -> Result<Vec<Course>, ReportError> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let bad = |e: &dyn std::fmt::Display| ReportError(format!("{}: {e}", path.display()));
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(&e))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| bad(&e))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let mut courses: Vec<Course> = arms
+        .iter()
+        .map(|_| Course {
+            time_day: Vec::new(),
+            series: header[2..]
+                .iter()
+                .map(|h| (h.clone(), Vec::new()))
+                .collect(),
+        })
+        .collect();
+    for record in reader.records() {
+        let r = record.map_err(|e| bad(&e))?;
+        let Some(k) = arms.iter().position(|a| Some(a.as_str()) == r.get(0)) else {
+            continue;
+        };
+        let number = |x: &str| {
+            x.parse::<f64>()
+                .map_err(|_| bad(&format!("not a number: `{x}`")))
+        };
+        courses[k].time_day.push(number(r.get(1).unwrap_or(""))?);
+        for (j, (_, values)) in courses[k].series.iter_mut().enumerate() {
+            values.push(number(r.get(j + 2).unwrap_or(""))?);
+        }
+    }
+    Ok(courses)
+}
+
+/// Everything the report shows, loaded from a run folder.
+struct Loaded {
+    assessments: Vec<AssessmentPoint>,
+    typical: Vec<Course>,
+    drugs: Vec<Vec<DrugCurve>>,
+    radiation_days: Vec<Vec<f64>>,
+    states: Vec<(String, String)>,
+}
+
+fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
+    let scenario = &folder.scenario;
+    let arms: Vec<String> = scenario.arms.iter().map(|a| a.name.clone()).collect();
+    let assessments = read_assessments(&dir.join("assessments.csv"), &arms)?;
+    let typical = read_typical(&dir.join("typical_patient.csv"), &arms)?;
+    let model = scenario.model;
+    let drugs: Vec<Vec<DrugCurve>> = scenario
+        .arms
+        .iter()
+        .enumerate()
+        .map(|(k, arm)| {
+            let Some(course) = typical.get(k) else {
+                return Vec::new();
+            };
+            let mut names: Vec<&str> = arm.drugs.iter().map(|d| d.name.as_str()).collect();
+            names.dedup();
+            names
+                .into_iter()
+                .filter_map(|name| {
+                    let d = arm.drugs.iter().find(|d| d.name == name)?;
+                    let c = course.get(&format!("{name}_ug_ml"))?.to_vec();
+                    let mechanism = match model.inputs.get(d.exposure.input).map(|i| i.role) {
+                        Some(InputRole::Exposure(m)) => m.describe().to_string(),
+                        _ => String::new(),
+                    };
+                    Some(DrugCurve {
+                        name: name.to_string(),
+                        activity: c.iter().map(|&x| d.exposure.activity(x)).collect(),
+                        concentration_ug_ml: c,
+                        mechanism,
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let radiation = model.radiation_input();
+    let radiation_days = scenario
+        .arms
+        .iter()
+        .map(|arm| {
+            arm.schedule
+                .administrations
+                .iter()
+                .filter(|a| Some(a.input) == radiation)
+                .filter(|a| match a.kind {
+                    Delivery::Bolus { amount } => amount > 0.0,
+                    Delivery::Rate { amount_per_day, .. } => amount_per_day > 0.0,
+                })
+                .map(|a| a.start_day)
+                .collect()
+        })
+        .collect();
+    // The states that move in some arm, and the tumour measure if it is derived.
+    let mut states: Vec<(String, String)> = model
+        .states
+        .iter()
+        .filter(|s| {
+            typical
+                .iter()
+                .filter_map(|c| c.get(s.name))
+                .any(|v| v.iter().any(|x| *x != 0.0))
+        })
+        .map(|s| (s.name.to_string(), s.unit.to_string()))
+        .collect();
+    if let Some(d) = model.derived.iter().find(|d| d.name == model.tumour) {
+        states.insert(0, (d.name.to_string(), d.unit.to_string()));
+    }
+    Ok(Loaded {
+        assessments,
+        typical,
+        drugs,
+        radiation_days,
+        states,
+    })
+}
+
+/// Writes `DIR/figures/*.svg` (and `.png` if `png`) and `DIR/report.html`; returns the
+/// report's path.
+pub fn write_report(
+    dir: &Path,
+    folder: &RunFolder,
+    analysis: &Analysis,
+    png_too: bool,
+) -> Result<PathBuf, ReportError> {
+    let loaded = load(dir, folder)?;
+    let arms: Vec<String> = folder
+        .scenario
+        .arms
+        .iter()
+        .map(|a| a.name.clone())
+        .collect();
+    let input = FigureInput {
+        arms: &arms,
+        analysis,
+        records: &folder.records,
+        assessments: &loaded.assessments,
+        typical: &loaded.typical,
+        drugs: &loaded.drugs,
+        radiation_days: &loaded.radiation_days,
+        states: &loaded.states,
+        horizon_day: folder.scenario.horizon_day,
+        swimmer_patients: SWIMMER_PATIENTS,
+    };
+    let figures_dir = dir.join("figures");
+    let io = |e: std::io::Error| ReportError(format!("{}: {e}", figures_dir.display()));
+    std::fs::create_dir_all(&figures_dir).map_err(io)?;
+    let mut drawn = Vec::new();
+    for (stem, title) in FIGURES {
+        let text = svg(stem, &input)
+            .map_err(|e| ReportError(format!("drawing the {stem} figure: {e}")))?;
+        write_atomic(&figures_dir.join(format!("{stem}.svg")), |w| {
+            w.write_all(font::with_embedded_font(&text).as_bytes())
+        })
+        .map_err(io)?;
+        if png_too {
+            png(stem, &input, &figures_dir.join(format!("{stem}.png")))
+                .map_err(|e| ReportError(format!("drawing the {stem} figure as PNG: {e}")))?;
+        }
+        drawn.push((stem, title, text));
+    }
+    let html = page(folder, analysis, &drawn);
+    let path = dir.join("report.html");
+    write_atomic(&path, |w| w.write_all(html.as_bytes()))
+        .map_err(|e| ReportError(format!("{}: {e}", path.display())))?;
+    Ok(path)
+}
+
+/// Text for HTML: `&`, `<`, `>` and quotes escaped.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn days(list: &[f64]) -> String {
+    list.iter()
+        .map(|d| value(*d))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_drug(d: &ArmDrugSection) -> String {
+    let start = d.start_day.unwrap_or(0.0);
+    let infusion = d
+        .infusion_minutes
+        .map_or(String::new(), |m| format!(", {}-minute infusion", value(m)));
+    let when = if let Some(cycle) = d.cycle_days {
+        format!(
+            "days {} of each {}-day cycle{}, from day {}",
+            days(d.days_of_cycle.as_deref().unwrap_or(&[])),
+            value(cycle),
+            d.cycles
+                .map_or(" until the horizon".to_string(), |c| format!(
+                    " for {c} cycles"
+                )),
+            value(start)
+        )
+    } else if let Some(every) = d.every_days {
+        format!(
+            "every {} days{}, from day {}",
+            value(every),
+            d.count
+                .map_or(" until the horizon".to_string(), |c| format!(
+                    " ({c} doses)"
+                )),
+            value(start)
+        )
+    } else {
+        format!("once, on day {}", value(start))
+    };
+    format!("{} {}{infusion}: {when}", d.name, d.dose)
+}
+
+fn describe_radiation(r: &RadiationSection) -> String {
+    match &r.days {
+        Some(list) => format!(
+            "radiotherapy {} x {} Gy on days {}",
+            list.len(),
+            value(r.dose_per_fraction_gy),
+            days(list)
+        ),
+        None => format!(
+            "radiotherapy {} x {} Gy, every {} days from day {}",
+            r.fractions.unwrap_or(1),
+            value(r.dose_per_fraction_gy),
+            value(r.every_days.unwrap_or(1.0)),
+            value(r.start_day.unwrap_or(0.0))
+        ),
+    }
+}
+
+fn describe_dose(d: &DoseSection) -> String {
+    let amount = match (d.amount, d.amount_per_day) {
+        (Some(a), _) => format!("{} at once", value(a)),
+        (None, Some(rate)) => format!(
+            "{} a day for {} days",
+            value(rate),
+            value(d.duration_days.unwrap_or(0.0))
+        ),
+        _ => String::new(),
+    };
+    let repeat = match (d.every_days, d.repeat) {
+        (Some(e), Some(n)) => format!(", every {} days, {n} more times", value(e)),
+        _ => String::new(),
+    };
+    format!(
+        "{} {amount} from day {}{repeat}",
+        d.input,
+        value(d.start_day.unwrap_or(0.0))
+    )
+}
+
+fn treatments(arm: &ArmSection) -> String {
+    let items: Vec<String> = arm
+        .drugs
+        .iter()
+        .map(describe_drug)
+        .chain(arm.radiation.iter().map(describe_radiation))
+        .chain(arm.doses.iter().map(describe_dose))
+        .collect();
+    if items.is_empty() {
+        "no treatment".to_string()
+    } else {
+        items
+            .iter()
+            .map(|i| escape(i))
+            .collect::<Vec<_>>()
+            .join("<br>")
+    }
+}
+
+/// A number as the report shows it, rounded, with the exact value as summary.json holds it
+/// in the cell's title.
+fn cell(x: Option<f64>, scale: f64, digits: usize) -> String {
+    match x {
+        Some(v) => format!(
+            "<span title=\"{}\">{:.*}</span>",
+            value(v),
+            digits,
+            v * scale
+        ),
+        None => "—".to_string(),
+    }
+}
+
+fn estimate_cell(e: &Estimate, scale: f64, digits: usize) -> String {
+    match e.value {
+        None => "not reached".to_string(),
+        Some(_) => format!(
+            "{} ({}–{})",
+            cell(e.value, scale, digits),
+            cell(e.lower, scale, digits),
+            cell(e.upper, scale, digits)
+        ),
+    }
+}
+
+fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> String {
+    let scenario = &folder.scenario;
+    let run = &folder.run;
+    let mut h = String::new();
+    let title = escape(&scenario.name);
+    let _ = writeln!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>{}\n{}</style>\n</head>\n<body>",
+        font::css(),
+        STYLE
+    );
+    let _ = writeln!(h, "<h1>{title}</h1>");
+    if let Some(d) = &scenario.description {
+        let _ = writeln!(h, "<p class=\"description\">{}</p>", escape(d));
+    }
+    let control = a
+        .arms
+        .get(a.control)
+        .map_or(String::new(), |x| x.name.clone());
+    let _ = writeln!(
+        h,
+        "<p>A virtual trial of {} patients on the <code>{}</code> model, followed for {} days ({:.1} months); {} arms, compared with <b>{}</b>.</p>",
+        run["patients"].as_u64().unwrap_or(0),
+        escape(scenario.model.name),
+        value(scenario.horizon_day),
+        scenario.horizon_day / DAYS_PER_MONTH,
+        a.arms.len(),
+        escape(&control)
+    );
+
+    h.push_str("<h2>Arms</h2>\n<table>\n<tr><th>Arm</th><th>Treatment</th></tr>\n");
+    for (k, arm) in scenario.resolved.arms.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td><td>{}</td></tr>",
+            hex(k),
+            escape(&arm.name),
+            treatments(arm)
+        );
+    }
+    h.push_str("</table>\n");
+
+    h.push_str("<h2>Results</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>n</th><th>Failed</th><th>ORR % (95% CI)</th><th>DCR %</th><th>Median PFS, months (95% CI)</th><th>Median OS, months (95% CI)</th><th>HR PFS (95% CI)</th><th>Log-rank p, PFS</th><th>HR OS (95% CI)</th><th>Log-rank p, OS</th><th>ORR difference, points (95% CI)</th></tr>\n");
+    let month = 1.0 / DAYS_PER_MONTH;
+    for arm in &a.arms {
+        let cox =
+            |c: &Option<crate::trial::analysis::Comparison>| match c.as_ref().and_then(|c| c.cox) {
+                Some(x) => estimate_cell(
+                    &Estimate {
+                        value: Some(x.hr),
+                        lower: Some(x.hr_lower),
+                        upper: Some(x.hr_upper),
+                    },
+                    1.0,
+                    2,
+                ),
+                None => "—".to_string(),
+            };
+        let p = |c: &Option<crate::trial::analysis::Comparison>| {
+            cell(c.as_ref().and_then(|c| c.log_rank).map(|l| l.p), 1.0, 4)
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&arm.name),
+            arm.n,
+            arm.failed,
+            estimate_cell(&arm.orr, 100.0, 1),
+            cell(arm.dcr.value, 100.0, 1),
+            estimate_cell(&arm.pfs.median_day, month, 1),
+            estimate_cell(&arm.os.median_day, month, 1),
+            cox(&arm.pfs_vs_control),
+            p(&arm.pfs_vs_control),
+            cox(&arm.os_vs_control),
+            p(&arm.os_vs_control),
+            arm.orr_difference
+                .map_or("—".to_string(), |d| estimate_cell(&d, 100.0, 1)),
+        );
+    }
+    h.push_str("</table>\n<p class=\"note\">Hover over a number for its exact value. Medians from Kaplan–Meier curves with log-log 95% intervals; hazard ratios from Cox models (Efron ties) against control; ORR intervals exact (Clopper–Pearson), differences by Newcombe's hybrid score method.</p>\n");
+
+    h.push_str("<h2>Landmarks and restricted means</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>PFS 6 mo</th><th>PFS 12 mo</th><th>PFS 24 mo</th><th>OS 6 mo</th><th>OS 12 mo</th><th>OS 24 mo</th><th>Restricted mean PFS, months</th><th>Restricted mean OS, months</th></tr>\n");
+    for arm in &a.arms {
+        let _ = write!(h, "<tr><td>{}</td>", escape(&arm.name));
+        for s in [&arm.pfs, &arm.os] {
+            for r in &s.rates {
+                let _ = write!(h, "<td>{}</td>", cell(r.value, 100.0, 1));
+            }
+        }
+        let _ = writeln!(
+            h,
+            "<td>{}</td><td>{}</td></tr>",
+            cell(Some(arm.pfs.rmst_day), month, 1),
+            cell(Some(arm.os.rmst_day), month, 1)
+        );
+    }
+    h.push_str("</table>\n<p class=\"note\">Survival in percent at each landmark (a dash where follow-up does not reach it); restricted means up to the horizon.</p>\n");
+
+    let ranking_by = match a.primary {
+        crate::scenario::trial::Primary::Pfs => "restricted mean PFS",
+        crate::scenario::trial::Primary::Os => "restricted mean OS",
+        crate::scenario::trial::Primary::Orr => "objective response rate",
+    };
+    let _ = writeln!(
+        h,
+        "<h2>Ranking</h2>\n<p>The probability that each arm is best by {ranking_by}, from {} bootstrap resamples of the patients (the same patients in every arm).</p>\n<table class=\"numbers\">\n<tr><th>Rank</th><th>Arm</th><th>Probability of being best</th></tr>",
+        a.bootstrap
+    );
+    let mut order: Vec<usize> = (0..a.arms.len()).collect();
+    order.sort_by(|&x, &y| {
+        a.arms[y]
+            .p_best
+            .total_cmp(&a.arms[x].p_best)
+            .then(x.cmp(&y))
+    });
+    for (rank, k) in order.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            rank + 1,
+            escape(&a.arms[*k].name),
+            cell(Some(a.arms[*k].p_best), 100.0, 1)
+        );
+    }
+    h.push_str("</table>\n");
+
+    h.push_str("<h2>Figures</h2>\n");
+    for (stem, title, svg) in figures {
+        let _ = writeln!(
+            h,
+            "<figure id=\"{stem}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            inline_svg(svg),
+            escape(title)
+        );
+    }
+
+    h.push_str("<h2>Provenance</h2>\n<table>\n");
+    for (label, key) in [
+        ("Program", "program"),
+        ("Version", "version"),
+        ("Scenario", "scenario"),
+        ("Model", "model"),
+        ("Seed", "seed"),
+        ("Command", "command"),
+        ("Started (UTC)", "started_utc"),
+        ("Wall time (s)", "wall_seconds"),
+        ("Threads", "threads"),
+    ] {
+        let text = match &run[key] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => "—".to_string(),
+            other => other.to_string(),
+        };
+        let _ = writeln!(
+            h,
+            "<tr><th>{label}</th><td><code>{}</code></td></tr>",
+            escape(&text)
+        );
+    }
+    h.push_str("</table>\n");
+    // The numbers as summary.json holds them, for scripts that read the report.
+    let json = serde_json::to_string(&summary_json(a, &scenario.name))
+        .unwrap_or_default()
+        .replace("</", "<\\/");
+    let _ = writeln!(
+        h,
+        "<script type=\"application/json\" id=\"summary-json\">{json}</script>\n</body>\n</html>"
+    );
+    h
+}
+
+/// An SVG document ready to sit inside HTML: no XML declaration, no namespace (HTML parsers
+/// put an inline `<svg>` in the SVG namespace themselves).
+fn inline_svg(svg: &str) -> String {
+    let start = svg.find("<svg").unwrap_or(0);
+    svg[start..].replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1)
+}
+
+fn hex(k: usize) -> String {
+    let c = arm_colour(k);
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+const STYLE: &str = "body{max-width:1000px;margin:2em auto;padding:0 1em;color:#111;line-height:1.4}
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:0.6em 0;font-size:0.85em}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+table.numbers td{text-align:right}table.numbers td:first-child{text-align:left}
+.swatch{display:inline-block;width:0.9em;height:0.9em;margin-right:0.4em;vertical-align:middle}
+.note{font-size:0.8em;color:#444}.description{white-space:pre-line}
+figure{margin:1em 0;page-break-inside:avoid;break-inside:avoid}
+figure svg{max-width:100%;height:auto}figcaption{font-size:0.85em;color:#333}
+@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{page-break-inside:avoid}}";
