@@ -73,6 +73,8 @@ impl Course {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DrugCurve {
     pub name: String,
+    /// Its own time grid: fine after each dose, where the concentration moves fast.
+    pub time_day: Vec<f64>,
     /// Activity (occupancy or fractional effect) at a concentration in mg/L.
     pub activity: Vec<f64>,
     pub concentration_ug_ml: Vec<f64>,
@@ -122,7 +124,7 @@ pub const FIGURES: [(&str, &str); 8] = [
 pub fn size(stem: &str, input: &FigureInput<'_>) -> (u32, u32) {
     let n = input.arms.len() as u32;
     match stem {
-        "km_pfs" | "km_os" => (960, 520 + 22 * n),
+        "km_pfs" | "km_os" => (960, KM_CHART_HEIGHT + 60 + 2 * KM_ROW as u32 * n),
         "waterfall" | "spider" => (960, 60 + 230 * n.div_ceil(2)),
         "swimmer" => (
             960,
@@ -238,29 +240,37 @@ fn kaplan_meier<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let n_arms = input.analysis.arms.len();
-    let (_, height) = root.dim_in_pixel();
-    let table_height = 40 + 22 * n_arms as u32;
-    let (upper, _) = root.split_vertically(height - table_height);
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let n_arms = input.analysis.arms.len() as u32;
     let x_max = horizon_months(input);
+    let tick_every = if x_max > 12.0 { 6.0 } else { 3.0 };
+    let ticks: Vec<f64> = (0..)
+        .map(|i| i as f64 * tick_every)
+        .take_while(|t| *t <= x_max + 1e-9)
+        .collect();
+    let (upper, below) = root.split_vertically(KM_CHART_HEIGHT);
+    // Room on the left for the arm names of the numbers-at-risk table.
     let mut chart = ChartBuilder::on(&upper)
         .caption(title, font_of(22.0))
         .margin(16)
-        .margin_left(24)
+        .margin_left(KM_NAMES_WIDTH)
         .x_label_area_size(44)
         .y_label_area_size(64)
         .build_cartesian_2d(0.0..x_max, 0.0..1.02)?;
+    // The month ticks are ours (every 3 or 6 months), so that the table lines up with them.
     chart
         .configure_mesh()
         .x_desc("Months since the start of treatment")
         .y_desc(format!("{title} (probability)"))
-        .x_labels((x_max / 3.0) as usize + 1)
+        .x_labels(0)
         .y_labels(6)
+        .y_label_formatter(&|y| tick_label(*y))
         .label_style(font_of(13.0))
         .axis_desc_style(font_of(15.0))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
     let control = input.analysis.control;
+    let mut labels = Vec::new();
     for (k, arm) in input.analysis.arms.iter().enumerate() {
         let colour = arm_colour(k);
         let s = pick(arm);
@@ -290,30 +300,10 @@ where
         let mut band = upper_band;
         band.extend(lower_band.into_iter().rev());
         chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.12))))?;
-        let hr = arm
-            .pfs_vs_control
-            .as_ref()
-            .filter(|_| std::ptr::eq(s, &arm.pfs))
-            .or(arm
-                .os_vs_control
-                .as_ref()
-                .filter(|_| std::ptr::eq(s, &arm.os)))
-            .and_then(|c| c.cox)
-            .map(|c| (c.hr, c.hr_lower, c.hr_upper));
-        chart
-            .draw_series(LineSeries::new(line, colour.stroke_width(2)))?
-            .label(km_label(arm, s, hr, k == control))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 22, y)], colour.stroke_width(3))
-            });
+        chart.draw_series(LineSeries::new(line, colour.stroke_width(2)))?;
         // Censoring ticks where someone left follow-up without the event.
-        let ticks: Vec<(f64, f64)> = curve
-            .steps
-            .iter()
-            .filter(|st| st.censored > 0.0)
-            .map(|st| (months(st.time), st.survival))
-            .collect();
-        chart.draw_series(ticks.into_iter().map(|(t, s)| {
+        chart.draw_series(curve.steps.iter().filter(|st| st.censored > 0.0).map(|st| {
+            let (t, s) = (months(st.time), st.survival);
             PathElement::new(vec![(t, s - 0.012), (t, s + 0.012)], colour.stroke_width(1))
         }))?;
         // The median, where reached: dashed down to the axis.
@@ -326,6 +316,16 @@ where
                 colour.stroke_width(1),
             ))?;
         }
+        let versus = if std::ptr::eq(s, &arm.pfs) {
+            &arm.pfs_vs_control
+        } else {
+            &arm.os_vs_control
+        };
+        let hr = versus
+            .as_ref()
+            .and_then(|c| c.cox)
+            .map(|c| (c.hr, c.hr_lower, c.hr_upper));
+        labels.push(km_label(arm, s, hr, k == control));
     }
     chart.draw_series(DashedLineSeries::new(
         vec![(0.0, 0.5), (x_max, 0.5)],
@@ -333,41 +333,53 @@ where
         3,
         BLACK.mix(0.4).stroke_width(1),
     ))?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(font_of(12.0))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()?;
+    for &t in &ticks {
+        let (px, py) = chart.backend_coord(&(t, 0.0));
+        let (bx, by) = upper.get_base_pixel();
+        let (px, py) = (px - bx, py - by);
+        upper.draw(&PathElement::new(
+            vec![(px, py), (px, py + 5)],
+            BLACK.stroke_width(1),
+        ))?;
+        upper.draw(&Text::new(
+            tick_label(t),
+            (px, py + 8),
+            font_of(13.0).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+    }
 
-    // Numbers at risk, under the axis, at each tick.
-    let tick_every = if x_max > 12.0 { 6.0 } else { 3.0 };
-    let y0 = (height - table_height + 14) as i32;
-    root.draw(&Text::new(
+    // The legend under the axis: each arm's median and hazard ratio against control.
+    let left = |anchor: VPos| Pos::new(HPos::Left, anchor);
+    for (k, label) in labels.iter().enumerate() {
+        let y = 14 + KM_ROW * k as i32;
+        below.draw(&PathElement::new(
+            vec![(16, y), (44, y)],
+            arm_colour(k).stroke_width(3),
+        ))?;
+        below.draw(&Text::new(
+            label.clone(),
+            (52, y),
+            font_of(12.0).pos(left(VPos::Center)),
+        ))?;
+    }
+    // Numbers at risk at each tick, aligned with the axis.
+    let y0 = 14 + KM_ROW * n_arms as i32 + 16;
+    below.draw(&Text::new(
         "Number at risk",
-        (24, y0),
-        font_of(13.0).pos(plotters::style::text_anchor::Pos::new(
-            plotters::style::text_anchor::HPos::Left,
-            plotters::style::text_anchor::VPos::Center,
-        )),
+        (16, y0),
+        font_of(13.0).pos(left(VPos::Center)),
     ))?;
+    let (below_x, _) = below.get_base_pixel();
     for (k, arm) in input.analysis.arms.iter().enumerate() {
         let curve = &pick(arm).curve;
-        let y = y0 + 22 * (k as i32 + 1);
-        let name: String = arm.name.chars().take(26).collect();
-        root.draw(&Text::new(
+        let y = y0 + KM_ROW * (k as i32 + 1);
+        let name: String = arm.name.chars().take(32).collect();
+        below.draw(&Text::new(
             name,
-            (24, y),
-            font_of(11.0)
-                .color(&arm_colour(k))
-                .pos(plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Left,
-                    plotters::style::text_anchor::VPos::Center,
-                )),
+            (16, y),
+            font_of(11.0).color(&arm_colour(k)).pos(left(VPos::Center)),
         ))?;
-        let mut t = 0.0;
-        while t <= x_max + 1e-9 {
+        for &t in &ticks {
             let day = t * DAYS_PER_MONTH;
             let at_risk = curve
                 .steps
@@ -375,18 +387,38 @@ where
                 .find(|s| s.time >= day - 1e-9)
                 .map_or(0.0, |s| s.at_risk);
             let (px, _) = chart.backend_coord(&(t, 0.0));
-            root.draw(&Text::new(
+            below.draw(&Text::new(
                 format!("{at_risk:.0}"),
-                (px.max(190), y),
-                font_of(11.0).pos(plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Center,
-                    plotters::style::text_anchor::VPos::Center,
-                )),
+                (px - below_x, y),
+                font_of(11.0).pos(Pos::new(HPos::Center, VPos::Center)),
             ))?;
-            t += tick_every;
         }
     }
     Ok(())
+}
+
+/// Height of the Kaplan–Meier plot itself; the legend and the table go under it.
+const KM_CHART_HEIGHT: u32 = 440;
+/// Left margin of the Kaplan–Meier plot, where the table's arm names go.
+const KM_NAMES_WIDTH: u32 = 190;
+/// Pixels per line of the legend and the table.
+const KM_ROW: i32 = 20;
+
+/// A tick label without needless digits: 0, 0.25, 12, 1e5, 2.5e-4.
+pub fn tick_label(v: f64) -> String {
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    let a = v.abs();
+    if !(1e-3..1e5).contains(&a) {
+        let e = a.log10().floor();
+        let m = v / 10f64.powf(e);
+        let m = format!("{m:.2}");
+        let m = m.trim_end_matches('0').trim_end_matches('.');
+        return format!("{m}e{e}");
+    }
+    let s = format!("{v:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Panels, two a row, one per arm (or per item).
@@ -457,6 +489,7 @@ where
             .disable_x_axis()
             .y_desc("Best change (%)")
             .y_labels(9)
+            .y_label_formatter(&|y| tick_label(*y))
             .label_style(font_of(11.0))
             .axis_desc_style(font_of(12.0))
             .light_line_style(WHITE.mix(0.0))
@@ -532,8 +565,10 @@ where
         chart
             .configure_mesh()
             .x_desc("Months")
+            .x_label_formatter(&|x| tick_label(*x))
             .y_desc("Change (%)")
             .y_labels(9)
+            .y_label_formatter(&|y| tick_label(*y))
             .label_style(font_of(11.0))
             .axis_desc_style(font_of(12.0))
             .light_line_style(WHITE.mix(0.0))
@@ -605,6 +640,7 @@ where
             .configure_mesh()
             .disable_y_mesh()
             .x_desc("Months")
+            .x_label_formatter(&|x| tick_label(*x))
             .y_desc("Patient")
             .y_labels(shown.len().min(10))
             .y_label_formatter(&|y| {
@@ -694,12 +730,12 @@ where
         .margin(10)
         .margin_left(16)
         .x_label_area_size(40)
-        .y_label_area_size(210)
+        .y_label_area_size(250)
         .caption("Hazard ratio (95% CI), Cox: ● PFS  ■ OS", font_of(13.0))
         .build_cartesian_2d((lo..hi).log_scale(), -0.5..rows - 0.5)?;
     let names: Vec<String> = others
         .iter()
-        .map(|(_, x)| x.name.chars().take(34).collect())
+        .map(|(_, x)| x.name.chars().take(40).collect())
         .collect();
     chart
         .configure_mesh()
@@ -714,6 +750,7 @@ where
             }
         })
         .x_desc("Hazard ratio against control (log scale; below 1 favours the arm)")
+        .x_label_formatter(&|x| tick_label(*x))
         .label_style(font_of(11.0))
         .axis_desc_style(font_of(12.0))
         .light_line_style(WHITE.mix(0.0))
@@ -760,6 +797,7 @@ where
         .disable_y_mesh()
         .disable_y_axis()
         .x_desc("Difference in ORR against control")
+        .x_label_formatter(&|x| tick_label(*x))
         .label_style(font_of(11.0))
         .axis_desc_style(font_of(12.0))
         .light_line_style(WHITE.mix(0.0))
@@ -815,7 +853,7 @@ where
         "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right); radiation fractions in orange",
         font_of(15.0),
     )?;
-    if treated.is_empty() || input.typical.is_empty() {
+    if treated.is_empty() {
         body.draw(&Text::new(
             "No arm gives a drug or radiation (or the typical patient could not be simulated).",
             (20, 30),
@@ -825,9 +863,19 @@ where
     }
     let rows = body.split_evenly((treated.len(), 1));
     let x_max = input.horizon_day;
+    // One colour per drug in every arm.
+    let mut drug_names: Vec<&str> = Vec::new();
+    for d in input.drugs.iter().flatten() {
+        if !drug_names.contains(&d.name.as_str()) {
+            drug_names.push(&d.name);
+        }
+    }
+    let drug_colour = |name: &str| {
+        let j = drug_names.iter().position(|n| *n == name).unwrap_or(0);
+        PALETTE[(j + 2) % PALETTE.len()]
+    };
     for (row, &k) in rows.iter().zip(&treated) {
         let (left, right) = row.split_horizontally((row.dim_in_pixel().0 as f64 * 0.55) as u32);
-        let course = &input.typical[k];
         let drugs = &input.drugs[k];
         let (lo, hi) = log_range(drugs.iter().map(|d| d.concentration_ug_ml.as_slice()));
         let mut chart = ChartBuilder::on(&left)
@@ -839,21 +887,22 @@ where
         chart
             .configure_mesh()
             .x_desc("Days")
+            .x_label_formatter(&|x| tick_label(*x))
             .y_desc("Concentration (µg/mL)")
             .y_labels(6)
+            .y_label_formatter(&|y| tick_label(*y))
             .label_style(font_of(10.0))
             .axis_desc_style(font_of(11.0))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
-        for (j, d) in drugs.iter().enumerate() {
-            let colour = PALETTE[(j + 2) % PALETTE.len()];
+        for d in drugs {
+            let colour = drug_colour(&d.name);
             chart
                 .draw_series(LineSeries::new(
-                    course
-                        .time_day
+                    d.time_day
                         .iter()
                         .zip(&d.concentration_ug_ml)
-                        .map(|(t, c)| (*t, c.max(lo))),
+                        .map(|(t, c)| (*t, if c.is_finite() { c.clamp(lo, hi) } else { lo })),
                     colour.stroke_width(2),
                 ))?
                 .label(d.name.clone())
@@ -885,21 +934,19 @@ where
         chart
             .configure_mesh()
             .x_desc("Days")
+            .x_label_formatter(&|x| tick_label(*x))
             .y_desc("Occupancy or effect")
             .y_labels(6)
+            .y_label_formatter(&|y| tick_label(*y))
             .label_style(font_of(10.0))
             .axis_desc_style(font_of(11.0))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
-        for (j, d) in drugs.iter().enumerate() {
-            let colour = PALETTE[(j + 2) % PALETTE.len()];
+        for d in drugs {
+            let colour = drug_colour(&d.name);
             chart
                 .draw_series(LineSeries::new(
-                    course
-                        .time_day
-                        .iter()
-                        .copied()
-                        .zip(d.activity.iter().copied()),
+                    d.time_day.iter().copied().zip(d.activity.iter().copied()),
                     colour.stroke_width(2),
                 ))?
                 .label(format!("{} ({})", d.name, d.mechanism))
@@ -974,8 +1021,10 @@ where
             chart
                 .configure_mesh()
                 .x_desc("Days")
+                .x_label_formatter(&|x| tick_label(*x))
                 .y_desc(unit.as_str())
                 .y_labels(6)
+                .y_label_formatter(&|y| tick_label(*y))
                 .label_style(font_of(10.0))
                 .axis_desc_style(font_of(11.0))
                 .light_line_style(WHITE.mix(0.0))
@@ -1008,8 +1057,10 @@ where
             chart
                 .configure_mesh()
                 .x_desc("Days")
+                .x_label_formatter(&|x| tick_label(*x))
                 .y_desc(unit.as_str())
                 .y_labels(6)
+                .y_label_formatter(&|y| tick_label(*y))
                 .label_style(font_of(10.0))
                 .axis_desc_style(font_of(11.0))
                 .light_line_style(WHITE.mix(0.0))

@@ -10,6 +10,7 @@ use super::{font, value, write_atomic};
 use crate::engine::Delivery;
 use crate::model::InputRole;
 use crate::scenario::schema::{ArmDrugSection, ArmSection, DoseSection, RadiationSection};
+use crate::therapy::pk::concentrations;
 use crate::trial::analysis::{Analysis, Estimate, RunFolder, summary_json};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -103,6 +104,28 @@ fn read_typical(path: &Path, arms: &[String]) -> Result<Vec<Course>, ReportError
     Ok(courses)
 }
 
+/// Times at which to draw a drug's concentration: an even grid over the horizon, and after
+/// each administration a geometric run of times (the distribution phase lasts hours).
+fn exposure_grid(exposure: &crate::therapy::exposure::Exposure, horizon_day: f64) -> Vec<f64> {
+    let mut t: Vec<f64> = (0..=1500)
+        .map(|i| horizon_day * i as f64 / 1500.0)
+        .collect();
+    for a in &exposure.administrations {
+        let end = a.start_day + a.duration_day;
+        t.push(a.start_day);
+        t.push(end);
+        t.extend(
+            [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0]
+                .iter()
+                .map(|dt| end + dt),
+        );
+    }
+    t.retain(|x| (0.0..=horizon_day).contains(x));
+    t.sort_by(f64::total_cmp);
+    t.dedup();
+    t
+}
+
 /// Everything the report shows, loaded from a run folder.
 struct Loaded {
     assessments: Vec<AssessmentPoint>,
@@ -121,18 +144,23 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
     let drugs: Vec<Vec<DrugCurve>> = scenario
         .arms
         .iter()
-        .enumerate()
-        .map(|(k, arm)| {
-            let Some(course) = typical.get(k) else {
-                return Vec::new();
-            };
+        .map(|arm| {
             let mut names: Vec<&str> = arm.drugs.iter().map(|d| d.name.as_str()).collect();
             names.dedup();
             names
                 .into_iter()
                 .filter_map(|name| {
                     let d = arm.drugs.iter().find(|d| d.name == name)?;
-                    let c = course.get(&format!("{name}_ug_ml"))?.to_vec();
+                    let time_day = exposure_grid(&d.exposure, scenario.horizon_day);
+                    // Exact concentrations of the typical patient (closed-form PK, every
+                    // administration of this drug in the arm).
+                    let administrations: Vec<_> = arm
+                        .drugs
+                        .iter()
+                        .filter(|x| x.name == name)
+                        .flat_map(|x| x.exposure.administrations.iter().copied())
+                        .collect();
+                    let c = concentrations(&d.exposure.pk, &administrations, &time_day);
                     let mechanism = match model.inputs.get(d.exposure.input).map(|i| i.role) {
                         Some(InputRole::Exposure(m)) => m.describe().to_string(),
                         _ => String::new(),
@@ -141,6 +169,7 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
                         name: name.to_string(),
                         activity: c.iter().map(|&x| d.exposure.activity(x)).collect(),
                         concentration_ug_ml: c,
+                        time_day,
                         mechanism,
                     })
                 })

@@ -1,0 +1,226 @@
+//! The figures and the report of a cohort run: every figure present, valid SVG with the arms
+//! and axis titles, the same bytes when the run is repeated; report.html one file with every
+//! figure and the summary's numbers, no external reference; what the terminal shows.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_immunotrial"))
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("immunotrial-report-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn tnbc() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tnbc_combinations.toml")
+}
+
+fn run(out: &Path, extra: &[&str]) -> Output {
+    let o = bin()
+        .arg("run")
+        .arg(tnbc())
+        .args(["--patients", "24", "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+const FIGURES: [&str; 8] = [
+    "km_pfs",
+    "km_os",
+    "waterfall",
+    "spider",
+    "swimmer",
+    "forest",
+    "exposure",
+    "mechanism",
+];
+
+const ARMS: [&str; 6] = [
+    "untreated",
+    "nab-paclitaxel",
+    "pembrolizumab",
+    "pembrolizumab + nab-paclitaxel",
+    "pembrolizumab + RT 3 x 8 Gy",
+    "pembrolizumab + nab-paclitaxel + RT",
+];
+
+/// The axis titles each figure must show.
+fn axis_titles(stem: &str) -> &'static [&'static str] {
+    match stem {
+        "km_pfs" => &[
+            "Months since the start of treatment",
+            "Progression-free survival (probability)",
+            "Number at risk",
+        ],
+        "km_os" => &[
+            "Months since the start of treatment",
+            "Overall survival (probability)",
+        ],
+        "waterfall" => &["Best change (%)"],
+        "spider" => &["Months", "Change (%)"],
+        "swimmer" => &["Months", "Patient"],
+        "forest" => &[
+            "Hazard ratio against control",
+            "Difference in ORR against control",
+        ],
+        "exposure" => &["Days", "Concentration (µg/mL)", "Occupancy or effect"],
+        _ => &[
+            "Days",
+            "tumour_volume_mm3 (mm3)",
+            "dTeff (cells)",
+            "PDL1 (1)",
+        ],
+    }
+}
+
+/// All text of an SVG document, parsed back by an XML parser.
+fn svg_text(path: &Path) -> String {
+    let source = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&source)
+        .unwrap_or_else(|e| panic!("{} is not valid XML: {e}", path.display()));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    doc.descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_run_draws_every_figure_and_a_self_contained_report() {
+    let a = fresh_dir("a");
+    let stdout = String::from_utf8(run(&a, &[]).stdout).unwrap();
+
+    // The terminal: one line per arm under a header, then the report's path; nothing else.
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1 + ARMS.len() + 1, "{stdout}");
+    assert!(
+        lines[0].contains("ORR") && lines[0].contains("P(best)"),
+        "{stdout}"
+    );
+    for (line, arm) in lines[1..].iter().zip(ARMS) {
+        assert!(line.starts_with(arm), "{line}");
+    }
+    assert_eq!(
+        lines[lines.len() - 1],
+        format!("report: {}", a.join("report.html").display())
+    );
+
+    for stem in FIGURES {
+        let path = a.join("figures").join(format!("{stem}.svg"));
+        let text = svg_text(&path);
+        for title in axis_titles(stem) {
+            assert!(text.contains(title), "{stem} lacks the axis title {title}");
+        }
+        // Every arm is named, except the control in the forest plot (its title names it) and
+        // the untreated arm in the exposure plot (nothing is given).
+        for arm in ARMS {
+            let exempt = (stem == "exposure" && arm == "untreated")
+                || (stem == "forest"
+                    && arm == "nab-paclitaxel"
+                    && text.contains("(nab-paclitaxel)"));
+            assert!(
+                exempt || text.contains(arm),
+                "{stem} does not name the arm {arm}"
+            );
+        }
+        // The font is embedded, so the figure looks the same without fonts installed.
+        let raw = std::fs::read_to_string(&path).unwrap();
+        assert!(raw.contains("@font-face") && raw.contains("data:font/ttf;base64,"));
+    }
+    // The Kaplan–Meier legend gives each arm's hazard ratio against control.
+    let km = svg_text(&a.join("figures/km_pfs.svg"));
+    assert!(km.contains("pembrolizumab + nab-paclitaxel: median") && km.contains("; HR "));
+    assert!(km.contains("nab-paclitaxel: median") && km.contains("; control"));
+
+    // report.html: one file, every figure inline, the summary's numbers, no external URL.
+    let html = std::fs::read_to_string(a.join("report.html")).unwrap();
+    for stem in FIGURES {
+        assert!(html.contains(&format!("<figure id=\"{stem}\">")), "{stem}");
+    }
+    assert_eq!(html.matches("<svg").count(), FIGURES.len());
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert!(!html.contains(" src=") && !html.contains("<link"));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("summary.json")).unwrap()).unwrap();
+    let start = html.find("id=\"summary-json\">").unwrap() + "id=\"summary-json\">".len();
+    let end = start + html[start..].find("</script>").unwrap();
+    let embedded: serde_json::Value =
+        serde_json::from_str(&html[start..end].replace("<\\/", "</")).unwrap();
+    assert_eq!(embedded, summary);
+    // The table shows each rounded number with its exact value, as summary.json holds it.
+    let exact: Vec<f64> = html
+        .split("title=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect();
+    for arm in summary["arms"].as_array().unwrap() {
+        for number in [
+            &arm["orr"]["value"],
+            &arm["orr"]["lower"],
+            &arm["pfs"]["median_day"]["value"],
+            &arm["p_best"],
+            &arm["pfs"]["rmst_day"],
+        ] {
+            let x = number.as_f64().unwrap();
+            assert!(
+                exact.contains(&x),
+                "{x} of {} not in the report",
+                arm["arm"]
+            );
+        }
+        assert!(html.contains(arm["arm"].as_str().unwrap()));
+    }
+    assert!(
+        html.contains("pembrolizumab 200 mg"),
+        "the schedule table names the doses"
+    );
+    assert!(html.contains(summary["arms"][0]["arm"].as_str().unwrap()));
+    assert!(html.contains("Provenance") && html.contains("20261129"));
+
+    // The same run again: the same figures, byte for byte.
+    let b = fresh_dir("b");
+    run(&b, &["--quiet"]);
+    for stem in FIGURES {
+        let f = format!("figures/{stem}.svg");
+        assert_eq!(
+            std::fs::read(a.join(&f)).unwrap(),
+            std::fs::read(b.join(&f)).unwrap(),
+            "{f}"
+        );
+    }
+
+    // `report` rebuilds the figures and the page from the files, without simulating.
+    let before = std::fs::read(a.join("report.html")).unwrap();
+    std::fs::remove_dir_all(a.join("figures")).unwrap();
+    std::fs::remove_file(a.join("report.html")).unwrap();
+    let o = bin().arg("report").arg(&a).arg("--png").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read(a.join("report.html")).unwrap(), before);
+    for stem in FIGURES {
+        assert_eq!(
+            std::fs::read(a.join(format!("figures/{stem}.svg"))).unwrap(),
+            std::fs::read(b.join(format!("figures/{stem}.svg"))).unwrap()
+        );
+        let png = std::fs::read(a.join(format!("figures/{stem}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{stem}.png");
+    }
+
+    // --quiet prints nothing; --json prints the summary.
+    let o = bin().arg("report").arg(&a).arg("--quiet").output().unwrap();
+    assert!(o.status.success() && o.stdout.is_empty());
+    let o = bin().arg("report").arg(&a).arg("--json").output().unwrap();
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(printed, summary);
+
+    for d in [a, b] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
