@@ -35,7 +35,10 @@ fn worst(a: &Solution, b: &Solution, only: Option<usize>) -> f64 {
         }
     }
     if only.is_none() && std::env::var_os("WHERE").is_some() {
-        eprintln!("  worst {w:.2e} at column {} day {} ({} vs {})", at.0, at.1, at.2, at.3);
+        eprintln!(
+            "  worst {w:.2e} at column {} day {} ({} vs {})",
+            at.0, at.1, at.2, at.3
+        );
     }
     w
 }

@@ -462,12 +462,12 @@ where
         if last {
             return Ok(y);
         }
-        if let Some((at, wanted)) = land_on {
-            if t == at {
-                // Landed: carry on with the step the controller wanted before.
-                h_new = h_new.max(wanted);
-                land_on = None;
-            }
+        if let Some((at, wanted)) = land_on
+            && t == at
+        {
+            // Landed: carry on with the step the controller wanted before.
+            h_new = h_new.max(wanted);
+            land_on = None;
         }
         f0 = f_new;
         jac = jac_new;
@@ -592,8 +592,9 @@ mod tests {
     /// rejects the interpolant and the outputs become step ends, as accurate as before.
     #[test]
     fn outputs_inside_steps_are_accurate() {
+        type Rhs<const N: usize> = dyn Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>);
         fn run<const N: usize>(
-            f: &dyn Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
+            f: &Rhs<N>,
             y0: SVector<f64, N>,
         ) -> (Vec<(f64, SVector<f64, N>)>, Stats) {
             let tol = Tolerance {
