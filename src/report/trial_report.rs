@@ -388,14 +388,26 @@ fn cell(x: Option<f64>, scale: f64, digits: usize) -> String {
 }
 
 fn estimate_cell(e: &Estimate, scale: f64, digits: usize) -> String {
+    let bound = |x: Option<f64>| match x {
+        Some(_) => cell(x, scale, digits),
+        None => "NR".to_string(),
+    };
     match e.value {
         None => "not reached".to_string(),
-        Some(_) => format!(
-            "{} ({}–{})",
-            cell(e.value, scale, digits),
-            cell(e.lower, scale, digits),
-            cell(e.upper, scale, digits)
-        ),
+        Some(_) => {
+            // "a to b" where a bound is negative: "−31.1–−10.6" misreads.
+            let joiner = if e.lower.is_some_and(|l| l < 0.0) {
+                " to "
+            } else {
+                "–"
+            };
+            format!(
+                "{} ({}{joiner}{})",
+                cell(e.value, scale, digits),
+                bound(e.lower),
+                bound(e.upper)
+            )
+        }
     }
 }
 
@@ -504,7 +516,7 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
     };
     let _ = writeln!(
         h,
-        "<h2>Ranking</h2>\n<p>The probability that each arm is best by {ranking_by}, from {} bootstrap resamples of the patients (the same patients in every arm).</p>\n<table class=\"numbers\">\n<tr><th>Rank</th><th>Arm</th><th>Probability of being best</th></tr>",
+        "<h2>Ranking</h2>\n<p>The probability that each arm is best by {ranking_by}, from {} bootstrap resamples of the patients (the same patients in every arm).</p>\n<table class=\"ranking\">\n<tr><th>Rank</th><th>Arm</th><th>Probability of being best</th></tr>",
         a.bootstrap
     );
     let mut order: Vec<usize> = (0..a.arms.len()).collect();
@@ -587,6 +599,7 @@ h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid 
 table{border-collapse:collapse;margin:0.6em 0;font-size:0.85em}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 table.numbers td{text-align:right}table.numbers td:first-child{text-align:left}
+table.ranking td:last-child{text-align:right}
 .swatch{display:inline-block;width:0.9em;height:0.9em;margin-right:0.4em;vertical-align:middle}
 .note{font-size:0.8em;color:#444}.description{white-space:pre-line}
 figure{margin:1em 0;page-break-inside:avoid;break-inside:avoid}
