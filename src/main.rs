@@ -231,6 +231,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                 shard,
                 trajectories,
                 command_line: std::env::args().collect::<Vec<_>>().join(" "),
+                quiet: printing.quiet || printing.json,
             };
             let summary = match immunotrial::cohort::runner::run(&scenario, &options, &dir) {
                 Ok(s) => s,
@@ -239,7 +240,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             };
-            if printing.verbose || (shard.is_some() && !printing.quiet) {
+            if printing.verbose || (shard.is_some() && !printing.quiet && !printing.json) {
                 writeln!(
                     out,
                     "{}: {} patients x {} arms in {:.2} s ({} failed)",
@@ -574,21 +575,19 @@ fn finish(dir: &std::path::Path, printing: Printing, out: &mut impl Write) -> io
         return Ok(true);
     }
     if printing.verbose {
-        for file in [
-            "patients.csv",
-            "arms.csv",
-            "summary.json",
-            "km_pfs.csv",
-            "km_os.csv",
-        ] {
-            writeln!(out, "wrote {}", dir.join(file).display())?;
-        }
+        let mut files: Vec<PathBuf> = ["arms.csv", "summary.json", "km_pfs.csv", "km_os.csv"]
+            .iter()
+            .map(|f| dir.join(f))
+            .collect();
         for (stem, _) in immunotrial::report::figures::FIGURES {
-            writeln!(
-                out,
-                "wrote {}",
-                dir.join("figures").join(format!("{stem}.svg")).display()
-            )?;
+            files.push(dir.join("figures").join(format!("{stem}.svg")));
+            if png {
+                files.push(dir.join("figures").join(format!("{stem}.png")));
+            }
+        }
+        files.push(report.clone());
+        for f in files {
+            writeln!(out, "wrote {}", f.display())?;
         }
     }
     write!(out, "{}", immunotrial::report::terminal_summary(&analysis))?;

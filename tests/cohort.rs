@@ -297,6 +297,19 @@ fn three_shards_merged_are_byte_identical_to_one_run() {
     }
     // A shard alone is not analysed: it holds only part of the cohort.
     assert!(!shards[0].join("arms.csv").exists());
+    // A run into a folder that holds an earlier run leaves none of that run's files behind
+    // for a merge or a report to read as its own.
+    assert!(whole.join("assessments.csv").exists() && whole.join("report.html").exists());
+    let o = run(&file, &whole, &["--patients", "100", "--shard", "3/3"]);
+    assert!(o.status.success());
+    for stale in [
+        "assessments.csv",
+        "arms.csv",
+        "report.html",
+        "figures/km_pfs.svg",
+    ] {
+        assert!(!whole.join(stale).exists(), "{stale} left behind");
+    }
     // A missing shard, a shard given twice, and a shard of another seed are refused.
     let o = bin()
         .arg("merge")

@@ -152,8 +152,7 @@ fn a_run_draws_every_figure_and_a_self_contained_report() {
         serde_json::from_slice(&std::fs::read(a.join("summary.json")).unwrap()).unwrap();
     let start = html.find("id=\"summary-json\">").unwrap() + "id=\"summary-json\">".len();
     let end = start + html[start..].find("</script>").unwrap();
-    let embedded: serde_json::Value =
-        serde_json::from_str(&html[start..end].replace("<\\/", "</")).unwrap();
+    let embedded: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
     assert_eq!(embedded, summary);
     // The table shows each rounded number with its exact value, as summary.json holds it.
     let exact: Vec<f64> = html
@@ -223,4 +222,69 @@ fn a_run_draws_every_figure_and_a_self_contained_report() {
     for d in [a, b] {
         let _ = std::fs::remove_dir_all(d);
     }
+}
+
+/// Arm names with markup characters are escaped in SVG and HTML; a one-arm trial and a run
+/// folder without the sampled assessments or the typical patient still give every figure,
+/// saying what is missing.
+#[test]
+fn awkward_names_one_arm_and_missing_files() {
+    let dir = fresh_dir("awkward");
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = dir.join("awkward.toml");
+    std::fs::write(
+        &scenario,
+        r#"name = "Kuznetsov <one arm> & \"quotes\""
+horizon_days = 200
+[model]
+name = "kuznetsov1994"
+[[arm]]
+name = "A & <b>\"watchful\" waiting</b>"
+[cohort]
+patients = 12
+seed = 5
+[cohort.initial]
+T = { dist = "lognormal", median = 1e7, cv = 0.3 }
+[trial]
+assessment_every_days = 28
+lethal_volume_ml = 50
+"#,
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = bin()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let arm = "A & <b>\"watchful\" waiting</b>";
+    for stem in FIGURES {
+        // Parsed back by an XML parser: the name's characters were escaped.
+        let text = svg_text(&out.join("figures").join(format!("{stem}.svg")));
+        if !matches!(stem, "forest" | "exposure") {
+            assert!(text.contains(arm), "{stem} does not name the arm");
+        }
+    }
+    assert!(svg_text(&out.join("figures/forest.svg")).contains("one arm"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("A &amp; &lt;b&gt;&quot;watchful&quot; waiting&lt;/b&gt;"));
+    assert!(!html.contains("<b>\"watchful\""));
+    assert!(html.contains("Kuznetsov &lt;one arm&gt; &amp; &quot;quotes&quot;"));
+    // Without the sampled assessments and the typical patient, the report still builds and
+    // the figures that need them say so.
+    std::fs::remove_file(out.join("assessments.csv")).unwrap();
+    std::fs::remove_file(out.join("typical_patient.csv")).unwrap();
+    let o = bin().arg("report").arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(svg_text(&out.join("figures/spider.svg")).contains("assessments.csv is missing"));
+    assert!(svg_text(&out.join("figures/mechanism.svg")).contains("typical_patient.csv"));
+    // A damaged typical_patient.csv is an error naming the file, not a crash.
+    std::fs::write(out.join("typical_patient.csv"), "arm\n").unwrap();
+    let o = bin().arg("report").arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("typical_patient.csv"));
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -164,8 +164,27 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
             .map(|s| s.run[key].as_f64().unwrap_or(0.0))
             .sum::<f64>()
     };
-    run["failed_patient_arms"] = serde_json::json!(sum("failed_patient_arms") as u64);
-    run["wall_seconds"] = serde_json::json!(sum("wall_seconds"));
+    let failed = sum("failed_patient_arms");
+    let wall = sum("wall_seconds");
+    run["failed_patient_arms"] = serde_json::json!(failed as u64);
+    run["failed_fraction"] =
+        serde_json::json!(failed / (total as f64 * run["arms"].as_f64().unwrap_or(1.0)).max(1.0));
+    // The shards may have run at once on many machines: the time is their sum, and the rate
+    // patients per second of that summed time.
+    run["wall_seconds"] = serde_json::json!(wall);
+    run["patients_per_second"] = serde_json::json!(total as f64 / wall.max(1e-9));
+    run["command"] = serde_json::json!(
+        shards
+            .iter()
+            .map(|s| s.run["command"].as_str().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+            .join(" ; ")
+    );
+    run["started_utc"] = shards
+        .iter()
+        .filter_map(|s| s.run["started_utc"].as_str())
+        .min()
+        .map_or(serde_json::Value::Null, |t| serde_json::json!(t));
     let text = serde_json::to_string_pretty(&run).map_err(|e| MergeError(e.to_string()))?;
     write_atomic(&out.join("run.json"), |w| w.write_all(text.as_bytes())).map_err(io)
 }

@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub trajectories: Option<u64>,
     /// Recorded in run.json.
     pub command_line: String,
+    /// No progress bar even on a terminal (`--quiet`).
+    pub quiet: bool,
 }
 
 /// What a run did.
@@ -368,6 +370,36 @@ fn patient_rows(
     }
 }
 
+/// Files a run folder may hold from an earlier run, removed when a run starts.
+const STALE_OUTPUTS: [&str; 26] = [
+    "trajectories.csv",
+    "assessments.csv",
+    "typical_patient.csv",
+    "arms.csv",
+    "summary.json",
+    "km_pfs.csv",
+    "km_os.csv",
+    "report.html",
+    "figures/km_pfs.svg",
+    "figures/km_os.svg",
+    "figures/waterfall.svg",
+    "figures/spider.svg",
+    "figures/swimmer.svg",
+    "figures/forest.svg",
+    "figures/exposure.svg",
+    "figures/mechanism.svg",
+    "figures/km_pfs.png",
+    "figures/km_os.png",
+    "figures/waterfall.png",
+    "figures/spider.png",
+    "figures/swimmer.png",
+    "figures/forest.png",
+    "figures/exposure.png",
+    "figures/mechanism.png",
+    "run.json",
+    "scenario.resolved.toml",
+];
+
 /// The trial's columns of patients.csv, after the tumour summary.
 pub const ENDPOINT_COLUMNS: [&str; 9] = [
     "best_response",
@@ -459,6 +491,15 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
     let visits = assessment_days(&scenario.trial, scenario.horizon_day);
 
     std::fs::create_dir_all(out)?;
+    // Outputs of an earlier run in this folder that this run might not write (a shard writes
+    // no trial files, a later shard no sampled assessments): removed, so that nothing stale
+    // is read back as this run's.
+    for stale in STALE_OUTPUTS {
+        let path = out.join(stale);
+        if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads.unwrap_or(0))
         .build()
@@ -505,7 +546,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
     write_atomic(&out.join("patients.csv"), |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(&header)?;
-        let progress = progress_bar(last - first);
+        let progress = if options.quiet {
+            None
+        } else {
+            progress_bar(last - first)
+        };
         let mut start = first;
         while start < last {
             let end = (start + BLOCK).min(last);

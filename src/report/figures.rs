@@ -28,6 +28,18 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(240, 228, 66),
 ];
 
+/// Drug colours, apart from the arms' (Paul Tol's muted scheme, darker tones).
+const DRUG_PALETTE: [RGBColor; 5] = [
+    RGBColor(51, 34, 136),
+    RGBColor(136, 34, 85),
+    RGBColor(17, 119, 51),
+    RGBColor(68, 68, 68),
+    RGBColor(153, 153, 51),
+];
+
+/// The colour of radiation fractions.
+const RADIATION_COLOUR: RGBColor = RGBColor(204, 102, 119);
+
 pub fn arm_colour(arm: usize) -> RGBColor {
     PALETTE[arm % PALETTE.len()]
 }
@@ -141,7 +153,10 @@ pub fn size(stem: &str, input: &FigureInput<'_>) -> (u32, u32) {
                     .count() as u32;
             (960, 60 + 250 * treated.max(1))
         }
-        _ => (960, 60 + 240 * (input.states.len() as u32).div_ceil(2)),
+        _ => (
+            960,
+            60 + 240 * (input.states.len() as u32).div_ceil(2).max(1),
+        ),
     }
 }
 
@@ -188,6 +203,17 @@ pub fn png(stem: &str, input: &FigureInput<'_>, path: &std::path::Path) -> Drawn
     Ok(())
 }
 
+/// `text` cut to `max` characters with an ellipsis, so that long arm names do not run into
+/// the next panel.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
 fn font_of(size: f64) -> TextStyle<'static> {
     (font::FAMILY, size).into_font().color(&BLACK)
 }
@@ -217,18 +243,24 @@ fn km_label(
     hr: Option<(f64, f64, f64)>,
     is_control: bool,
 ) -> String {
-    let median = fmt_estimate(
-        s.median_day.value,
-        s.median_day.lower,
-        s.median_day.upper,
-        1.0 / DAYS_PER_MONTH,
-    );
+    let median = match s.median_day.value {
+        None => "not reached".to_string(),
+        Some(_) => format!(
+            "{} mo",
+            fmt_estimate(
+                s.median_day.value,
+                s.median_day.lower,
+                s.median_day.upper,
+                1.0 / DAYS_PER_MONTH,
+            )
+        ),
+    };
     let versus = match (is_control, hr) {
         (true, _) => "; control".to_string(),
         (false, Some((h, lo, hi))) => format!("; HR {h:.2} ({lo:.2}–{hi:.2})"),
         (false, None) => "; HR not estimable".to_string(),
     };
-    format!("{}: median {median} mo{versus}", arm.name)
+    format!("{}: median {median}{versus}", shorten(&arm.name, 48))
 }
 
 fn kaplan_meier<DB: DrawingBackend>(
@@ -373,7 +405,7 @@ where
     for (k, arm) in input.analysis.arms.iter().enumerate() {
         let curve = &pick(arm).curve;
         let y = y0 + KM_ROW * (k as i32 + 1);
-        let name: String = arm.name.chars().take(32).collect();
+        let name = shorten(&arm.name, 30);
         below.draw(&Text::new(
             name,
             (16, y),
@@ -457,21 +489,22 @@ where
         input.records.len(),
     )?;
     for (k, (area, arm)) in areas.iter().zip(input.records).enumerate() {
-        let mut bars: Vec<(f64, Response)> = arm
+        let measured: Vec<(f64, Response)> = arm
             .patients
             .iter()
             .filter(|p| !p.failed)
             .filter_map(|p| p.best_change_pct.map(|c| (c, p.best_response)))
-            .take(SHOWN)
             .collect();
+        let capped = measured.len() > SHOWN;
+        let mut bars: Vec<(f64, Response)> = measured.into_iter().take(SHOWN).collect();
         bars.sort_by(|a, b| b.0.total_cmp(&a.0));
         let summary = &input.analysis.arms[k];
         let caption = format!(
             "{} — ORR {:.0}% (n = {}{})",
-            arm.name,
+            shorten(&arm.name, 40),
             100.0 * summary.orr.value.unwrap_or(f64::NAN),
             summary.n,
-            if summary.n as usize > bars.len() {
+            if capped {
                 format!("; first {} shown", bars.len())
             } else {
                 String::new()
@@ -545,10 +578,31 @@ where
     Ok(())
 }
 
+/// A figure with nothing to draw says why, under its title.
+fn nothing_to_draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    why: &str,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let body = root.titled(title, font_of(20.0))?;
+    body.draw(&Text::new(why.to_string(), (20, 30), font_of(14.0)))?;
+    Ok(())
+}
+
 fn spider<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, input: &FigureInput<'_>) -> Drawn
 where
     DB::ErrorType: 'static,
 {
+    if input.assessments.is_empty() {
+        return nothing_to_draw(
+            root,
+            "Change in tumour diameter from baseline at each assessment",
+            "No assessments were kept (assessments.csv is missing or empty: [output] sample_patients).",
+        );
+    }
     let areas = panels(
         root,
         "Change in tumour diameter from baseline at each assessment (sampled patients)",
@@ -557,7 +611,7 @@ where
     let x_max = horizon_months(input);
     for (k, (area, arm)) in areas.iter().zip(input.records).enumerate() {
         let mut chart = ChartBuilder::on(area)
-            .caption(&arm.name, font_of(13.0).color(&arm_colour(k)))
+            .caption(shorten(&arm.name, 60), font_of(13.0).color(&arm_colour(k)))
             .margin(8)
             .x_label_area_size(34)
             .y_label_area_size(52)
@@ -618,7 +672,7 @@ where
 {
     let areas = panels(
         root,
-        "Time on study: ▲ response, ✕ progression, ● death, → follow-up continues",
+        "Time on study: ▲ response, ✕ progression, ● death, | lost to follow-up, → followed to the end",
         input.records.len(),
     )?;
     let x_max = horizon_months(input);
@@ -631,11 +685,11 @@ where
             .collect();
         let rows = shown.len().max(1) as f64;
         let mut chart = ChartBuilder::on(area)
-            .caption(&arm.name, font_of(13.0).color(&arm_colour(k)))
+            .caption(shorten(&arm.name, 60), font_of(13.0).color(&arm_colour(k)))
             .margin(8)
             .x_label_area_size(34)
             .y_label_area_size(52)
-            .build_cartesian_2d(0.0..x_max, -0.5..rows - 0.5)?;
+            .build_cartesian_2d(0.0..x_max * 1.04, -0.5..rows - 0.5)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -678,16 +732,20 @@ where
             }
             if p.os.event {
                 chart.draw_series(std::iter::once(Circle::new((end, y), 4, BLACK.filled())))?;
-            } else {
+            } else if p.os.time < input.horizon_day - 1e-9 {
+                // Lost to follow-up before the end: a bar across the end of the line.
                 chart.draw_series(std::iter::once(PathElement::new(
-                    vec![(end, y), (end + x_max * 0.02, y)],
+                    vec![(end, y - 0.35), (end, y + 0.35)],
                     BLACK.stroke_width(2),
                 )))?;
-                chart.draw_series(std::iter::once(TriangleMarker::new(
-                    (end + x_max * 0.02, y),
-                    3,
-                    BLACK.filled(),
-                )))?;
+            } else {
+                // Followed to the end of the study: an arrow pointing on.
+                let tip = (end + x_max * 0.025, y);
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at(tip)
+                        + PathElement::new(vec![(-12, 0), (0, 0)], BLACK.stroke_width(2))
+                        + PathElement::new(vec![(-5, -4), (0, 0), (-5, 4)], BLACK.stroke_width(2)),
+                ))?;
             }
         }
     }
@@ -711,6 +769,13 @@ where
         .enumerate()
         .filter(|(i, _)| *i != a.control)
         .collect();
+    if others.is_empty() {
+        return nothing_to_draw(
+            root,
+            "Against the control arm",
+            "The trial has one arm: there is nothing to compare with the control.",
+        );
+    }
     let rows = others.len().max(1) as f64;
     // Hazard ratios (PFS and OS) on a log axis that holds every interval and 1.
     let mut lo: f64 = 1.0;
@@ -733,10 +798,7 @@ where
         .y_label_area_size(250)
         .caption("Hazard ratio (95% CI), Cox: ● PFS  ■ OS", font_of(13.0))
         .build_cartesian_2d((lo..hi).log_scale(), -0.5..rows - 0.5)?;
-    let names: Vec<String> = others
-        .iter()
-        .map(|(_, x)| x.name.chars().take(40).collect())
-        .collect();
+    let names: Vec<String> = others.iter().map(|(_, x)| shorten(&x.name, 40)).collect();
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -750,6 +812,7 @@ where
             }
         })
         .x_desc("Hazard ratio against control (log scale; below 1 favours the arm)")
+        .x_labels(6)
         .x_label_formatter(&|x| tick_label(*x))
         .label_style(font_of(11.0))
         .axis_desc_style(font_of(12.0))
@@ -776,10 +839,10 @@ where
                 colour.stroke_width(2),
             )))?;
             if square {
-                chart.draw_series(std::iter::once(Rectangle::new(
-                    [(c.hr / 1.03, y - 0.08), (c.hr * 1.03, y + 0.08)],
-                    colour.filled(),
-                )))?;
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((c.hr, y))
+                        + Rectangle::new([(-5, -5), (5, 5)], colour.filled()),
+                ))?;
             } else {
                 chart.draw_series(std::iter::once(Circle::new((c.hr, y), 5, colour.filled())))?;
             }
@@ -850,7 +913,7 @@ where
         })
         .collect();
     let body = root.titled(
-        "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right); radiation fractions in orange",
+        "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right); radiation fractions in rose",
         font_of(15.0),
     )?;
     if treated.is_empty() {
@@ -872,14 +935,14 @@ where
     }
     let drug_colour = |name: &str| {
         let j = drug_names.iter().position(|n| *n == name).unwrap_or(0);
-        PALETTE[(j + 2) % PALETTE.len()]
+        DRUG_PALETTE[j % DRUG_PALETTE.len()]
     };
     for (row, &k) in rows.iter().zip(&treated) {
         let (left, right) = row.split_horizontally((row.dim_in_pixel().0 as f64 * 0.55) as u32);
         let drugs = &input.drugs[k];
         let (lo, hi) = log_range(drugs.iter().map(|d| d.concentration_ug_ml.as_slice()));
         let mut chart = ChartBuilder::on(&left)
-            .caption(&input.arms[k], font_of(13.0).color(&arm_colour(k)))
+            .caption(shorten(&input.arms[k], 60), font_of(13.0))
             .margin(8)
             .x_label_area_size(32)
             .y_label_area_size(64)
@@ -913,7 +976,7 @@ where
         for &day in &input.radiation_days[k] {
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(day, lo), (day, hi)],
-                PALETTE[4].stroke_width(2),
+                RADIATION_COLOUR.stroke_width(2),
             )))?;
         }
         if !drugs.is_empty() {
@@ -957,7 +1020,7 @@ where
         for &day in &input.radiation_days[k] {
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(day, 0.0), (day, 1.02)],
-                PALETTE[4].stroke_width(2),
+                RADIATION_COLOUR.stroke_width(2),
             )))?;
         }
         if !drugs.is_empty() {
@@ -989,14 +1052,18 @@ fn mechanism<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, input: &FigureIn
 where
     DB::ErrorType: 'static,
 {
+    if input.typical.is_empty() || input.states.is_empty() {
+        return nothing_to_draw(
+            root,
+            "Typical patient: the model's states in each arm",
+            "The typical patient's course is missing (typical_patient.csv; run.json says why).",
+        );
+    }
     let areas = panels(
         root,
         "Typical patient: the model's states in each arm",
         input.states.len(),
     )?;
-    if input.typical.is_empty() {
-        return Ok(());
-    }
     let x_max = input.horizon_day;
     for (i, (area, (name, unit))) in areas.iter().zip(input.states).enumerate() {
         let series: Vec<&[f64]> = input.typical.iter().filter_map(|c| c.get(name)).collect();

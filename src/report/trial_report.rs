@@ -77,6 +77,11 @@ fn read_typical(path: &Path, arms: &[String]) -> Result<Vec<Course>, ReportError
         .iter()
         .map(String::from)
         .collect();
+    if header.len() < 3 || header[0] != "arm" || header[1] != "time_day" {
+        return Err(bad(
+            &"expected the columns arm, time_day and the model's states",
+        ));
+    }
     let mut courses: Vec<Course> = arms
         .iter()
         .map(|_| Course {
@@ -106,11 +111,14 @@ fn read_typical(path: &Path, arms: &[String]) -> Result<Vec<Course>, ReportError
 
 /// Times at which to draw a drug's concentration: an even grid over the horizon, and after
 /// each administration a geometric run of times (the distribution phase lasts hours).
-fn exposure_grid(exposure: &crate::therapy::exposure::Exposure, horizon_day: f64) -> Vec<f64> {
+fn exposure_grid(
+    administrations: &[crate::therapy::pk::Administration],
+    horizon_day: f64,
+) -> Vec<f64> {
     let mut t: Vec<f64> = (0..=1500)
         .map(|i| horizon_day * i as f64 / 1500.0)
         .collect();
-    for a in &exposure.administrations {
+    for a in administrations {
         let end = a.start_day + a.duration_day;
         t.push(a.start_day);
         t.push(end);
@@ -145,21 +153,25 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
         .arms
         .iter()
         .map(|arm| {
-            let mut names: Vec<&str> = arm.drugs.iter().map(|d| d.name.as_str()).collect();
-            names.dedup();
+            let mut names: Vec<&str> = Vec::new();
+            for d in &arm.drugs {
+                if !names.contains(&d.name.as_str()) {
+                    names.push(&d.name);
+                }
+            }
             names
                 .into_iter()
                 .filter_map(|name| {
                     let d = arm.drugs.iter().find(|d| d.name == name)?;
-                    let time_day = exposure_grid(&d.exposure, scenario.horizon_day);
                     // Exact concentrations of the typical patient (closed-form PK, every
-                    // administration of this drug in the arm).
+                    // administration of this drug in the arm, on a grid fine after each).
                     let administrations: Vec<_> = arm
                         .drugs
                         .iter()
                         .filter(|x| x.name == name)
                         .flat_map(|x| x.exposure.administrations.iter().copied())
                         .collect();
+                    let time_day = exposure_grid(&administrations, scenario.horizon_day);
                     let c = concentrations(&d.exposure.pk, &administrations, &time_day);
                     let mechanism = match model.inputs.get(d.exposure.input).map(|i| i.role) {
                         Some(InputRole::Exposure(m)) => m.describe().to_string(),
@@ -205,7 +217,9 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
         })
         .map(|s| (s.name.to_string(), s.unit.to_string()))
         .collect();
-    if let Some(d) = model.derived.iter().find(|d| d.name == model.tumour) {
+    if let Some(d) = model.derived.iter().find(|d| d.name == model.tumour)
+        && !typical.is_empty()
+    {
         states.insert(0, (d.name.to_string(), d.unit.to_string()));
     }
     Ok(Loaded {
@@ -411,6 +425,31 @@ fn estimate_cell(e: &Estimate, scale: f64, digits: usize) -> String {
     }
 }
 
+/// A p-value: four decimals, or below 0.0001.
+fn p_cell(p: Option<f64>) -> String {
+    match p {
+        Some(v) if v < 1e-4 => format!("<span title=\"{}\">&lt;0.0001</span>", value(v)),
+        other => cell(other, 1.0, 4),
+    }
+}
+
+/// A restricted mean with its normal 95% interval (mean ± 1.96 SE).
+fn rmst_cell(mean: f64, se: f64, scale: f64) -> String {
+    if !mean.is_finite() {
+        return "—".to_string();
+    }
+    let z = crate::trial::survival::Z_975;
+    estimate_cell(
+        &Estimate {
+            value: Some(mean),
+            lower: Some(mean - z * se).filter(|x| x.is_finite()),
+            upper: Some(mean + z * se).filter(|x| x.is_finite()),
+        },
+        scale,
+        1,
+    )
+}
+
 fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> String {
     let scenario = &folder.scenario;
     let run = &folder.run;
@@ -453,7 +492,7 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
     }
     h.push_str("</table>\n");
 
-    h.push_str("<h2>Results</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>n</th><th>Failed</th><th>ORR % (95% CI)</th><th>DCR %</th><th>Median PFS, months (95% CI)</th><th>Median OS, months (95% CI)</th><th>HR PFS (95% CI)</th><th>Log-rank p, PFS</th><th>HR OS (95% CI)</th><th>Log-rank p, OS</th><th>ORR difference, points (95% CI)</th></tr>\n");
+    h.push_str("<h2>Results</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>n</th><th>Failed</th><th>ORR % (95% CI)</th><th>DCR % (95% CI)</th><th>Median PFS, months (95% CI)</th><th>Median OS, months (95% CI)</th><th>HR PFS (95% CI)</th><th>Log-rank p, PFS</th><th>HR OS (95% CI)</th><th>Log-rank p, OS</th><th>ORR difference, points (95% CI)</th></tr>\n");
     let month = 1.0 / DAYS_PER_MONTH;
     for arm in &a.arms {
         let cox =
@@ -470,7 +509,7 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
                 None => "—".to_string(),
             };
         let p = |c: &Option<crate::trial::analysis::Comparison>| {
-            cell(c.as_ref().and_then(|c| c.log_rank).map(|l| l.p), 1.0, 4)
+            p_cell(c.as_ref().and_then(|c| c.log_rank).map(|l| l.p))
         };
         let _ = writeln!(
             h,
@@ -479,7 +518,7 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
             arm.n,
             arm.failed,
             estimate_cell(&arm.orr, 100.0, 1),
-            cell(arm.dcr.value, 100.0, 1),
+            estimate_cell(&arm.dcr, 100.0, 1),
             estimate_cell(&arm.pfs.median_day, month, 1),
             estimate_cell(&arm.os.median_day, month, 1),
             cox(&arm.pfs_vs_control),
@@ -492,22 +531,27 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
     }
     h.push_str("</table>\n<p class=\"note\">Hover over a number for its exact value. Medians from Kaplan–Meier curves with log-log 95% intervals; hazard ratios from Cox models (Efron ties) against control; ORR intervals exact (Clopper–Pearson), differences by Newcombe's hybrid score method.</p>\n");
 
-    h.push_str("<h2>Landmarks and restricted means</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>PFS 6 mo</th><th>PFS 12 mo</th><th>PFS 24 mo</th><th>OS 6 mo</th><th>OS 12 mo</th><th>OS 24 mo</th><th>Restricted mean PFS, months</th><th>Restricted mean OS, months</th></tr>\n");
+    h.push_str("<h2>Landmarks and restricted means</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>PFS 6 mo, % (95% CI)</th><th>PFS 12 mo</th><th>PFS 24 mo</th><th>OS 6 mo</th><th>OS 12 mo</th><th>OS 24 mo</th><th>Restricted mean PFS, months (95% CI)</th><th>Restricted mean OS, months (95% CI)</th></tr>\n");
     for arm in &a.arms {
         let _ = write!(h, "<tr><td>{}</td>", escape(&arm.name));
         for s in [&arm.pfs, &arm.os] {
             for r in &s.rates {
-                let _ = write!(h, "<td>{}</td>", cell(r.value, 100.0, 1));
+                let shown = if r.value.is_some() {
+                    estimate_cell(r, 100.0, 1)
+                } else {
+                    "—".to_string()
+                };
+                let _ = write!(h, "<td>{shown}</td>");
             }
         }
         let _ = writeln!(
             h,
             "<td>{}</td><td>{}</td></tr>",
-            cell(Some(arm.pfs.rmst_day), month, 1),
-            cell(Some(arm.os.rmst_day), month, 1)
+            rmst_cell(arm.pfs.rmst_day, arm.pfs.rmst_se_day, month),
+            rmst_cell(arm.os.rmst_day, arm.os.rmst_se_day, month)
         );
     }
-    h.push_str("</table>\n<p class=\"note\">Survival in percent at each landmark (a dash where follow-up does not reach it); restricted means up to the horizon.</p>\n");
+    h.push_str("</table>\n<p class=\"note\">Survival in percent at each landmark with its log-log 95% interval (a dash where follow-up does not reach it); restricted means up to the horizon, with mean ± 1.96 standard errors.</p>\n");
 
     let ranking_by = match a.primary {
         crate::scenario::trial::Primary::Pfs => "restricted mean PFS",
@@ -520,10 +564,21 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
         a.bootstrap
     );
     let mut order: Vec<usize> = (0..a.arms.len()).collect();
+    // Ties (arms never best) by the ranking statistic itself.
+    let statistic = |k: usize| match a.primary {
+        crate::scenario::trial::Primary::Pfs => a.arms[k].pfs.rmst_day,
+        crate::scenario::trial::Primary::Os => a.arms[k].os.rmst_day,
+        crate::scenario::trial::Primary::Orr => a.arms[k].orr.value.unwrap_or(f64::NAN),
+    };
+    let key = |k: usize| {
+        let v = statistic(k);
+        if v.is_finite() { v } else { f64::NEG_INFINITY }
+    };
     order.sort_by(|&x, &y| {
         a.arms[y]
             .p_best
             .total_cmp(&a.arms[x].p_best)
+            .then(key(y).total_cmp(&key(x)))
             .then(x.cmp(&y))
     });
     for (rank, k) in order.iter().enumerate() {
@@ -574,7 +629,7 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
     // The numbers as summary.json holds them, for scripts that read the report.
     let json = serde_json::to_string(&summary_json(a, &scenario.name))
         .unwrap_or_default()
-        .replace("</", "<\\/");
+        .replace('<', "\\u003c");
     let _ = writeln!(
         h,
         "<script type=\"application/json\" id=\"summary-json\">{json}</script>\n</body>\n</html>"
@@ -600,8 +655,8 @@ table{border-collapse:collapse;margin:0.6em 0;font-size:0.85em}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 table.numbers td{text-align:right}table.numbers td:first-child{text-align:left}
 table.ranking td:last-child{text-align:right}
-.swatch{display:inline-block;width:0.9em;height:0.9em;margin-right:0.4em;vertical-align:middle}
+.swatch{display:inline-block;width:0.9em;height:0.9em;margin-right:0.4em;vertical-align:middle;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .note{font-size:0.8em;color:#444}.description{white-space:pre-line}
 figure{margin:1em 0;page-break-inside:avoid;break-inside:avoid}
 figure svg{max-width:100%;height:auto}figcaption{font-size:0.85em;color:#333}
-@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{page-break-inside:avoid}}";
+@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{page-break-inside:avoid}figure svg{max-height:8.5in;width:auto}}";
