@@ -260,6 +260,10 @@ lethal_volume_ml = 50
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Lesions of 1e7 cells (10 mm3, 2.7 mm) are below the 5 mm detection limit: the run warns
+    // that RECIST cannot evaluate them.
+    let warning = String::from_utf8_lossy(&o.stderr);
+    assert!(warning.contains("not evaluable by RECIST"), "{warning}");
     let arm = "A & <b>\"watchful\" waiting</b>";
     for stem in FIGURES {
         // Parsed back by an XML parser: the name's characters were escaped.
