@@ -61,6 +61,7 @@ fn analysis(c: &mut Criterion) {
         assessment_at_horizon: true,
         detection_limit_mm: 5.0,
         confirm_response: false,
+        stable_disease_min_days: 42.0,
         lethal_volume_ml: None,
         background_mortality_per_year: 0.0,
         dropout_per_year: 0.0,

@@ -4,7 +4,7 @@
 use immunotrial::scenario::trial::{Primary, TrialSpec};
 use immunotrial::trial::analysis::{ArmRecords, PatientRecord, analyse};
 use immunotrial::trial::endpoints::{DeathCause, PatientTimes, evaluate};
-use immunotrial::trial::recist::{Response, assess, assessment_days, visit_days};
+use immunotrial::trial::recist::{Response, Rules, assess, assessment_days, visit_days};
 
 fn spec() -> TrialSpec {
     TrialSpec {
@@ -13,6 +13,7 @@ fn spec() -> TrialSpec {
         assessment_at_horizon: true,
         detection_limit_mm: 5.0,
         confirm_response: false,
+        stable_disease_min_days: 42.0,
         lethal_volume_ml: None,
         background_mortality_per_year: 0.0,
         dropout_per_year: 0.0,
@@ -27,6 +28,16 @@ const NEVER: PatientTimes = PatientTimes {
     dropout_day: f64::INFINITY,
 };
 
+/// RECIST's rules with a 5 mm detection limit, 4-week confirmation and SD from day 42.
+fn rules(confirm: bool) -> Rules {
+    Rules {
+        detection_limit_mm: 5.0,
+        confirm,
+        confirm_after_days: 28.0,
+        stable_disease_min_days: 42.0,
+    }
+}
+
 /// Visits at days 0, 42, 84, ... with these diameters (baseline first).
 fn visits(diameters: &[f64]) -> Vec<(f64, f64)> {
     diameters
@@ -38,16 +49,16 @@ fn visits(diameters: &[f64]) -> Vec<(f64, f64)> {
 
 #[test]
 fn shrinkage_of_35_percent_is_pr_and_25_percent_is_sd() {
-    let pr = assess(&visits(&[40.0, 26.0]), 5.0, false);
+    let pr = assess(&visits(&[40.0, 26.0]), &rules(false));
     assert_eq!(pr.best, Response::Pr);
     assert!((pr.best_change_pct.unwrap() + 35.0).abs() < 1e-12);
     assert_eq!(pr.response_day, Some(42.0));
-    let sd = assess(&visits(&[40.0, 30.0]), 5.0, false);
+    let sd = assess(&visits(&[40.0, 30.0]), &rules(false));
     assert_eq!(sd.best, Response::Sd);
     assert_eq!(sd.response_day, None);
     // Exactly 30% is PR (RECIST: "at least a 30% decrease").
     assert_eq!(
-        assess(&visits(&[40.0, 28.0]), 5.0, false).best,
+        assess(&visits(&[40.0, 28.0]), &rules(false)).best,
         Response::Pr
     );
 }
@@ -55,11 +66,11 @@ fn shrinkage_of_35_percent_is_pr_and_25_percent_is_sd() {
 #[test]
 fn growth_of_20_percent_but_under_5_mm_is_not_progression() {
     // 20 mm -> 24 mm: +20% but only +4 mm.
-    let small = assess(&visits(&[20.0, 24.0]), 5.0, false);
+    let small = assess(&visits(&[20.0, 24.0]), &rules(false));
     assert_eq!(small.best, Response::Sd);
     assert_eq!(small.progression_day, None);
     // 30 mm -> 36 mm: +20% and +6 mm.
-    let large = assess(&visits(&[30.0, 36.0]), 5.0, false);
+    let large = assess(&visits(&[30.0, 36.0]), &rules(false));
     assert_eq!(large.best, Response::Pd);
     assert_eq!(large.progression_day, Some(42.0));
 }
@@ -68,7 +79,10 @@ fn growth_of_20_percent_but_under_5_mm_is_not_progression() {
 fn regrowth_from_the_nadir_is_progression_at_the_right_visit() {
     // 50 -> 30 (PR) -> 25 (nadir) -> 29 (+16%: SD... still PR vs baseline) -> 31 (+24%, +6 mm:
     // PD although still 38% below baseline).
-    let o = assess(&visits(&[50.0, 30.0, 25.0, 29.0, 31.0, 20.0]), 5.0, false);
+    let o = assess(
+        &visits(&[50.0, 30.0, 25.0, 29.0, 31.0, 20.0]),
+        &rules(false),
+    );
     assert_eq!(
         o.visits.iter().map(|v| v.1).collect::<Vec<_>>(),
         vec![Response::Pr, Response::Pr, Response::Pr, Response::Pd]
@@ -82,55 +96,95 @@ fn regrowth_from_the_nadir_is_progression_at_the_right_visit() {
 
 #[test]
 fn disappearance_below_the_detection_limit_is_cr() {
-    let o = assess(&visits(&[30.0, 10.0, 4.0]), 5.0, false);
+    let o = assess(&visits(&[30.0, 10.0, 4.0]), &rules(false));
     assert_eq!(o.best, Response::Cr);
     assert_eq!(o.response_day, Some(42.0)); // the first objective response (PR)
     // Regrowth from a CR by 5 mm or more is progression.
-    let r = assess(&visits(&[30.0, 4.0, 9.5]), 5.0, false);
+    let r = assess(&visits(&[30.0, 4.0, 9.5]), &rules(false));
     assert_eq!(r.visits[1].1, Response::Pd);
 }
 
 #[test]
 fn confirmation_needs_the_next_visit() {
     // PR then SD: unconfirmed, counts as SD.
-    let unconfirmed = assess(&visits(&[40.0, 26.0, 30.0]), 5.0, true);
+    let unconfirmed = assess(&visits(&[40.0, 26.0, 30.0]), &rules(true));
     assert_eq!(unconfirmed.best, Response::Sd);
     assert_eq!(unconfirmed.response_day, None);
     // The same course without confirmation is a PR.
     assert_eq!(
-        assess(&visits(&[40.0, 26.0, 30.0]), 5.0, false).best,
+        assess(&visits(&[40.0, 26.0, 30.0]), &rules(false)).best,
         Response::Pr
     );
     // PR then PR: confirmed at the first.
-    let confirmed = assess(&visits(&[40.0, 26.0, 25.0]), 5.0, true);
+    let confirmed = assess(&visits(&[40.0, 26.0, 25.0]), &rules(true));
     assert_eq!(confirmed.best, Response::Pr);
     assert_eq!(confirmed.response_day, Some(42.0));
     // CR then CR is CR; CR then PR (not progression) is a confirmed PR.
     assert_eq!(
-        assess(&visits(&[30.0, 4.0, 3.0]), 5.0, true).best,
+        assess(&visits(&[30.0, 4.0, 3.0]), &rules(true)).best,
         Response::Cr
     );
     assert_eq!(
-        assess(&visits(&[30.0, 4.0, 6.0]), 5.0, true).best,
+        assess(&visits(&[30.0, 4.0, 6.0]), &rules(true)).best,
         Response::Pr
     );
     // A response at the last visit cannot be confirmed.
     assert_eq!(
-        assess(&visits(&[40.0, 35.0, 20.0]), 5.0, true).best,
+        assess(&visits(&[40.0, 35.0, 20.0]), &rules(true)).best,
         Response::Sd
     );
     // PR followed by progression: unconfirmed; best SD.
     assert_eq!(
-        assess(&visits(&[40.0, 20.0, 26.0]), 5.0, true).best,
+        assess(&visits(&[40.0, 20.0, 26.0]), &rules(true)).best,
+        Response::Sd
+    );
+}
+
+#[test]
+fn confirmation_needs_four_weeks_and_stable_disease_six() {
+    // PR at day 42 and again at day 56, only two weeks later, with nothing after: the
+    // confirming visit must come at least 4 weeks later, so the PR is unconfirmed (SD).
+    let close = [(0.0, 40.0), (42.0, 26.0), (56.0, 25.0)];
+    assert_eq!(assess(&close, &rules(true)).best, Response::Sd);
+    // With a visit at day 70 (28 days on) still PR, it is confirmed at day 42.
+    let later = [(0.0, 40.0), (42.0, 26.0), (56.0, 25.0), (70.0, 25.0)];
+    let o = assess(&later, &rules(true));
+    assert_eq!((o.best, o.response_day), (Response::Pr, Some(42.0)));
+    // Weekly visits: SD at days 7 to 35 and then progression is PD (SD never lasted the six
+    // weeks); SD at day 7 with nothing after is NE; SD reaching day 42 is SD.
+    let weekly = |d: &[f64]| -> Vec<(f64, f64)> {
+        d.iter()
+            .enumerate()
+            .map(|(i, &x)| (7.0 * i as f64, x))
+            .collect()
+    };
+    let early_pd = assess(
+        &weekly(&[30.0, 31.0, 31.0, 32.0, 33.0, 34.0, 37.0]),
+        &rules(false),
+    );
+    assert_eq!(early_pd.best, Response::Pd);
+    assert_eq!(
+        assess(&weekly(&[30.0, 31.0]), &rules(false)).best,
+        Response::Ne
+    );
+    assert_eq!(
+        assess(
+            &weekly(&[30.0, 31.0, 31.0, 31.0, 31.0, 31.0, 31.0]),
+            &rules(false)
+        )
+        .best,
         Response::Sd
     );
 }
 
 #[test]
 fn no_assessment_after_baseline_is_not_evaluable() {
-    assert_eq!(assess(&visits(&[30.0]), 5.0, false).best, Response::Ne);
+    assert_eq!(assess(&visits(&[30.0]), &rules(false)).best, Response::Ne);
     // A lesion below the detection limit at baseline is not measurable.
-    assert_eq!(assess(&visits(&[4.0, 3.0]), 5.0, false).best, Response::Ne);
+    assert_eq!(
+        assess(&visits(&[4.0, 3.0]), &rules(false)).best,
+        Response::Ne
+    );
 }
 
 /// An exponentially growing lesion sampled daily: V(t) = V0 exp(r t).

@@ -56,6 +56,9 @@ pub struct TrialSection {
     /// CR and PR count only when the next assessment confirms them (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_response: Option<bool>,
+    /// SD counts towards the best response only from this day after baseline (default 42).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_disease_min_days: Option<f64>,
     /// Tumour burden at which the patient dies (no tumour deaths without it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lethal_volume_ml: Option<f64>,

@@ -26,6 +26,9 @@ pub const DEFAULT_ASSESSMENT_EVERY_DAYS: f64 = 42.0;
 pub const DEFAULT_ASSESSMENT_EVERY_DAYS_AFTER_YEAR: f64 = 84.0;
 pub const DEFAULT_DETECTION_LIMIT_MM: f64 = 5.0;
 pub const DEFAULT_BOOTSTRAP: u64 = 1000;
+/// RECIST 1.1: SD must be met at least once after a protocol-defined minimum, in general 6 to 8
+/// weeks.
+pub const DEFAULT_STABLE_DISEASE_MIN_DAYS: f64 = 42.0;
 
 /// A validated `[trial]` (every scenario has one: the defaults when the section is absent).
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +39,8 @@ pub struct TrialSpec {
     pub assessment_at_horizon: bool,
     pub detection_limit_mm: f64,
     pub confirm_response: bool,
+    /// SD counts towards the best response only from this day after baseline.
+    pub stable_disease_min_days: f64,
     pub lethal_volume_ml: Option<f64>,
     pub background_mortality_per_year: f64,
     pub dropout_per_year: f64,
@@ -54,6 +59,7 @@ impl TrialSpec {
             assessment_at_horizon: Some(self.assessment_at_horizon),
             detection_limit_mm: Some(self.detection_limit_mm),
             confirm_response: Some(self.confirm_response),
+            stable_disease_min_days: Some(self.stable_disease_min_days),
             lethal_volume_ml: self.lethal_volume_ml,
             background_mortality_per_year: Some(self.background_mortality_per_year),
             dropout_per_year: Some(self.dropout_per_year),
@@ -104,6 +110,14 @@ pub(super) fn resolve(
     let lethal_volume_ml = s
         .lethal_volume_ml
         .map(|v| positive(c, "lethal_volume_ml", Some(v), v));
+    let stable_disease_min_days = s
+        .stable_disease_min_days
+        .unwrap_or(DEFAULT_STABLE_DISEASE_MIN_DAYS);
+    ok &= c.non_negative(
+        &path.key("stable_disease_min_days"),
+        stable_disease_min_days,
+        false,
+    );
     let mut rate = |c: &mut Checker<'_>, key: &str, v: Option<f64>| {
         let x = v.unwrap_or(0.0);
         ok &= c.non_negative(&path.key(key), x, false);
@@ -189,6 +203,7 @@ pub(super) fn resolve(
         assessment_at_horizon: s.assessment_at_horizon.unwrap_or(true),
         detection_limit_mm,
         confirm_response: s.confirm_response.unwrap_or(false),
+        stable_disease_min_days,
         lethal_volume_ml,
         background_mortality_per_year,
         dropout_per_year,

@@ -14,7 +14,7 @@
 //! The background death and dropout times are the patient's, drawn once from its own random
 //! stream: the same in every arm (the paired design).
 
-use super::recist::{DAYS_PER_YEAR, Response, assess, diameter_mm};
+use super::recist::{DAYS_PER_YEAR, Response, Rules, assess, diameter_mm};
 use crate::scenario::trial::TrialSpec;
 
 /// Why a patient died.
@@ -160,7 +160,7 @@ pub fn evaluate(
         })
         .map(|(_, &day)| (day, diameter_mm(value_at(times, volume_mm3, day))))
         .collect();
-    let recist = assess(&held, spec.detection_limit_mm, spec.confirm_response);
+    let recist = assess(&held, &Rules::of(spec));
     let (pfs_day, pfs_event) = match (recist.progression_day, death_day) {
         (Some(p), Some(d)) => (p.min(d), true),
         (Some(p), None) => (p, true),

@@ -13,9 +13,11 @@
 //!
 //! The best overall response is the best visit response before progression (CR > PR > SD >
 //! PD); NE when there is no assessment after baseline, or the lesion was not measurable at
-//! baseline (below the detection limit) and did not progress. With confirmation, a CR counts
-//! only if the next visit is again CR, and a PR only if the next visit is PR or CR; an
-//! unconfirmed response counts as SD (RECIST 1.1 table 3). A CR followed by a PR that is not
+//! baseline (below the detection limit) and did not progress. SD counts only once a minimum
+//! time has passed since baseline (`[trial] stable_disease_min_days`, default 42 days): an
+//! earlier SD followed by progression gives PD, followed by nothing, NE. With confirmation, a
+//! CR counts only if the first visit at least 4 weeks later is again CR, and a PR only if that
+//! visit is PR or CR; an unconfirmed response counts as SD (RECIST 1.1 table 3). A CR followed by a PR that is not
 //! progression is taken as a confirmed PR (the first CR is read as a PR in which small
 //! disease remained, the second reading RECIST allows).
 
@@ -138,8 +140,36 @@ pub struct RecistOutcome {
     pub visits: Vec<(f64, Response)>,
 }
 
+/// RECIST's settings for one trial.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rules {
+    pub detection_limit_mm: f64,
+    /// CR and PR count only when confirmed by a visit at least `confirm_after_days` later.
+    pub confirm: bool,
+    pub confirm_after_days: f64,
+    /// SD counts only from this many days after baseline (RECIST: a protocol-defined minimum,
+    /// in general 6 to 8 weeks); an earlier SD followed by nothing better is NE, or PD if
+    /// progression follows.
+    pub stable_disease_min_days: f64,
+}
+
+/// RECIST 1.1's confirmation interval: no less than 4 weeks.
+pub const CONFIRM_AFTER_DAYS: f64 = 28.0;
+
+impl Rules {
+    pub fn of(spec: &TrialSpec) -> Rules {
+        Rules {
+            detection_limit_mm: spec.detection_limit_mm,
+            confirm: spec.confirm_response,
+            confirm_after_days: CONFIRM_AFTER_DAYS,
+            stable_disease_min_days: spec.stable_disease_min_days,
+        }
+    }
+}
+
 /// Applies RECIST to `visits` (day, diameter mm), the first of which is the baseline.
-pub fn assess(visits: &[(f64, f64)], detection_limit_mm: f64, confirm: bool) -> RecistOutcome {
+pub fn assess(visits: &[(f64, f64)], rules: &Rules) -> RecistOutcome {
+    let detection_limit_mm = rules.detection_limit_mm;
     let Some(&(baseline_day, baseline)) = visits.first() else {
         return RecistOutcome {
             best: Response::Ne,
@@ -170,18 +200,33 @@ pub fn assess(visits: &[(f64, f64)], detection_limit_mm: f64, confirm: bool) -> 
             break;
         }
     }
-    // Each visit's response as it counts towards the best: confirmed or not.
+    // Each visit's response as it counts towards the best: confirmed or not, and SD only
+    // once its minimum duration has passed.
     let counted: Vec<Response> = (0..assessed.len())
         .map(|i| {
-            let r = assessed[i].1;
-            if !confirm || !r.is_objective() {
-                return r;
-            }
-            match (r, assessed.get(i + 1).map(|x| x.1)) {
-                (Response::Cr, Some(Response::Cr)) => Response::Cr,
-                (Response::Cr | Response::Pr, Some(Response::Cr | Response::Pr)) => Response::Pr,
-                // Unconfirmed (the next visit progressed, or there is none).
-                _ => Response::Sd,
+            let (day, r) = assessed[i];
+            let r = if rules.confirm && r.is_objective() {
+                // The first later visit at least the confirmation interval after this one
+                // (assessment stopped at progression, so none in between progressed).
+                let confirming = assessed[i + 1..]
+                    .iter()
+                    .find(|v| v.0 - day >= rules.confirm_after_days - 1e-9)
+                    .map(|v| v.1);
+                match (r, confirming) {
+                    (Response::Cr, Some(Response::Cr)) => Response::Cr,
+                    (Response::Cr | Response::Pr, Some(Response::Cr | Response::Pr)) => {
+                        Response::Pr
+                    }
+                    // Unconfirmed: it counts as stable disease.
+                    _ => Response::Sd,
+                }
+            } else {
+                r
+            };
+            if r == Response::Sd && day - baseline_day < rules.stable_disease_min_days - 1e-9 {
+                Response::Ne
+            } else {
+                r
             }
         })
         .collect();
