@@ -3,7 +3,7 @@
 //! ranking (issue 5's target: under 10 s on this 2-core machine). The rows are synthetic:
 //! exponential PFS and OS with arm-specific hazards, administrative censoring at two years.
 use criterion::{Criterion, criterion_group, criterion_main};
-use immunotrial::scenario::trial::{Primary, TrialSpec};
+use immunotrial::scenario::trial::TrialSpec;
 use immunotrial::trial::analysis::{ArmRecords, PatientRecord, analyse};
 use immunotrial::trial::recist::Response;
 use immunotrial::trial::survival::Observation;
@@ -55,20 +55,8 @@ pub fn synthetic_arms(patients: u64, arms: usize) -> Vec<ArmRecords> {
 
 fn analysis(c: &mut Criterion) {
     let arms = synthetic_arms(200_000, 5);
-    let spec = TrialSpec {
-        assessment_every_day: 42.0,
-        assessment_every_day_after_year: 84.0,
-        assessment_at_horizon: true,
-        detection_limit_mm: 5.0,
-        confirm_response: false,
-        stable_disease_min_days: 42.0,
-        lethal_volume_ml: None,
-        background_mortality_per_year: 0.0,
-        dropout_per_year: 0.0,
-        control: 0,
-        primary: Primary::Pfs,
-        bootstrap: 1000,
-    };
+    // The defaults of a scenario without [trial]: PFS ranks, 1000 bootstrap replicates.
+    let spec = TrialSpec::default();
     let mut group = c.benchmark_group("trial analysis");
     group.sample_size(10);
     group.bench_function("1,000,000 rows, 1000 bootstrap replicates", |b| {

@@ -1,25 +1,15 @@
 //! The virtual trial on hand-built tumour courses: RECIST 1.1 decisions, confirmation, deaths
 //! and censoring, and a trial whose answer is known in advance.
 
-use immunotrial::scenario::trial::{Primary, TrialSpec};
+use immunotrial::scenario::trial::TrialSpec;
 use immunotrial::trial::analysis::{ArmRecords, PatientRecord, analyse};
 use immunotrial::trial::endpoints::{DeathCause, PatientTimes, evaluate};
 use immunotrial::trial::recist::{Response, Rules, assess, assessment_days, visit_days};
 
 fn spec() -> TrialSpec {
     TrialSpec {
-        assessment_every_day: 42.0,
-        assessment_every_day_after_year: 84.0,
-        assessment_at_horizon: true,
-        detection_limit_mm: 5.0,
-        confirm_response: false,
-        stable_disease_min_days: 42.0,
-        lethal_volume_ml: None,
-        background_mortality_per_year: 0.0,
-        dropout_per_year: 0.0,
-        control: 0,
-        primary: Primary::Pfs,
         bootstrap: 200,
+        ..TrialSpec::default()
     }
 }
 

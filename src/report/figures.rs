@@ -1048,6 +1048,62 @@ fn panel_chart<'a, 'b, DB: DrawingBackend>(
     b
 }
 
+/// One state of the typical patient in every arm, on a linear or a log axis (values below
+/// `floor` drawn at it), with the arms' legend where asked.
+fn state_panel<'a, DB, Y>(
+    mut chart: ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    input: &FigureInput<'_>,
+    name: &str,
+    unit: &str,
+    floor: f64,
+    legend: Option<SeriesLabelPosition>,
+) -> Drawn
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>
+        + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc("Days")
+        .x_label_formatter(&|x| tick_label(*x))
+        .y_desc(unit)
+        .y_labels(6)
+        .y_label_formatter(&|y| tick_label(*y))
+        .label_style(font_of(10.0))
+        .axis_desc_style(font_of(11.0))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    for (k, course) in input.typical.iter().enumerate() {
+        let Some(v) = course.get(name) else { continue };
+        let colour = arm_colour(k);
+        let s = chart.draw_series(LineSeries::new(
+            course
+                .time_day
+                .iter()
+                .zip(v)
+                .map(|(t, y)| (*t, y.max(floor))),
+            colour.stroke_width(2),
+        ))?;
+        if legend.is_some() {
+            s.label(input.arms[k].clone()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
+        }
+    }
+    if let Some(position) = legend {
+        chart
+            .configure_series_labels()
+            .position(position)
+            .label_font(font_of(9.0))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()?;
+    }
+    Ok(())
+}
+
 fn mechanism<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, input: &FigureInput<'_>) -> Drawn
 where
     DB::ErrorType: 'static,
@@ -1080,80 +1136,20 @@ where
         // A log axis when the state spans more than two decades.
         let log = max > 0.0 && positive_min.is_finite() && max / positive_min > 100.0;
         let label = format!("{name} ({unit})");
-        let legend = i == 0;
+        let legend = (i == 0).then_some(if log {
+            SeriesLabelPosition::LowerRight
+        } else {
+            SeriesLabelPosition::UpperRight
+        });
         if log {
             let lo = positive_min.max(max * 1e-8);
-            let mut chart = panel_chart(area, &label)
+            let chart = panel_chart(area, &label)
                 .build_cartesian_2d(0.0..x_max, (lo..max * 2.0).log_scale())?;
-            chart
-                .configure_mesh()
-                .x_desc("Days")
-                .x_label_formatter(&|x| tick_label(*x))
-                .y_desc(unit.as_str())
-                .y_labels(6)
-                .y_label_formatter(&|y| tick_label(*y))
-                .label_style(font_of(10.0))
-                .axis_desc_style(font_of(11.0))
-                .light_line_style(WHITE.mix(0.0))
-                .draw()?;
-            for (k, course) in input.typical.iter().enumerate() {
-                let Some(v) = course.get(name) else { continue };
-                let colour = arm_colour(k);
-                let s = chart.draw_series(LineSeries::new(
-                    course.time_day.iter().zip(v).map(|(t, y)| (*t, y.max(lo))),
-                    colour.stroke_width(2),
-                ))?;
-                if legend {
-                    s.label(input.arms[k].clone()).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-                    });
-                }
-            }
-            if legend {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::LowerRight)
-                    .label_font(font_of(9.0))
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK.mix(0.3))
-                    .draw()?;
-            }
+            state_panel(chart, input, name, unit, lo, legend)?;
         } else {
             let top = if max > 0.0 { max * 1.05 } else { 1.0 };
-            let mut chart = panel_chart(area, &label).build_cartesian_2d(0.0..x_max, 0.0..top)?;
-            chart
-                .configure_mesh()
-                .x_desc("Days")
-                .x_label_formatter(&|x| tick_label(*x))
-                .y_desc(unit.as_str())
-                .y_labels(6)
-                .y_label_formatter(&|y| tick_label(*y))
-                .label_style(font_of(10.0))
-                .axis_desc_style(font_of(11.0))
-                .light_line_style(WHITE.mix(0.0))
-                .draw()?;
-            for (k, course) in input.typical.iter().enumerate() {
-                let Some(v) = course.get(name) else { continue };
-                let colour = arm_colour(k);
-                let s = chart.draw_series(LineSeries::new(
-                    course.time_day.iter().copied().zip(v.iter().copied()),
-                    colour.stroke_width(2),
-                ))?;
-                if legend {
-                    s.label(input.arms[k].clone()).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-                    });
-                }
-            }
-            if legend {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
-                    .label_font(font_of(9.0))
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK.mix(0.3))
-                    .draw()?;
-            }
+            let chart = panel_chart(area, &label).build_cartesian_2d(0.0..x_max, 0.0..top)?;
+            state_panel(chart, input, name, unit, f64::NEG_INFINITY, legend)?;
         }
     }
     Ok(())

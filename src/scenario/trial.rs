@@ -50,6 +50,26 @@ pub struct TrialSpec {
     pub bootstrap: u64,
 }
 
+impl Default for TrialSpec {
+    /// The settings of a scenario without `[trial]`.
+    fn default() -> TrialSpec {
+        TrialSpec {
+            assessment_every_day: DEFAULT_ASSESSMENT_EVERY_DAYS,
+            assessment_every_day_after_year: DEFAULT_ASSESSMENT_EVERY_DAYS_AFTER_YEAR,
+            assessment_at_horizon: true,
+            detection_limit_mm: DEFAULT_DETECTION_LIMIT_MM,
+            confirm_response: false,
+            stable_disease_min_days: DEFAULT_STABLE_DISEASE_MIN_DAYS,
+            lethal_volume_ml: None,
+            background_mortality_per_year: 0.0,
+            dropout_per_year: 0.0,
+            control: 0,
+            primary: Primary::Pfs,
+            bootstrap: DEFAULT_BOOTSTRAP,
+        }
+    }
+}
+
 impl TrialSpec {
     /// The section with every default written out (for `scenario.resolved.toml`).
     pub fn to_section(&self, arm_names: &[String]) -> TrialSection {
