@@ -236,3 +236,125 @@ dropout_per_year = -1
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The runner's endpoints agree with RECIST applied by hand to the model's own course: the
+/// tumour diameter the model derives (`tumour_diameter_mm` in trajectories.csv), read at the
+/// assessment days, and the day the volume crosses the lethal burden. Death from other causes
+/// and dropout are switched off so that the tumour alone decides.
+#[test]
+fn endpoints_follow_from_the_trajectory() {
+    use immunotrial::scenario::Scenario;
+    use immunotrial::trial::recist::{Response, Rules, assess, assessment_days};
+    let out = fresh_dir("from-trajectory");
+    let overrides = [
+        "trial.background_mortality_per_year=0",
+        "trial.dropout_per_year=0",
+    ];
+    let mut args = vec!["--trajectories", "8"];
+    for o in &overrides {
+        args.extend(["--set", o]);
+    }
+    let o = bin()
+        .arg("run")
+        .arg(tnbc())
+        .args(["--patients", "8", "--out"])
+        .arg(&out)
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let scenario = Scenario::load(&tnbc(), &overrides).unwrap();
+    let visits = assessment_days(&scenario.trial, scenario.horizon_day);
+    let lethal_mm3 = scenario.trial.lethal_volume_ml.unwrap() * 1000.0;
+
+    let mut trajectories = csv::Reader::from_path(out.join("trajectories.csv")).unwrap();
+    let head: Vec<String> = trajectories
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    let at = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let (t_col, v_col, d_col) = (
+        at("time_day"),
+        at("tumour_volume_mm3"),
+        at("tumour_diameter_mm"),
+    );
+    let rows: Vec<csv::StringRecord> = trajectories.records().map(|r| r.unwrap()).collect();
+    let mut patients = csv::Reader::from_path(out.join("patients.csv")).unwrap();
+    let ph: Vec<String> = patients
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    let pc = |name: &str| ph.iter().position(|h| h == name).unwrap();
+    let mut checked = 0;
+    let mut responses = std::collections::BTreeSet::new();
+    for p in patients.records().map(|r| r.unwrap()) {
+        let course: Vec<(f64, f64, f64)> = rows
+            .iter()
+            .filter(|r| r[0] == p[0] && r[1] == p[1])
+            .map(|r| {
+                (
+                    r[t_col].parse().unwrap(),
+                    r[v_col].parse().unwrap(),
+                    r[d_col].parse().unwrap(),
+                )
+            })
+            .collect();
+        // Death where the volume first reaches the lethal burden, log-linearly between outputs.
+        let death = course.windows(2).find(|w| w[1].1 >= lethal_mm3).map(|w| {
+            let f = (lethal_mm3.ln() - w[0].1.ln()) / (w[1].1.ln() - w[0].1.ln());
+            w[0].0 + f * (w[1].0 - w[0].0)
+        });
+        // Every visit before death is an output row (the runner adds them to the grid).
+        let held: Vec<(f64, f64)> = visits
+            .iter()
+            .filter(|&&d| death.is_none_or(|t| d < t) || d == 0.0)
+            .map(|&d| {
+                let row = course
+                    .iter()
+                    .find(|c| (c.0 - d).abs() < 1e-9)
+                    .expect("a visit row");
+                (d, row.2)
+            })
+            .collect();
+        let recist = assess(&held, &Rules::of(&scenario.trial));
+        assert_eq!(
+            Response::from_name(&p[pc("best_response")]),
+            Some(recist.best),
+            "patient {} in {}",
+            &p[1],
+            &p[0]
+        );
+        responses.insert(recist.best.name());
+        let change: f64 = p[pc("best_change_pct")].parse().unwrap();
+        let expected = recist.best_change_pct.unwrap();
+        assert!(
+            (change - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+            "{change} vs {expected}"
+        );
+        let (pfs_day, pfs_event) = match (recist.progression_day, death) {
+            (Some(pd), Some(d)) => (pd.min(d), true),
+            (Some(pd), None) => (pd, true),
+            (None, Some(d)) => (d, true),
+            (None, None) => (recist.last_assessment_day, false),
+        };
+        let got_pfs: f64 = p[pc("pfs_day")].parse().unwrap();
+        assert!(
+            (got_pfs - pfs_day).abs() < 1e-6,
+            "PFS {got_pfs} vs {pfs_day}"
+        );
+        assert_eq!(&p[pc("pfs_event")], if pfs_event { "1" } else { "0" });
+        let got_os: f64 = p[pc("os_day")].parse().unwrap();
+        let os = death.unwrap_or(scenario.horizon_day);
+        assert!((got_os - os).abs() < 1e-6, "OS {got_os} vs {os}");
+        checked += 1;
+    }
+    assert_eq!(checked, 8 * 6);
+    // The patients span several responses, so the comparison is not of one trivial case.
+    assert!(responses.len() >= 3, "{responses:?}");
+    let _ = std::fs::remove_dir_all(out);
+}
