@@ -562,17 +562,17 @@ fn finish(dir: &std::path::Path, printing: Printing, out: &mut impl Write) -> io
             return Ok(false);
         }
     };
-    // Most patients not evaluable usually means lesions too small to measure (a model that
-    // counts cells, with 1e9 cells per cm3) or a horizon before the first visit: say so.
+    // Most patients not evaluable usually means lesions too small to measure (a mouse, or a
+    // model that counts cells, with 1e9 cells per cm3) or a horizon before the first visit.
     if !printing.quiet {
         for arm in analysis.arms.iter().filter(|a| a.n > 0) {
             let ne = arm.responses[4] as f64 / arm.n as f64;
             if ne > 0.5 {
                 eprintln!(
-                    "warning: {:.0}% of the patients of arm `{}` are not evaluable by RECIST (a lesion below [trial] detection_limit_mm = {} mm at baseline, or no assessment before the end of follow-up)",
+                    "warning: {:.0}% of the patients of arm `{}` are not evaluable by RECIST (a lesion below [trial] measurable_min_mm = {} mm at baseline, or no assessment before the end of follow-up)",
                     100.0 * ne,
                     arm.name,
-                    folder.scenario.trial.detection_limit_mm
+                    folder.scenario.trial.measurable_min_mm
                 );
             }
         }

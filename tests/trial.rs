@@ -22,6 +22,7 @@ const NEVER: PatientTimes = PatientTimes {
 fn rules(confirm: bool) -> Rules {
     Rules {
         detection_limit_mm: 5.0,
+        measurable_min_mm: 10.0,
         confirm,
         confirm_after_days: 28.0,
         stable_disease_min_days: 42.0,
@@ -174,6 +175,19 @@ fn no_assessment_after_baseline_is_not_evaluable() {
     assert_eq!(
         assess(&visits(&[4.0, 3.0]), &rules(false)).best,
         Response::Ne
+    );
+    // Nor is one of 8 mm (RECIST: 10 mm), though it shrinks by half; it can still progress.
+    assert_eq!(
+        assess(&visits(&[8.0, 4.0]), &rules(false)).best,
+        Response::Ne
+    );
+    assert_eq!(
+        assess(&visits(&[8.0, 14.0]), &rules(false)).best,
+        Response::Pd
+    );
+    assert_eq!(
+        assess(&visits(&[10.0, 6.0]), &rules(false)).best,
+        Response::Pr
     );
 }
 

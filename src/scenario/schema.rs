@@ -50,6 +50,9 @@ pub struct TrialSection {
     /// An end-of-study assessment at the horizon besides the schedule (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment_at_horizon: Option<bool>,
+    /// A lesion is measurable at baseline from this longest diameter on (default 10 mm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measurable_min_mm: Option<f64>,
     /// A lesion below this longest diameter is a complete response (default 5 mm).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detection_limit_mm: Option<f64>,

@@ -26,6 +26,8 @@ pub const DEFAULT_ASSESSMENT_EVERY_DAYS: f64 = 42.0;
 pub const DEFAULT_ASSESSMENT_EVERY_DAYS_AFTER_YEAR: f64 = 84.0;
 pub const DEFAULT_DETECTION_LIMIT_MM: f64 = 5.0;
 pub const DEFAULT_BOOTSTRAP: u64 = 1000;
+/// RECIST 1.1: a measurable lesion is at least 10 mm across.
+pub const DEFAULT_MEASURABLE_MIN_MM: f64 = 10.0;
 /// RECIST 1.1: SD must be met at least once after a protocol-defined minimum, in general 6 to 8
 /// weeks.
 pub const DEFAULT_STABLE_DISEASE_MIN_DAYS: f64 = 42.0;
@@ -38,6 +40,8 @@ pub struct TrialSpec {
     /// An end-of-study assessment at the horizon, so that PFS is followed to the end.
     pub assessment_at_horizon: bool,
     pub detection_limit_mm: f64,
+    /// A lesion smaller than this at baseline is not measurable (RECIST: 10 mm).
+    pub measurable_min_mm: f64,
     pub confirm_response: bool,
     /// SD counts towards the best response only from this day after baseline.
     pub stable_disease_min_days: f64,
@@ -58,6 +62,7 @@ impl Default for TrialSpec {
             assessment_every_day_after_year: DEFAULT_ASSESSMENT_EVERY_DAYS_AFTER_YEAR,
             assessment_at_horizon: true,
             detection_limit_mm: DEFAULT_DETECTION_LIMIT_MM,
+            measurable_min_mm: DEFAULT_MEASURABLE_MIN_MM,
             confirm_response: false,
             stable_disease_min_days: DEFAULT_STABLE_DISEASE_MIN_DAYS,
             lethal_volume_ml: None,
@@ -78,6 +83,7 @@ impl TrialSpec {
             assessment_every_days_after_year: Some(self.assessment_every_day_after_year),
             assessment_at_horizon: Some(self.assessment_at_horizon),
             detection_limit_mm: Some(self.detection_limit_mm),
+            measurable_min_mm: Some(self.measurable_min_mm),
             confirm_response: Some(self.confirm_response),
             stable_disease_min_days: Some(self.stable_disease_min_days),
             lethal_volume_ml: self.lethal_volume_ml,
@@ -126,6 +132,12 @@ pub(super) fn resolve(
         "detection_limit_mm",
         s.detection_limit_mm,
         DEFAULT_DETECTION_LIMIT_MM,
+    );
+    let measurable_min_mm = positive(
+        c,
+        "measurable_min_mm",
+        s.measurable_min_mm,
+        DEFAULT_MEASURABLE_MIN_MM,
     );
     let lethal_volume_ml = s
         .lethal_volume_ml
@@ -222,6 +234,7 @@ pub(super) fn resolve(
         assessment_every_day_after_year,
         assessment_at_horizon: s.assessment_at_horizon.unwrap_or(true),
         detection_limit_mm,
+        measurable_min_mm,
         confirm_response: s.confirm_response.unwrap_or(false),
         stable_disease_min_days,
         lethal_volume_ml,

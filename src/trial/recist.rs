@@ -13,7 +13,7 @@
 //!
 //! The best overall response is the best visit response before progression (CR > PR > SD >
 //! PD); NE when there is no assessment after baseline, or the lesion was not measurable at
-//! baseline (below the detection limit) and did not progress. SD counts only once a minimum
+//! baseline (below `[trial] measurable_min_mm`, RECIST's 10 mm) and did not progress. SD counts only once a minimum
 //! time has passed since baseline (`[trial] stable_disease_min_days`, default 42 days): an
 //! earlier SD followed by progression gives PD, followed by nothing, NE. With confirmation, a
 //! CR counts only if the first visit at least 4 weeks later is again CR, and a PR only if that
@@ -144,6 +144,8 @@ pub struct RecistOutcome {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rules {
     pub detection_limit_mm: f64,
+    /// A baseline lesion below this is not measurable: NE unless it progresses.
+    pub measurable_min_mm: f64,
     /// CR and PR count only when confirmed by a visit at least `confirm_after_days` later.
     pub confirm: bool,
     pub confirm_after_days: f64,
@@ -160,6 +162,7 @@ impl Rules {
     pub fn of(spec: &TrialSpec) -> Rules {
         Rules {
             detection_limit_mm: spec.detection_limit_mm,
+            measurable_min_mm: spec.measurable_min_mm,
             confirm: spec.confirm_response,
             confirm_after_days: CONFIRM_AFTER_DAYS,
             stable_disease_min_days: spec.stable_disease_min_days,
@@ -180,7 +183,7 @@ pub fn assess(visits: &[(f64, f64)], rules: &Rules) -> RecistOutcome {
             visits: Vec::new(),
         };
     };
-    let measurable = baseline >= detection_limit_mm;
+    let measurable = baseline >= rules.measurable_min_mm;
     let mut nadir = baseline;
     let mut assessed: Vec<(f64, Response)> = Vec::new();
     let mut best_change: Option<f64> = None;
