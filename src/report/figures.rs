@@ -566,13 +566,7 @@ where
                         Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
                     });
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerLeft)
-                .label_font(font_of(10.0))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .draw()?;
+            legend_box(&mut chart, SeriesLabelPosition::LowerLeft, 10.0)?;
         }
     }
     Ok(())
@@ -947,17 +941,7 @@ where
             .x_label_area_size(32)
             .y_label_area_size(64)
             .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())?;
-        chart
-            .configure_mesh()
-            .x_desc("Days")
-            .x_label_formatter(&|x| tick_label(*x))
-            .y_desc("Concentration (µg/mL)")
-            .y_labels(6)
-            .y_label_formatter(&|y| tick_label(*y))
-            .label_style(font_of(10.0))
-            .axis_desc_style(font_of(11.0))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()?;
+        days_mesh(&mut chart, "Concentration (µg/mL)")?;
         for d in drugs {
             let colour = drug_colour(&d.name);
             chart
@@ -980,13 +964,7 @@ where
             )))?;
         }
         if !drugs.is_empty() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .label_font(font_of(10.0))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .draw()?;
+            legend_box(&mut chart, SeriesLabelPosition::UpperRight, 10.0)?;
         }
         let mut chart = ChartBuilder::on(&right)
             .margin(8)
@@ -994,17 +972,7 @@ where
             .x_label_area_size(32)
             .y_label_area_size(48)
             .build_cartesian_2d(0.0..x_max, 0.0..1.02)?;
-        chart
-            .configure_mesh()
-            .x_desc("Days")
-            .x_label_formatter(&|x| tick_label(*x))
-            .y_desc("Occupancy or effect")
-            .y_labels(6)
-            .y_label_formatter(&|y| tick_label(*y))
-            .label_style(font_of(10.0))
-            .axis_desc_style(font_of(11.0))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()?;
+        days_mesh(&mut chart, "Occupancy or effect")?;
         for d in drugs {
             let colour = drug_colour(&d.name);
             chart
@@ -1024,13 +992,7 @@ where
             )))?;
         }
         if !drugs.is_empty() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .label_font(font_of(10.0))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .draw()?;
+            legend_box(&mut chart, SeriesLabelPosition::LowerRight, 10.0)?;
         }
     }
     Ok(())
@@ -1046,6 +1008,52 @@ fn panel_chart<'a, 'b, DB: DrawingBackend>(
         .x_label_area_size(32)
         .y_label_area_size(64);
     b
+}
+
+/// The axes of a panel over days: the x axis in days, `y_desc` on the y axis, plain ticks.
+fn days_mesh<'a, DB, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    y_desc: &str,
+) -> Drawn
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>
+        + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc("Days")
+        .x_label_formatter(&|x| tick_label(*x))
+        .y_desc(y_desc)
+        .y_labels(6)
+        .y_label_formatter(&|y| tick_label(*y))
+        .label_style(font_of(10.0))
+        .axis_desc_style(font_of(11.0))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    Ok(())
+}
+
+/// The legend of a chart's labelled series, boxed, at `position`.
+fn legend_box<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    font_size: f64,
+) -> Drawn
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(font_of(font_size))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()?;
+    Ok(())
 }
 
 /// One state of the typical patient in every arm, on a linear or a log axis (values below
@@ -1064,17 +1072,7 @@ where
     Y: plotters::coord::ranged1d::Ranged<ValueType = f64>
         + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
-    chart
-        .configure_mesh()
-        .x_desc("Days")
-        .x_label_formatter(&|x| tick_label(*x))
-        .y_desc(unit)
-        .y_labels(6)
-        .y_label_formatter(&|y| tick_label(*y))
-        .label_style(font_of(10.0))
-        .axis_desc_style(font_of(11.0))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()?;
+    days_mesh(&mut chart, unit)?;
     for (k, course) in input.typical.iter().enumerate() {
         let Some(v) = course.get(name) else { continue };
         let colour = arm_colour(k);
@@ -1093,13 +1091,7 @@ where
         }
     }
     if let Some(position) = legend {
-        chart
-            .configure_series_labels()
-            .position(position)
-            .label_font(font_of(9.0))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
+        legend_box(&mut chart, position, 9.0)?;
     }
     Ok(())
 }
