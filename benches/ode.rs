@@ -124,14 +124,30 @@ fn models(c: &mut Criterion) {
         730.0,
         None,
     );
+    one_patient(
+        c,
+        "kosinsky2018 730 d, untreated, auto",
+        kosinsky,
+        "control",
+        730.0,
+        Some("auto"),
+    );
     let tnbc = "tnbc_combinations.toml";
+    one_patient(
+        c,
+        "immunity_cycle 730 d, pembrolizumab + nab-paclitaxel + RT, auto",
+        tnbc,
+        "pembrolizumab + nab-paclitaxel + RT",
+        730.0,
+        None,
+    );
     one_patient(
         c,
         "immunity_cycle 730 d, pembrolizumab + nab-paclitaxel + RT, rodas4",
         tnbc,
         "pembrolizumab + nab-paclitaxel + RT",
         730.0,
-        None,
+        Some("rodas4"),
     );
     one_patient(
         c,

@@ -11,7 +11,7 @@ fn main() {
         .unwrap_or_else(|e| panic!("{e}"));
     if let Some(m) = args.first() {
         scenario.solver.method =
-            Method::from_name(m).expect("dop853, dopri5, rodas4 or ode_solvers_dop853");
+            Method::from_name(m).unwrap_or_else(|| panic!("one of {:?}", Method::NAMES));
     }
     if let Some(r) = args.get(1) {
         scenario.solver.rtol = r.parse().expect("a relative tolerance");

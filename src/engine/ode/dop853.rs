@@ -15,7 +15,9 @@
 // against it digit for digit; f64 keeps what it can.
 #![allow(clippy::excessive_precision)]
 
-use super::step::{DenseOutput, Failure, Monitor, Stats, Tolerance, initial_step, negligible};
+use super::step::{
+    DenseOutput, Failure, Handover, Monitor, Reached, Stats, Tolerance, initial_step, negligible,
+};
 use nalgebra::SVector;
 
 // Nodes.
@@ -230,16 +232,61 @@ pub fn integrate<const N: usize, F, W, S>(
     monitor: &mut Monitor,
     stats: &mut Stats,
     wants_dense: W,
-    mut on_step: S,
+    on_step: S,
 ) -> Result<SVector<f64, N>, (Failure, f64)>
 where
     F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
     W: Fn(f64) -> bool,
     S: FnMut(&DenseStep<N>),
 {
+    let reached = integrate_until(
+        f,
+        t0,
+        t1,
+        y0,
+        0.0,
+        tol,
+        monitor,
+        stats,
+        wants_dense,
+        on_step,
+        |_, _, _| Handover::Continue {
+            h_max: f64::INFINITY,
+        },
+    )?;
+    Ok(reached.y)
+}
+
+/// As [`integrate`], starting with step `h_start` (0: the usual initial-step estimate), and
+/// asking `after_step(t, y, h_next)` after each accepted step whether to go on and with what
+/// largest step, or to stop there. Returns where it stopped: `t1` unless `after_step` said stop.
+#[allow(clippy::too_many_arguments)]
+pub fn integrate_until<const N: usize, F, W, S, A>(
+    f: &F,
+    t0: f64,
+    t1: f64,
+    y0: SVector<f64, N>,
+    h_start: f64,
+    tol: &Tolerance<N>,
+    monitor: &mut Monitor,
+    stats: &mut Stats,
+    wants_dense: W,
+    mut on_step: S,
+    mut after_step: A,
+) -> Result<Reached<N>, (Failure, f64)>
+where
+    F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
+    W: Fn(f64) -> bool,
+    S: FnMut(&DenseStep<N>),
+    A: FnMut(f64, &SVector<f64, N>, f64) -> Handover,
+{
     let span = t1 - t0;
     if negligible(t0, t1) {
-        return Ok(y0);
+        return Ok(Reached {
+            t: t1,
+            y: y0,
+            h_next: h_start,
+        });
     }
     let z = SVector::<f64, N>::zeros;
     let (mut t, mut y) = (t0, y0);
@@ -249,7 +296,11 @@ where
     if !k1.iter().all(|v| v.is_finite()) {
         return Err((Failure::NonFinite, t));
     }
-    let mut h = initial_step(8.0, f, t, &y, &k1, tol, span, stats);
+    let mut h = if h_start > 0.0 {
+        h_start.min(span)
+    } else {
+        initial_step(8.0, f, t, &y, &k1, tol, span, stats)
+    };
     let (mut k2, mut k3, mut k4, mut k5, mut k6) = (z(), z(), z(), z(), z());
     let (mut k7, mut k8, mut k9, mut k10, mut k11, mut k12) = (z(), z(), z(), z(), z(), z());
     let (mut k13, mut k14, mut k15, mut k16) = (z(), z(), z(), z());
@@ -463,11 +514,25 @@ where
             k1 = k13;
             y = y_new;
             t = t_new;
-            if last {
-                return Ok(y);
-            }
             if last_rejected {
                 h_new = h_new.min(h);
+            }
+            if last {
+                return Ok(Reached {
+                    t,
+                    y,
+                    h_next: h_new,
+                });
+            }
+            match after_step(t, &y, h_new) {
+                Handover::Continue { h_max } => h_new = h_new.min(h_max),
+                Handover::Stop => {
+                    return Ok(Reached {
+                        t,
+                        y,
+                        h_next: h_new,
+                    });
+                }
             }
             last_rejected = false;
         } else {

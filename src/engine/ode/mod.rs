@@ -22,6 +22,7 @@
 //! absolute tolerance, so its backend integrates the scaled state `z[i] = y[i] / atol[i]`
 //! with absolute tolerance 1, which is the same error test.
 
+pub mod auto;
 pub mod dop853;
 pub mod dopri5;
 pub mod rodas4;
@@ -48,19 +49,23 @@ pub enum Method {
     Dopri5,
     /// Our RODAS4, a Rosenbrock method for stiff problems.
     Rodas4,
+    /// DOP853 where the problem is not stiff, RODAS4 where it is ([`auto`]).
+    Auto,
     /// `ode_solvers::Dop853`, integrated exactly to every output time: an independent
     /// implementation, kept as the reference the others are tested against.
     OdeSolversDop853,
 }
 
 impl Method {
-    pub const NAMES: [&'static str; 4] = ["dop853", "dopri5", "rodas4", "ode_solvers_dop853"];
+    pub const NAMES: [&'static str; 5] =
+        ["dop853", "dopri5", "rodas4", "auto", "ode_solvers_dop853"];
 
     pub fn name(self) -> &'static str {
         match self {
             Method::Dop853 => "dop853",
             Method::Dopri5 => "dopri5",
             Method::Rodas4 => "rodas4",
+            Method::Auto => "auto",
             Method::OdeSolversDop853 => "ode_solvers_dop853",
         }
     }
@@ -70,6 +75,7 @@ impl Method {
             "dop853" => Some(Method::Dop853),
             "dopri5" => Some(Method::Dopri5),
             "rodas4" => Some(Method::Rodas4),
+            "auto" => Some(Method::Auto),
             "ode_solvers_dop853" => Some(Method::OdeSolversDop853),
             _ => None,
         }
@@ -338,7 +344,8 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
     let mut next = 0usize;
     let mut stats = Stats::default();
     let mut monitor = Monitor::new(options.max_steps);
-    let mut carried_h = 0.0;
+    // The step (and for `auto` the method) carried from one segment to the next.
+    let mut carried = auto::Carry::<N>::default();
     // Each drug's compartment amounts at the start of the current segment (exact PK).
     let mut amounts = vec![Amounts::default(); problem.exposures.len()];
     let n_inputs = spec.inputs.len();
@@ -379,7 +386,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 &grid,
                 &mut next,
                 &mut emit,
-                &mut carried_h,
+                &mut carried,
             )
         } else {
             for (e, a) in problem.exposures.iter().zip(amounts.iter_mut()) {
@@ -452,7 +459,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 &grid,
                 &mut next,
                 &mut emit,
-                &mut carried_h,
+                &mut carried,
             );
             for ((e, a), rate) in exposures.iter().zip(amounts.iter_mut()).zip(&infusion) {
                 *a = e.pk.advance(*a, *rate, t1 - t0);
@@ -499,7 +506,7 @@ fn run_segment<const N: usize, F>(
     grid: &[f64],
     next: &mut usize,
     emit: &mut impl FnMut(f64, &SVector<f64, N>),
-    carried_h: &mut f64,
+    carried: &mut auto::Carry<N>,
 ) -> Result<SVector<f64, N>, (Failure, f64)>
 where
     F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
@@ -537,16 +544,30 @@ where
             *next = cursor.get();
             result
         }
-        Method::Rodas4 => {
-            // The step size carries over from the last segment: a Rosenbrock method restarted
-            // from a tiny step after every infusion start and stop spent most of its steps
-            // growing it back (the TNBC chemotherapy arms: 110 segments).
+        Method::Rodas4 | Method::Auto => {
             let mut outputs = rodas4::Outputs {
                 times: grid,
                 next,
                 before: last_inside,
                 emit,
             };
+            if method == Method::Auto {
+                return auto::integrate(
+                    f,
+                    jac,
+                    t0,
+                    t1,
+                    y,
+                    tol,
+                    monitor,
+                    stats,
+                    carried,
+                    &mut outputs,
+                );
+            }
+            // The step size carries over from the last segment: a Rosenbrock method restarted
+            // from a tiny step after every infusion start and stop spent most of its steps
+            // growing it back (the TNBC chemotherapy arms: 110 segments).
             rodas4::integrate_with_outputs(
                 f,
                 jac,
@@ -556,7 +577,7 @@ where
                 tol,
                 monitor,
                 stats,
-                carried_h,
+                &mut carried.h,
                 Some(&mut outputs),
             )
         }
@@ -599,7 +620,7 @@ fn emit_inside<const N: usize, D: DenseOutput<N>>(
     grid: &[f64],
     next: &mut usize,
     last_inside: f64,
-    emit: &mut impl FnMut(f64, &SVector<f64, N>),
+    emit: &mut (impl FnMut(f64, &SVector<f64, N>) + ?Sized),
 ) {
     let t_end = step.t_end();
     while *next < grid.len() && grid[*next] < last_inside && grid[*next] <= t_end {

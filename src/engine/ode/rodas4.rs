@@ -20,7 +20,7 @@
 //! in the middle of steps whose ends were right to 1e-8. Until this interpolant, every output
 //! was a step end, which held the TNBC scenario's daily outputs to 730 steps an arm at least.)
 
-use super::step::{AnalyticJacobian, Failure, Monitor, Stats, Tolerance, negligible, rms};
+use super::step::{AnalyticJacobian, Failure, Monitor, Reached, Stats, Tolerance, negligible, rms};
 use nalgebra::{SMatrix, SVector};
 
 const GAMMA: f64 = 0.25;
@@ -153,7 +153,7 @@ impl<const N: usize> Inverse<N> {
 /// (error of order sqrt(eps) relative) cost de Pillis 2006 twenty times more steps, most of
 /// them rejected; central differences (error of order eps^(2/3)) brought its untreated arm to
 /// 1830 steps over 150 days with 3 rejections.
-fn jacobian<const N: usize, F>(
+pub(super) fn jacobian<const N: usize, F>(
     f: &F,
     t: f64,
     y: &SVector<f64, N>,
@@ -294,10 +294,49 @@ pub fn integrate_with_outputs<const N: usize, F>(
     monitor: &mut Monitor,
     stats: &mut Stats,
     h_io: &mut f64,
-    mut outputs: Option<&mut Outputs<'_, N>>,
+    outputs: Option<&mut Outputs<'_, N>>,
 ) -> Result<SVector<f64, N>, (Failure, f64)>
 where
     F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
+{
+    let reached = integrate_until(
+        f,
+        analytic_jacobian,
+        t0,
+        t1,
+        y0,
+        tol,
+        monitor,
+        stats,
+        *h_io,
+        outputs,
+        |_, _, _, _| false,
+    )?;
+    *h_io = reached.h_next;
+    Ok(reached.y)
+}
+
+/// As [`integrate_with_outputs`], starting with step `h_start` (0: a small first step), and
+/// asking `after_step(t, y, h_next, jacobian)` after each accepted step before the last
+/// whether to stop there (the caller goes on with another method); the Jacobian is the one at
+/// (t, y) that the next step would use. Returns where it stopped, `t1` unless told to stop.
+#[allow(clippy::too_many_arguments)]
+pub fn integrate_until<const N: usize, F, A>(
+    f: &F,
+    analytic_jacobian: AnalyticJacobian<'_, N>,
+    t0: f64,
+    t1: f64,
+    y0: SVector<f64, N>,
+    tol: &Tolerance<N>,
+    monitor: &mut Monitor,
+    stats: &mut Stats,
+    h_start: f64,
+    mut outputs: Option<&mut Outputs<'_, N>>,
+    mut after_step: A,
+) -> Result<Reached<N>, (Failure, f64)>
+where
+    F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
+    A: FnMut(f64, &SVector<f64, N>, f64, &SMatrix<f64, N, N>) -> bool,
 {
     // The model's own Jacobian where it has one, central differences otherwise.
     let jacobian_at = |t: f64, y: &SVector<f64, N>, stats: &mut Stats| {
@@ -310,7 +349,11 @@ where
     };
     let span = t1 - t0;
     if negligible(t0, t1) {
-        return Ok(y0);
+        return Ok(Reached {
+            t: t1,
+            y: y0,
+            h_next: h_start,
+        });
     }
     let (mut t, mut y) = (t0, y0);
     let mut f0 = SVector::<f64, N>::zeros();
@@ -321,8 +364,10 @@ where
     }
     // Without a step carried over, a small first step: Rosenbrock steps are costly to reject,
     // and the controller grows it six-fold a step.
-    let mut h = if *h_io > 0.0 {
-        h_io.min(span)
+    // What the controller wants next, carried to the caller when the segment ends.
+    let mut h_next = h_start;
+    let mut h = if h_start > 0.0 {
+        h_start.min(span)
     } else {
         (span * 1e-3).min(1e-3_f64.max(span * 1e-6))
     };
@@ -342,7 +387,7 @@ where
         let last = t + 1.01 * h >= t1;
         if last {
             // What the controller wanted, to carry to the next interval.
-            *h_io = land_on.map_or(h, |(_, wanted)| wanted);
+            h_next = land_on.map_or(h, |(_, wanted)| wanted);
             h = t1 - t;
         }
         let t_new = match land_on {
@@ -460,7 +505,7 @@ where
         y = y_new;
         t = t_new;
         if last {
-            return Ok(y);
+            return Ok(Reached { t, y, h_next });
         }
         if let Some((at, wanted)) = land_on
             && t == at
@@ -469,12 +514,19 @@ where
             h_new = h_new.max(wanted);
             land_on = None;
         }
-        f0 = f_new;
-        jac = jac_new;
-        dfdt = dfdt_new;
         if last_rejected {
             h_new = h_new.min(h);
         }
+        if land_on.is_none() && after_step(t, &y, h_new, &jac_new) {
+            return Ok(Reached {
+                t,
+                y,
+                h_next: h_new,
+            });
+        }
+        f0 = f_new;
+        jac = jac_new;
+        dfdt = dfdt_new;
         last_rejected = false;
         h = h_new;
     }

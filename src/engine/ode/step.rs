@@ -25,6 +25,26 @@ pub struct Stats {
     pub rhs_evaluations: u64,
     pub accepted_steps: u64,
     pub rejected_steps: u64,
+    /// Changes of method (`auto` only).
+    pub switches: u64,
+}
+
+/// Where an integration that may hand over stopped: the time, the state, and the step the
+/// controller proposes next.
+#[derive(Debug, Clone, Copy)]
+pub struct Reached<const N: usize> {
+    pub t: f64,
+    pub y: SVector<f64, N>,
+    pub h_next: f64,
+}
+
+/// What `after_step` decides after each accepted step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Handover {
+    /// Go on, with the next step at most `h_max`.
+    Continue { h_max: f64 },
+    /// Stop here (the caller goes on with another method).
+    Stop,
 }
 
 /// Relative tolerance and one absolute tolerance per state.
