@@ -174,14 +174,23 @@ impl CentralCurve {
     #[inline]
     pub fn at(&self, dt_day: f64) -> f64 {
         self.steady_mg_per_l
-            + self.a_mg_per_l * (-self.alpha_per_day * dt_day).exp()
-            + self.b_mg_per_l * (-self.beta_per_day * dt_day).exp()
+            + self.a_mg_per_l * decay(self.alpha_per_day * dt_day)
+            + self.b_mg_per_l * decay(self.beta_per_day * dt_day)
     }
 
     /// Whether the two-exponential form exists (it does unless the eigenvalues coincide).
     pub fn is_valid(&self) -> bool {
         self.steady_mg_per_l.is_finite()
     }
+}
+
+/// e^-x for x >= 0. Past x = 745.2 the result is 0 (e^-745.2 is below half the smallest
+/// subnormal), and returned without calling `exp`, whose underflow path is slow: a
+/// paclitaxel distribution phase (22/day) underflows from day 34 of every segment, which took
+/// a tenth of the time of the drug inputs.
+#[inline]
+fn decay(x: f64) -> f64 {
+    if x > 745.2 { 0.0 } else { (-x).exp() }
 }
 
 /// One administration of a drug: `amount_mg` given at `start_day`, over `duration_day`
@@ -253,6 +262,17 @@ pub fn concentrations(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shortcut past underflow gives exactly what `exp` gives, bit for bit.
+    #[test]
+    fn decay_is_exp_including_underflow() {
+        for i in 0..=4000 {
+            let x = 700.0 + i as f64 * 0.0125;
+            assert_eq!(decay(x).to_bits(), (-x).exp().to_bits(), "{x}");
+        }
+        assert_eq!(decay(0.0), 1.0);
+        assert_eq!(decay(1e6), 0.0);
+    }
 
     const PEMBROLIZUMAB: TwoCompartment = TwoCompartment {
         cl_l_per_day: 0.22,
