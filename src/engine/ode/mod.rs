@@ -176,6 +176,7 @@ impl Observer for Solution {
         self.states.reserve(outputs * self.n_states);
         self.derived.reserve(outputs * self.n_derived);
     }
+    #[inline]
     fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {
         // Element by element rather than extend_from_slice, which calls memcpy for two or
         // eight values (measured under callgrind: 4% of a Kuznetsov patient).
