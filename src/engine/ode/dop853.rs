@@ -199,6 +199,8 @@ const STIFF_H_LAMBDA: f64 = 6.1;
 pub struct DenseStep<const N: usize> {
     pub t_start: f64,
     pub h: f64,
+    /// 1/h, so that each output multiplies where it divided.
+    inv_h: f64,
     r: [SVector<f64, N>; 8],
 }
 
@@ -207,13 +209,16 @@ impl<const N: usize> DenseOutput<N> for DenseStep<N> {
         self.t_start + self.h
     }
 
+    /// Hairer's nested form `r0 + s(r1 + s1(r2 + s(r3 + ...)))` regrouped in powers of
+    /// u = s*s1 as `(a0 + u a1) + u^2 (a2 + u a3)` with `ai = r(2i) + s r(2i+1)`: the same
+    /// polynomial, in a chain of 8 operations instead of 16, which outputs wait for.
     #[inline]
     fn eval(&self, t: f64) -> SVector<f64, N> {
-        let s = (t - self.t_start) / self.h;
-        let s1 = 1.0 - s;
+        let s = (t - self.t_start) * self.inv_h;
+        let u = s * (1.0 - s);
         let r = &self.r;
-        let conpar = r[4] + (r[5] + (r[6] + r[7] * s) * s1) * s;
-        r[0] + (r[1] + (r[2] + (r[3] + conpar * s1) * s) * s1) * s
+        let a = |i: usize| r[2 * i] + r[2 * i + 1] * s;
+        (a(0) + a(1) * u) + (a(2) + a(3) * u) * (u * u)
     }
 }
 
@@ -448,6 +453,7 @@ where
                 let step = DenseStep {
                     t_start: t,
                     h,
+                    inv_h: 1.0 / h,
                     r: [
                         y,
                         ydiff,
