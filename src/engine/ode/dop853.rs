@@ -224,7 +224,8 @@ impl<const N: usize> DenseOutput<N> for DenseStep<N> {
 
 /// Integrates `dy/dt = f(t, y)` from `t0` to exactly `t1`. For each accepted step,
 /// `wants_dense(t_end)` says whether an output falls in it; if so the interpolant is built
-/// (three more evaluations) and handed to `on_step`.
+/// (three more evaluations) and handed to `on_step`, in step order, during the next step
+/// (after its third stage) or before returning.
 #[allow(clippy::too_many_arguments)]
 pub fn integrate<const N: usize, F, W, S>(
     f: &F,
@@ -260,9 +261,16 @@ where
     let (mut k13, mut k14, mut k15, mut k16) = (z(), z(), z(), z());
     let mut last_rejected = false;
     let mut non_finite_seen = false;
+    // The last accepted step's interpolant, until its outputs are taken. Taken at once, the
+    // outputs queued behind the interpolant's own chain of evaluations and held up the next
+    // step; taken after the next step's third stage, they fill the wait for its evaluations
+    // (Kuznetsov 1000 d daily: 33.5 -> 31.9 µs; after the second or sixth stage, 32.7).
+    let mut pending: Option<DenseStep<N>> = None;
 
-    loop {
-        monitor.step(t, h, non_finite_seen)?;
+    let result = loop {
+        if let Err(e) = monitor.step(t, h, non_finite_seen) {
+            break Err(e);
+        }
         let last = t + 1.01 * h >= t1;
         if last {
             h = t1 - t;
@@ -273,6 +281,9 @@ where
         // evaluations, not the arithmetic, bounds a small model's speed).
         f(t + C2 * h, &(y + k1 * (h * A21)), &mut k2);
         f(t + C3 * h, &(y + k1 * (h * A31) + k2 * (h * A32)), &mut k3);
+        if let Some(step) = pending.take() {
+            on_step(&step);
+        }
         f(t + C4 * h, &(y + k1 * (h * A41) + k3 * (h * A43)), &mut k4);
         f(
             t + C5 * h,
@@ -388,11 +399,11 @@ where
                     0.0
                 };
                 if monitor.stiffness(h_lambda, STIFF_H_LAMBDA) && tol.stop_when_stiff {
-                    return Err((Failure::Stiff, t));
+                    break Err((Failure::Stiff, t));
                 }
             }
             if !y_new.iter().all(|v| v.is_finite()) || !k13.iter().all(|v| v.is_finite()) {
-                return Err((Failure::NonFinite, t_new));
+                break Err((Failure::NonFinite, t_new));
             }
 
             if wants_dense(t_new) {
@@ -465,14 +476,14 @@ where
                         tail(&D7, r7),
                     ],
                 };
-                on_step(&step);
+                pending = Some(step);
             }
 
             k1 = k13;
             y = y_new;
             t = t_new;
             if last {
-                return Ok(y);
+                break Ok(y);
             }
             if last_rejected {
                 h_new = h_new.min(h);
@@ -486,7 +497,12 @@ where
             }
         }
         h = h_new;
+    };
+    // The last step's outputs, or those of the step before a failure.
+    if let Some(step) = pending {
+        on_step(&step);
     }
+    result
 }
 
 #[cfg(test)]
