@@ -381,14 +381,7 @@ where
         // [FAC_MIN, FAC_MAX]. The next step waits for it, so it is computed as
         // SAFETY * (d / a^2)^(1/16): one division and four square roots in a row, where
         // err^(1/8) then dividing by it took five roots and three divisions.
-        // The roots in f32 (correctly rounded on every machine, and 14 cycles a root rather
-        // than 20 on the one measured), after d / a^2 is held inside f32's range, beyond the
-        // values where the factor is clamped anyway: (FAC_MIN / SAFETY)^16 = 1.23e-7 and
-        // (FAC_MAX / SAFETY)^16 = 1.52e13.
-        const X_MIN: f64 = 1e-8;
-        const X_MAX: f64 = 1e14;
-        let x = (d / (a * a)).clamp(X_MIN, X_MAX) as f32;
-        let grow = SAFETY * f64::from(x.sqrt().sqrt().sqrt().sqrt());
+        let grow = SAFETY * (d / (a * a)).sqrt().sqrt().sqrt().sqrt();
         let mut h_new = h * grow.clamp(FAC_MIN, FAC_MAX);
 
         if err <= 1.0 {
