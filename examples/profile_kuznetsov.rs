@@ -1,6 +1,7 @@
 //! Times one 1000-day Kuznetsov patient many times over (for profilers such as perf or
 //! callgrind): `cargo run --release --example profile_kuznetsov`. `EVERY=10` sets the output
-//! spacing in days (default 1), to separate the cost of outputs from that of integration.
+//! spacing in days (default 1), to separate the cost of outputs from that of integration;
+//! `RUNS=200` sets the number of patients (default 20000).
 use immunotrial::engine::{Problem, Schedule, Solution, SolverOptions, solve_named};
 use immunotrial::model::find_spec;
 use std::time::Instant;
@@ -22,7 +23,11 @@ fn main() {
         also_at_days: &[],
     };
     let options = SolverOptions::default();
-    let runs = 20_000;
+    // Fewer under callgrind, which runs some 50 times slower.
+    let runs = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let started = Instant::now();
     let mut stats = Default::default();
     for _ in 0..runs {

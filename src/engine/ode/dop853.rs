@@ -201,6 +201,8 @@ const STIFF_H_LAMBDA: f64 = 6.1;
 pub struct DenseStep<const N: usize> {
     pub t_start: f64,
     pub h: f64,
+    /// 1/h, so that each output multiplies where it divided.
+    inv_h: f64,
     r: [SVector<f64, N>; 8],
 }
 
@@ -209,19 +211,23 @@ impl<const N: usize> DenseOutput<N> for DenseStep<N> {
         self.t_start + self.h
     }
 
+    /// Hairer's nested form `r0 + s(r1 + s1(r2 + s(r3 + ...)))` regrouped in powers of
+    /// u = s*s1 as `(a0 + u a1) + u^2 (a2 + u a3)` with `ai = r(2i) + s r(2i+1)`: the same
+    /// polynomial, in a chain of 8 operations instead of 16, which outputs wait for.
     #[inline]
     fn eval(&self, t: f64) -> SVector<f64, N> {
-        let s = (t - self.t_start) / self.h;
-        let s1 = 1.0 - s;
+        let s = (t - self.t_start) * self.inv_h;
+        let u = s * (1.0 - s);
         let r = &self.r;
-        let conpar = r[4] + (r[5] + (r[6] + r[7] * s) * s1) * s;
-        r[0] + (r[1] + (r[2] + (r[3] + conpar * s1) * s) * s1) * s
+        let a = |i: usize| r[2 * i] + r[2 * i + 1] * s;
+        (a(0) + a(1) * u) + (a(2) + a(3) * u) * (u * u)
     }
 }
 
 /// Integrates `dy/dt = f(t, y)` from `t0` to exactly `t1`. For each accepted step,
 /// `wants_dense(t_end)` says whether an output falls in it; if so the interpolant is built
-/// (three more evaluations) and handed to `on_step`.
+/// (three more evaluations) and handed to `on_step`, in step order, during the next step
+/// (after its third stage) or before returning.
 #[allow(clippy::too_many_arguments)]
 pub fn integrate<const N: usize, F, W, S>(
     f: &F,
@@ -306,9 +312,16 @@ where
     let (mut k13, mut k14, mut k15, mut k16) = (z(), z(), z(), z());
     let mut last_rejected = false;
     let mut non_finite_seen = false;
+    // The last accepted step's interpolant, until its outputs are taken. Taken at once, the
+    // outputs queued behind the interpolant's own chain of evaluations and held up the next
+    // step; taken after the next step's third stage, they fill the wait for its evaluations
+    // (Kuznetsov 1000 d daily: 33.5 -> 31.9 µs; after the second or sixth stage, 32.7).
+    let mut pending: Option<DenseStep<N>> = None;
 
-    loop {
-        monitor.step(t, h, non_finite_seen)?;
+    let result = loop {
+        if let Err(e) = monitor.step(t, h, non_finite_seen) {
+            break Err(e);
+        }
         let last = t + 1.01 * h >= t1;
         if last {
             h = t1 - t;
@@ -319,6 +332,9 @@ where
         // evaluations, not the arithmetic, bounds a small model's speed).
         f(t + C2 * h, &(y + k1 * (h * A21)), &mut k2);
         f(t + C3 * h, &(y + k1 * (h * A31) + k2 * (h * A32)), &mut k3);
+        if let Some(step) = pending.take() {
+            on_step(&step);
+        }
         f(t + C4 * h, &(y + k1 * (h * A41) + k3 * (h * A43)), &mut k4);
         f(
             t + C5 * h,
@@ -402,7 +418,8 @@ where
         if deno <= 0.0 {
             deno = 1.0;
         }
-        let err = h.abs() * sum5 * (1.0 / (deno * N as f64)).sqrt();
+        let (a, d) = (h.abs() * sum5, deno * N as f64);
+        let err = a / d.sqrt();
 
         if !err.is_finite() {
             non_finite_seen = true;
@@ -411,11 +428,12 @@ where
             last_rejected = true;
             continue;
         }
-        // fac = err^(1/8) / SAFETY (the exponent is 1/order), clamped; err^(1/8) as three
-        // square roots.
-        let fac11 = err.sqrt().sqrt().sqrt();
-        let fac = (fac11 / SAFETY).clamp(1.0 / FAC_MAX, 1.0 / FAC_MIN);
-        let mut h_new = h / fac;
+        // The step grows by SAFETY / err^(1/8) (the exponent is 1/order), within
+        // [FAC_MIN, FAC_MAX]. The next step waits for it, so it is computed as
+        // SAFETY * (d / a^2)^(1/16): one division and four square roots in a row, where
+        // err^(1/8) then dividing by it took five roots and three divisions.
+        let grow = SAFETY * (d / (a * a)).sqrt().sqrt().sqrt().sqrt();
+        let mut h_new = h * grow.clamp(FAC_MIN, FAC_MAX);
 
         if err <= 1.0 {
             stats.accepted_steps += 1;
@@ -432,11 +450,11 @@ where
                     0.0
                 };
                 if monitor.stiffness(h_lambda, STIFF_H_LAMBDA) && tol.stop_when_stiff {
-                    return Err((Failure::Stiff, t));
+                    break Err((Failure::Stiff, t));
                 }
             }
             if !y_new.iter().all(|v| v.is_finite()) || !k13.iter().all(|v| v.is_finite()) {
-                return Err((Failure::NonFinite, t_new));
+                break Err((Failure::NonFinite, t_new));
             }
 
             if wants_dense(t_new) {
@@ -497,6 +515,7 @@ where
                 let step = DenseStep {
                     t_start: t,
                     h,
+                    inv_h: 1.0 / h,
                     r: [
                         y,
                         ydiff,
@@ -508,7 +527,7 @@ where
                         tail(&D7, r7),
                     ],
                 };
-                on_step(&step);
+                pending = Some(step);
             }
 
             k1 = k13;
@@ -518,7 +537,7 @@ where
                 h_new = h_new.min(h);
             }
             if last {
-                return Ok(Reached {
+                break Ok(Reached {
                     t,
                     y,
                     h_next: h_new,
@@ -526,8 +545,9 @@ where
             }
             match after_step(t, &y, h_new) {
                 Handover::Continue { h_max } => h_new = h_new.min(h_max),
+                // The held-back outputs of this step are flushed below, before returning.
                 Handover::Stop => {
-                    return Ok(Reached {
+                    break Ok(Reached {
                         t,
                         y,
                         h_next: h_new,
@@ -536,14 +556,19 @@ where
             }
             last_rejected = false;
         } else {
-            h_new = h / (1.0 / FAC_MIN).min(fac11 / SAFETY);
+            h_new = h * grow.max(FAC_MIN);
             last_rejected = true;
             if monitor.accepted >= 1 {
                 stats.rejected_steps += 1;
             }
         }
         h = h_new;
+    };
+    // The last step's outputs, or those of the step before a failure.
+    if let Some(step) = pending {
+        on_step(&step);
     }
+    result
 }
 
 #[cfg(test)]
