@@ -43,11 +43,10 @@ pub const EXPLICIT_TOLERANCE: f64 = 0.1;
 /// Steps in a row that must agree before the method changes (no flapping on one step).
 pub const CONFIRM: u32 = 3;
 /// DOP853 re-estimates rho every this many steps (and at each segment start, where a dose
-/// may have changed it): rho moves slowly, and an estimate with an analytic Jacobian took a
-/// third of the time of a TNBC patient when made at every step.
-const ESTIMATE_EVERY_ANALYTIC: u32 = 3;
-/// The same without an analytic Jacobian, whose difference approximation costs 2N
-/// right-hand sides, more than a step.
+/// may have changed it): rho moves slowly. Made at every step, the estimate (an analytic
+/// Jacobian and the power iteration) took a third of the time of a TNBC patient; every fifth
+/// step gives the same steps, switches and accuracy there. Without an analytic Jacobian the
+/// difference approximation costs 2N right-hand sides, more than a step.
 const ESTIMATE_EVERY: u32 = 5;
 
 /// What carries over from one smooth segment to the next.
@@ -259,11 +258,7 @@ where
                             jac = rodas4::jacobian(f, t, y, &mut extra);
                         }
                         carry.rho = spectral_radius(&jac, y, &tol.atol, &mut carry.direction);
-                        carry.since_estimate = if analytic {
-                            ESTIMATE_EVERY_ANALYTIC - 1
-                        } else {
-                            ESTIMATE_EVERY - 1
-                        };
+                        carry.since_estimate = ESTIMATE_EVERY - 1;
                     } else {
                         carry.since_estimate -= 1;
                     }
