@@ -455,6 +455,25 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 with_inputs_at(t, &mut |u| provided = model.jacobian(&p, t, y, u, m));
                 provided
             };
+            // A step carried over from the last segment knows nothing of a drug that starts
+            // here: an infusion switches a cytotoxic effect on within seconds, and the carried
+            // step was rejected about seven times in a row at each infusion start. The first
+            // step is held to the time the drugs' activities (0 to 1) take to change by their
+            // whole range at their rate at the start.
+            if carried.h > 0.0 {
+                const PROBE_DAY: f64 = 1e-7;
+                let mut at_start = [0.0; MAX_INPUTS];
+                with_inputs_at(t0, &mut |u| at_start[..n_inputs].copy_from_slice(u));
+                let mut rate: f64 = 0.0;
+                with_inputs_at(t0 + PROBE_DAY, &mut |u| {
+                    for e in exposures {
+                        rate = rate.max((u[e.input] - at_start[e.input]).abs() / PROBE_DAY);
+                    }
+                });
+                if rate > 0.0 {
+                    carried.h = carried.h.min(1.0 / rate);
+                }
+            }
             let result = run_segment(
                 options.method,
                 &f,
