@@ -262,7 +262,13 @@ where
                     } else {
                         carry.since_estimate -= 1;
                     }
-                    let h_stable = EXPLICIT_H_RHO / carry.rho;
+                    // A non-finite estimate (a Jacobian gone non-finite) sets no bound: the
+                    // step's own checks report the non-finite state.
+                    let h_stable = if carry.rho.is_finite() {
+                        EXPLICIT_H_RHO / carry.rho
+                    } else {
+                        f64::INFINITY
+                    };
                     if vote(carry, h_next > h_stable) {
                         Handover::Stop
                     } else {
