@@ -58,8 +58,7 @@ pub struct Carry<const N: usize> {
     pub stiff: bool,
     /// Steps in a row that voted for a switch.
     votes: u32,
-    /// The last spectral-radius estimate, and steps until the next one (DOP853 without an
-    /// analytic Jacobian).
+    /// The last spectral-radius estimate, and DOP853 steps until the next one.
     rho: f64,
     since_estimate: u32,
     /// The power iteration's last vector: the Jacobian changes little from step to step, so
@@ -202,8 +201,10 @@ where
         atol: tol.atol * EXPLICIT_TOLERANCE,
         ..tol
     };
-    // A dose at the segment start may have changed the stiffness: estimate afresh.
+    // A dose at the segment start may have changed the stiffness: estimate afresh, and count
+    // votes for a switch from here.
     carry.since_estimate = 0;
+    carry.votes = 0;
     let (mut t, mut y) = (t0, y0);
     loop {
         let reached = if carry.stiff {
@@ -283,6 +284,10 @@ where
         t = reached.t;
         y = reached.y;
         carry.h = reached.h_next;
+        if !carry.stiff && carry.rho.is_finite() && carry.rho > 0.0 {
+            // The step proposed at a segment's end has not been through the stability bound.
+            carry.h = carry.h.min(EXPLICIT_H_RHO / carry.rho);
+        }
         if t >= t1 {
             return Ok(y);
         }
