@@ -341,12 +341,7 @@ where
         // The median, where reached: dashed down to the axis.
         if let Some(m) = s.median_day.value {
             let m = months(m);
-            chart.draw_series(DashedLineSeries::new(
-                vec![(m, 0.0), (m, 0.5)],
-                4,
-                3,
-                colour.stroke_width(1),
-            ))?;
+            dashed_line(&mut chart, (m, 0.0), (m, 0.5), 4, colour.stroke_width(1))?;
         }
         let versus = if std::ptr::eq(s, &arm.pfs) {
             &arm.pfs_vs_control
@@ -359,12 +354,13 @@ where
             .map(|c| (c.hr, c.hr_lower, c.hr_upper));
         labels.push(km_label(arm, s, hr, k == control));
     }
-    chart.draw_series(DashedLineSeries::new(
-        vec![(0.0, 0.5), (x_max, 0.5)],
+    dashed_line(
+        &mut chart,
+        (0.0, 0.5),
+        (x_max, 0.5),
         4,
-        3,
         BLACK.mix(0.4).stroke_width(1),
-    ))?;
+    )?;
     for &t in &ticks {
         let (px, py) = chart.backend_coord(&(t, 0.0));
         let (bx, by) = upper.get_base_pixel();
@@ -535,12 +531,13 @@ where
             )
         }))?;
         for (level, label) in [(-30.0, "−30% (PR)"), (20.0, "+20% (PD)")] {
-            chart.draw_series(DashedLineSeries::new(
-                vec![(0.0, level), (bars.len().max(1) as f64, level)],
+            dashed_line(
+                &mut chart,
+                (0.0, level),
+                (bars.len().max(1) as f64, level),
                 5,
-                3,
                 BLACK.mix(0.6).stroke_width(1),
-            ))?;
+            )?;
             chart.draw_series(std::iter::once(Text::new(
                 label,
                 (bars.len().max(1) as f64 * 0.99, level + 7.0),
@@ -649,12 +646,13 @@ where
             )?;
         }
         for level in [-30.0, 20.0] {
-            chart.draw_series(DashedLineSeries::new(
-                vec![(0.0, level), (x_max, level)],
+            dashed_line(
+                &mut chart,
+                (0.0, level),
+                (x_max, level),
                 5,
-                3,
                 BLACK.mix(0.6).stroke_width(1),
-            ))?;
+            )?;
         }
     }
     Ok(())
@@ -812,12 +810,13 @@ where
         .axis_desc_style(font_of(12.0))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
-    chart.draw_series(DashedLineSeries::new(
-        vec![(1.0, -0.5), (1.0, rows - 0.5)],
+    dashed_line(
+        &mut chart,
+        (1.0, -0.5),
+        (1.0, rows - 0.5),
         4,
-        3,
         BLACK.mix(0.6).stroke_width(1),
-    ))?;
+    )?;
     for (row, (k, arm)) in others.iter().enumerate() {
         let colour = arm_colour(*k);
         for (offset, comparison, square) in [
@@ -859,12 +858,13 @@ where
         .axis_desc_style(font_of(12.0))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
-    chart.draw_series(DashedLineSeries::new(
-        vec![(0.0, -0.5), (0.0, rows - 0.5)],
+    dashed_line(
+        &mut chart,
+        (0.0, -0.5),
+        (0.0, rows - 0.5),
         4,
-        3,
         BLACK.mix(0.6).stroke_width(1),
-    ))?;
+    )?;
     for (row, (k, arm)) in others.iter().enumerate() {
         let Some(d) = arm.orr_difference else {
             continue;
@@ -1032,6 +1032,25 @@ where
         .axis_desc_style(font_of(11.0))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
+    Ok(())
+}
+
+/// A dashed straight line from `from` to `to` (a median, a reference level): `dash` pixels
+/// drawn, 3 left blank.
+fn dashed_line<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    from: CT::From,
+    to: CT::From,
+    dash: u32,
+    style: ShapeStyle,
+) -> Drawn
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate,
+    CT::From: Clone + 'static,
+{
+    chart.draw_series(DashedLineSeries::new(vec![from, to], dash, 3, style))?;
     Ok(())
 }
 
