@@ -226,14 +226,9 @@ where
                 },
             )?
         } else {
-            let before = outputs.before;
-            let times = outputs.times;
-            // Which output is next is read by `wants_dense` and advanced by the step.
-            let cursor = std::cell::Cell::new(*outputs.next);
-            let emit = &mut *outputs.emit;
             // Evaluations of a difference Jacobian, added to `stats` after the integration.
             let mut extra = Stats::default();
-            let reached = dop853::integrate_until(
+            let reached = dop853::integrate_with_outputs(
                 f,
                 t,
                 t1,
@@ -242,20 +237,12 @@ where
                 &explicit_tol,
                 monitor,
                 stats,
-                |t_end| {
-                    let i = cursor.get();
-                    i < times.len() && times[i] < before && times[i] <= t_end
-                },
-                |step| {
-                    let mut i = cursor.get();
-                    super::emit_inside(step, times, &mut i, before, emit);
-                    cursor.set(i);
-                },
+                (outputs.times, &mut *outputs.next, outputs.before),
+                &mut *outputs.emit,
                 |t, y, h_next| {
                     if carry.since_estimate == 0 {
                         let mut jac = SMatrix::<f64, N, N>::zeros();
-                        let analytic = analytic_jacobian(t, y, &mut jac);
-                        if !analytic {
+                        if !analytic_jacobian(t, y, &mut jac) {
                             jac = rodas4::jacobian(f, t, y, &mut extra);
                         }
                         carry.rho = spectral_radius(&jac, y, &tol.atol, &mut carry.direction);
@@ -277,7 +264,6 @@ where
                     }
                 },
             )?;
-            *outputs.next = cursor.get();
             stats.rhs_evaluations += extra.rhs_evaluations;
             reached
         };
@@ -285,7 +271,8 @@ where
         y = reached.y;
         carry.h = reached.h_next;
         if !carry.stiff && carry.rho.is_finite() && carry.rho > 0.0 {
-            // The step proposed at a segment's end has not been through the stability bound.
+            // DOP853's last proposal (at a segment's end, or at a hand-over, where RODAS4 then
+            // starts from it) has not been through the stability bound.
             carry.h = carry.h.min(EXPLICIT_H_RHO / carry.rho);
         }
         if t >= t1 {
@@ -295,10 +282,6 @@ where
         carry.stiff = !carry.stiff;
         carry.votes = 0;
         stats.switches += 1;
-        if carry.stiff {
-            // RODAS4 starts from DOP853's stable step, not the longer one accuracy asked for.
-            carry.h = carry.h.min(EXPLICIT_H_RHO / carry.rho);
-        }
     }
 }
 

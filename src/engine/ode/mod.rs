@@ -548,30 +548,22 @@ where
         Method::Dopri5 => dopri5::integrate(f, t0, t1, y, tol, monitor, stats, |step| {
             emit_inside(step, grid, next, last_inside, emit)
         }),
-        Method::Dop853 => {
-            // Which output is next is read by `wants_dense` and advanced by the step.
-            let cursor = std::cell::Cell::new(*next);
-            let result = dop853::integrate(
-                f,
-                t0,
-                t1,
-                y,
-                tol,
-                monitor,
-                stats,
-                |t_end| {
-                    let i = cursor.get();
-                    i < grid.len() && grid[i] < last_inside && grid[i] <= t_end
-                },
-                |step| {
-                    let mut i = cursor.get();
-                    emit_inside(step, grid, &mut i, last_inside, emit);
-                    cursor.set(i);
-                },
-            );
-            *next = cursor.get();
-            result
-        }
+        Method::Dop853 => dop853::integrate_with_outputs(
+            f,
+            t0,
+            t1,
+            y,
+            0.0,
+            tol,
+            monitor,
+            stats,
+            (grid, next, last_inside),
+            emit,
+            |_, _, _| step::Handover::Continue {
+                h_max: f64::INFINITY,
+            },
+        )
+        .map(|reached| reached.y),
         Method::Rodas4 | Method::Auto => {
             let mut outputs = rodas4::Outputs {
                 times: grid,
