@@ -31,7 +31,8 @@ pub mod step;
 use crate::engine::schedule::Schedule;
 use crate::model::OdeModel;
 use crate::therapy::exposure::Exposure;
-use crate::therapy::pk::{Amounts, CentralCurve};
+use crate::therapy::exposure::StretchActivity;
+use crate::therapy::pk::Amounts;
 use nalgebra::{SMatrix, SVector};
 pub use step::{AnalyticJacobian, DenseOutput, Failure, Monitor, Stats, Tolerance};
 
@@ -406,54 +407,30 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 .iter()
                 .map(|e| e.rate_on(t0, t1, SAME_INSTANT_DAY))
                 .collect();
-            // Each drug's concentration on this segment, as a fixed sum of exponentials.
-            let curves: Vec<CentralCurve> = problem
-                .exposures
-                .iter()
-                .zip(&amounts)
-                .zip(&infusion)
-                .map(|((e, a), r)| e.pk.central_curve(*a, *r))
-                .collect();
-            let starts = amounts.clone();
-            let exposures = problem.exposures;
-            // Dose rates, plus each mechanism's activity from the drugs' exact concentrations;
-            // drugs of one mechanism act independently: 1 - (1 - a1)(1 - a2).
-            // The inputs depend on time only: the Jacobian's 2N evaluations at one instant (and
-            // the outputs) reuse them rather than re-evaluate every drug's PK.
-            let inputs = std::cell::RefCell::new((f64::NAN, [0.0; MAX_INPUTS]));
-            // The inputs at `t`, computed in place unless they are already those of `t`.
-            let with_inputs_at = |t: f64, use_them: &mut dyn FnMut(&[f64])| {
-                let mut guard = inputs.borrow_mut();
-                let (at, u) = &mut *guard;
-                if *at != t {
-                    u[..n_inputs].copy_from_slice(rates);
-                    let mut inactive = [1.0; MAX_INPUTS];
-                    for (k, e) in exposures.iter().enumerate() {
-                        let c = if curves[k].is_valid() {
-                            curves[k].at(t - t0)
-                        } else {
-                            e.concentration(starts[k], infusion[k], t - t0)
-                        };
-                        inactive[e.input] *= 1.0 - e.activity(c);
-                    }
-                    for e in exposures {
-                        u[e.input] = 1.0 - inactive[e.input];
-                    }
-                    *at = t;
-                }
-                use_them(&u[..n_inputs]);
+            // Each drug's activity on this segment, from its exact concentration as a fixed
+            // sum of exponentials.
+            let inputs = StretchInputs {
+                t0,
+                rates,
+                drugs: problem
+                    .exposures
+                    .iter()
+                    .zip(&amounts)
+                    .zip(&infusion)
+                    .map(|((e, a), r)| e.stretch(*a, *r))
+                    .collect(),
+                cache: std::cell::RefCell::new((f64::NAN, [0.0; MAX_INPUTS])),
             };
+            let exposures = problem.exposures;
             let f = |t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>| {
-                with_inputs_at(t, &mut |u| model.rhs(&p, t, y, u, dy))
+                model.rhs(&p, t, y, &inputs.at(t), dy)
             };
             let mut emit = |t: f64, y: &SVector<f64, N>| {
-                with_inputs_at(t, &mut |u| model.derived(&p, y, u, &mut derived));
+                model.derived(&p, y, &inputs.at(t), &mut derived);
                 observer.observe(t, y.as_slice(), &derived);
             };
             let jac = |t: f64, y: &SVector<f64, N>, m: &mut SMatrix<f64, N, N>| {
-                let mut provided = false;
-                with_inputs_at(t, &mut |u| provided = model.jacobian(&p, t, y, u, m));
-                provided
+                model.jacobian(&p, t, y, &inputs.at(t), m)
             };
             // A step carried over from the last segment knows nothing of a drug that starts
             // here: an infusion switches a cytotoxic effect on within seconds, and the carried
@@ -463,13 +440,13 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
             if carried.h > 0.0 {
                 const PROBE_DAY: f64 = 1e-7;
                 let mut at_start = [0.0; MAX_INPUTS];
-                with_inputs_at(t0, &mut |u| at_start[..n_inputs].copy_from_slice(u));
+                at_start[..n_inputs].copy_from_slice(&inputs.at(t0));
                 let mut rate: f64 = 0.0;
-                with_inputs_at(t0 + PROBE_DAY, &mut |u| {
-                    for e in exposures {
-                        rate = rate.max((u[e.input] - at_start[e.input]).abs() / PROBE_DAY);
-                    }
-                });
+                let probed = inputs.at(t0 + PROBE_DAY);
+                for e in exposures {
+                    rate = rate.max((probed[e.input] - at_start[e.input]).abs() / PROBE_DAY);
+                }
+                drop(probed);
                 if rate > 0.0 {
                     carried.h = carried.h.min(1.0 / rate);
                 }
@@ -517,6 +494,37 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
 
 /// Most inputs a model may declare (the input vector lives on the stack).
 pub const MAX_INPUTS: usize = 16;
+
+/// A model's inputs on one segment: the schedule's constant dose rates, plus each drug's
+/// activity at the time asked (drugs of one mechanism act independently: 1 - (1 - a1)(1 - a2)).
+/// The inputs depend on time only, so they are kept for the last instant asked: the
+/// Jacobian, the stages that share a time and the outputs reuse them rather than re-evaluate
+/// every drug's exponentials.
+struct StretchInputs<'a> {
+    t0: f64,
+    rates: &'a [f64],
+    drugs: Vec<StretchActivity>,
+    cache: std::cell::RefCell<(f64, [f64; MAX_INPUTS])>,
+}
+
+impl StretchInputs<'_> {
+    #[inline]
+    fn at(&self, t: f64) -> std::cell::Ref<'_, [f64]> {
+        let n = self.rates.len();
+        {
+            let mut cache = self.cache.borrow_mut();
+            let (at, u) = &mut *cache;
+            if *at != t {
+                u[..n].copy_from_slice(self.rates);
+                for d in &self.drugs {
+                    u[d.input] = 1.0 - (1.0 - u[d.input]) * (1.0 - d.at(t - self.t0));
+                }
+                *at = t;
+            }
+        }
+        std::cell::Ref::map(self.cache.borrow(), |(_, u)| &u[..n])
+    }
+}
 
 /// One smooth segment `[t0, t1]` with the chosen method, emitting the outputs that fall in it:
 /// at its start (after that instant's doses), and inside it.
