@@ -469,7 +469,6 @@ pub struct ImmunityCycle;
 #[derive(Debug, Clone, Copy)]
 pub struct Params {
     r: f64,
-    tv_max: f64,
     d0: f64,
     k_ln: f64,
     s_l: f64,
@@ -481,18 +480,11 @@ pub struct Params {
     e: f64,
     k_pdl: f64,
     kpdl: f64,
-    k_tcd: f64,
     alpha: f64,
-    beta: f64,
     delta: f64,
-    tau: f64,
     mu: f64,
     ka_mab: f64,
     kel_mab: f64,
-    v_mab: f64,
-    k_d: f64,
-    mw_mab: f64,
-    weight: f64,
     k_chemo: f64,
     f_icd: f64,
     k_lympho: f64,
@@ -500,11 +492,25 @@ pub struct Params {
     s_ctla4: f64,
     alpha_t: f64,
     f_field: f64,
+    // Combinations of the above that the right-hand side would otherwise divide out at every
+    // evaluation (a division costs as much as several multiplications, and they are chained).
+    /// 1/TVmax (1/mm3).
+    inv_tv_max: f64,
+    /// The quadratic radiation coefficient 2*beta/(tau*delta^2) (per day per DSB^2).
+    rt_quadratic: f64,
+    /// DSB repair rate 1/tau (1/day).
+    repair_rate: f64,
+    /// 1/(V_mab*K_D): antibody amount (nmol) to bound fraction of K_D.
+    mab_over_kd: f64,
+    /// K_tcd^2.
+    k_tcd_squared: f64,
+    /// nmol of antibody per mg/kg dose.
+    nmol_per_mg_per_kg: f64,
 }
 
 impl Params {
     fn nmol_per_mg_per_kg(&self) -> f64 {
-        self.weight / self.mw_mab * 1e3
+        self.nmol_per_mg_per_kg
     }
 
     /// Presented antigen DCm*(TV + TVd).
@@ -513,12 +519,11 @@ impl Params {
         let total = tv + tvd;
         let dying_share = if total > 0.0 { tvd / total } else { 0.0 };
         let tcd = self.mu * dying_share + self.e * dteff + self.d0;
-        tcd * tcd / (tcd * tcd + self.k_tcd * self.k_tcd) * total
+        tcd * tcd / (tcd * tcd + self.k_tcd_squared) * total
     }
 
     fn iar(&self, y: &SVector<f64, 8>, antigen: f64, input: &[f64]) -> f64 {
-        let m_ab = y[7] / self.v_mab;
-        let free = (1.0 - input[2]) * (1.0 - input[3]) / (1.0 + m_ab / self.k_d);
+        let free = (1.0 - input[2]) * (1.0 - input[3]) / (1.0 + y[7] * self.mab_over_kd);
         let s_r = self.s_r * (1.0 + self.s_ctla4 * input[4]);
         (1.0 - y[5] * free) * (1.0 - antigen / (antigen + s_r))
     }
@@ -532,9 +537,16 @@ impl OdeModel<8> for ImmunityCycle {
     }
 
     fn params(&self, v: &[f64]) -> Params {
+        let (tv_max, beta, delta, tau, v_mab, k_d, k_tcd, mw_mab, weight) =
+            (v[1], v[15], v[16], v[17], v[21], v[22], v[13], v[23], v[24]);
         Params {
+            inv_tv_max: 1.0 / tv_max,
+            rt_quadratic: 2.0 * beta / (tau * delta * delta),
+            repair_rate: 1.0 / tau,
+            mab_over_kd: 1.0 / (v_mab * k_d),
+            k_tcd_squared: k_tcd * k_tcd,
+            nmol_per_mg_per_kg: weight / mw_mab * 1e3,
             r: v[0],
-            tv_max: v[1],
             d0: v[2],
             k_ln: v[3],
             s_l: v[4],
@@ -546,18 +558,11 @@ impl OdeModel<8> for ImmunityCycle {
             e: v[10],
             k_pdl: v[11],
             kpdl: v[12],
-            k_tcd: v[13],
             alpha: v[14],
-            beta: v[15],
             delta: v[16],
-            tau: v[17],
             mu: v[18],
             ka_mab: v[19],
             kel_mab: v[20],
-            v_mab: v[21],
-            k_d: v[22],
-            mw_mab: v[23],
-            weight: v[24],
             k_chemo: v[25],
             f_icd: v[26],
             k_lympho: v[27],
@@ -580,8 +585,8 @@ impl OdeModel<8> for ImmunityCycle {
         let (dose_rate, chemo) = (input[0], input[5]);
         let antigen = p.antigen(y);
         let iar = p.iar(y, antigen, input);
-        let rt_kill = p.alpha * dose_rate + 2.0 * p.beta / (p.tau * p.delta * p.delta) * u * u;
-        let growth_fraction = 1.0 - tv / p.tv_max;
+        let rt_kill = p.alpha * dose_rate + p.rt_quadratic * u * u;
+        let growth_fraction = 1.0 - tv * p.inv_tv_max;
         let chemo_kill = p.k_chemo * chemo * growth_fraction.max(0.0);
         let t_cell_loss = p.k_lympho * chemo + p.alpha_t * p.f_field * dose_rate;
         dydt[0] =
@@ -589,7 +594,11 @@ impl OdeModel<8> for ImmunityCycle {
         // Repair stops counting below 1e-12 breaks per cell, which is none: an exponential
         // decay at 1/tau = 50/day kept going for the rest of a two-year run would hold an
         // explicit solver to steps of a tenth of a day (stiffness) for no biological effect.
-        let repair = if u > DSB_NEGLIGIBLE { u / p.tau } else { 0.0 };
+        let repair = if u > DSB_NEGLIGIBLE {
+            u * p.repair_rate
+        } else {
+            0.0
+        };
         dydt[1] = p.delta * dose_rate - repair;
         dydt[2] = rt_kill * tv + p.f_icd * chemo_kill * tv - p.mu * tvd;
         dydt[3] = p.k_ln * (1.0 + p.p_ctla4 * input[4]) * antigen / (antigen + p.s_l)
@@ -626,7 +635,7 @@ impl OdeModel<8> for ImmunityCycle {
             (0.0, 0.0, 0.0)
         };
         let tcd = p.mu * share + p.e * dteff + p.d0;
-        let k2 = p.k_tcd * p.k_tcd;
+        let k2 = p.k_tcd_squared;
         let dcm = tcd * tcd / (tcd * tcd + k2);
         let d_dcm = 2.0 * tcd * k2 / ((tcd * tcd + k2) * (tcd * tcd + k2));
         let antigen = dcm * total;
@@ -637,25 +646,23 @@ impl OdeModel<8> for ImmunityCycle {
         ];
         // Immune activation rate and its derivatives.
         let blocked = (1.0 - o_pd1) * (1.0 - o_pdl1);
-        let m_ab = a_c / p.v_mab;
-        let free = blocked / (1.0 + m_ab / p.k_d);
+        let bound = 1.0 + a_c * p.mab_over_kd;
+        let free = blocked / bound;
         let s_r = p.s_r * (1.0 + p.s_ctla4 * o_ctla4);
         let brake = 1.0 - pdl1 * free;
         let suppression = s_r / (antigen + s_r);
         let iar = brake * suppression;
         let d_iar_antigen = -brake * s_r / ((antigen + s_r) * (antigen + s_r));
         let d_iar_pdl1 = -free * suppression;
-        let d_iar_ac =
-            pdl1 * blocked / ((1.0 + m_ab / p.k_d) * (1.0 + m_ab / p.k_d)) / (p.v_mab * p.k_d)
-                * suppression;
+        let d_iar_ac = pdl1 * blocked / (bound * bound) * p.mab_over_kd * suppression;
         // Radiation, chemotherapy and T-cell losses.
-        let c = 2.0 * p.beta / (p.tau * p.delta * p.delta);
+        let c = p.rt_quadratic;
         let rt_kill = p.alpha * dose_rate + c * u * u;
-        let growth_fraction = 1.0 - tv / p.tv_max;
+        let growth_fraction = 1.0 - tv * p.inv_tv_max;
         let (chemo_kill, d_chemo_tv) = if growth_fraction > 0.0 {
             (
                 p.k_chemo * chemo * growth_fraction,
-                -p.k_chemo * chemo / p.tv_max,
+                -p.k_chemo * chemo * p.inv_tv_max,
             )
         } else {
             (0.0, 0.0)
@@ -664,7 +671,7 @@ impl OdeModel<8> for ImmunityCycle {
         // [TV, U, TVd, nTeff, dTeff, PDL1, A_depot, A_central]
         let (i_tv, i_u, i_tvd, i_nt, i_dt, i_pdl1, i_ad, i_ac) = (0, 1, 2, 3, 4, 5, 6, 7);
         jac[(i_tv, i_tv)] = p.r * growth_fraction
-            - p.r * tv / p.tv_max
+            - p.r * tv * p.inv_tv_max
             - rt_kill
             - (p.e * dteff + p.d0)
             - chemo_kill
@@ -672,7 +679,7 @@ impl OdeModel<8> for ImmunityCycle {
         jac[(i_tv, i_u)] = -tv * 2.0 * c * u;
         jac[(i_tv, i_dt)] = -p.e * tv;
         jac[(i_u, i_u)] = if u > DSB_NEGLIGIBLE {
-            -1.0 / p.tau
+            -p.repair_rate
         } else {
             0.0
         };
