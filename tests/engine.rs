@@ -5,6 +5,9 @@ use immunotrial::engine::{
     Administration, Delivery, Failure, Method, Problem, Schedule, Solution, SolverOptions,
     simulate, solve_named,
 };
+use immunotrial::therapy::catalogue::Potency;
+use immunotrial::therapy::exposure::Exposure;
+use immunotrial::therapy::pk::{Administration as DrugAdministration, TwoCompartment};
 mod common;
 use common::load;
 
@@ -86,19 +89,18 @@ fn a_malformed_problem_is_an_error_not_a_panic() {
         output_every_day: 1.0,
         also_at_days: &[],
     };
-    let mut solution = Solution::new(2, 0);
-    let error = solve_named(
-        "kuznetsov1994",
-        &problem,
-        &SolverOptions::default(),
-        &mut solution,
-    )
-    .unwrap()
-    .unwrap_err();
-    assert!(
-        matches!(error.failure, Failure::InvalidProblem(_)),
-        "{error}"
-    );
+    // Kuznetsov's solve must refuse `problem` as malformed.
+    let refused = |problem: &Problem<'_>, options: &SolverOptions| {
+        let mut solution = Solution::new(2, 0);
+        let error = solve_named("kuznetsov1994", problem, options, &mut solution)
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            matches!(error.failure, Failure::InvalidProblem(_)),
+            "{error}"
+        );
+    };
+    refused(&problem, &SolverOptions::default());
     let bad_input = Schedule {
         administrations: vec![Administration {
             input: 0,
@@ -123,13 +125,40 @@ fn a_malformed_problem_is_an_error_not_a_panic() {
         method: Method::Rodas4,
         ..SolverOptions::default()
     };
-    let error = solve_named("kuznetsov1994", &problem, &options, &mut solution)
-        .unwrap()
-        .unwrap_err();
-    assert!(
-        matches!(error.failure, Failure::InvalidProblem(_)),
-        "{error}"
-    );
+    refused(&problem, &options);
+    // A drug bound to an input the model does not have (found in review: an index past the
+    // input buffer panicked, a smaller one was silently dropped).
+    let pembrolizumab = Exposure {
+        input: 20,
+        pk: TwoCompartment {
+            cl_l_per_day: 0.22,
+            vc_l: 3.48,
+            q_l_per_day: 0.795,
+            vp_l: 4.06,
+        },
+        molecular_weight_g_per_mol: 149_000.0,
+        potency: Potency::Occupancy { kd_nm: 0.3 },
+        administrations: vec![DrugAdministration {
+            start_day: 1.0,
+            amount_mg: 200.0,
+            duration_day: 0.0,
+        }],
+    };
+    let no_doses = Schedule {
+        administrations: vec![],
+    };
+    for input in [20, 2] {
+        let exposures = [Exposure {
+            input,
+            ..pembrolizumab.clone()
+        }];
+        let problem = Problem {
+            schedule: &no_doses,
+            exposures: &exposures,
+            ..problem
+        };
+        refused(&problem, &options);
+    }
 }
 
 #[test]

@@ -306,6 +306,13 @@ fn check<const N: usize, M: OdeModel<N>>(
     {
         return Err("an administration names an input the model does not have");
     }
+    if problem
+        .exposures
+        .iter()
+        .any(|e| e.input >= spec.inputs.len())
+    {
+        return Err("a drug exposure names an input the model does not have");
+    }
     if options.atol.as_ref().is_some_and(|a| a.len() != N) {
         return Err("the number of absolute tolerances differs from the model's states");
     }

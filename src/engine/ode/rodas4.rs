@@ -406,6 +406,9 @@ where
     // `landing` such steps the controller's step is tried again; each failure in a row
     // doubles the count, up to `MAX_LANDING`.
     let (mut landing, mut backoff) = (0u32, FIRST_LANDING);
+    // Whether `land_on` was set ahead of the step by `landing` (rather than by a failed check
+    // of this very step, whose controller's step is then resumed after landing).
+    let mut landing_ahead = false;
 
     let mut jac = jacobian_at(t, &y, stats);
     let mut dfdt = time_derivative(f, t, &y, &f0, span, stats);
@@ -419,9 +422,14 @@ where
         {
             land_on = Some((at, h));
             landing -= 1;
+            landing_ahead = true;
         }
         monitor.step(t, h, non_finite_seen)?;
-        let last = t + 1.01 * h >= t1;
+        // A step that must end on an output first is not the last, even within 1% of the
+        // segment's end: taken as the last it would end at t1 again, with the same failing
+        // interpolant, over and over (found in review: an output in the last 1% of a
+        // segment, on a stiff stretch, ran to max_steps).
+        let last = t + 1.01 * h >= t1 && land_on.is_none_or(|(at, _)| t + h < at);
         if last {
             // What the controller wanted, to carry to the next interval.
             h_next = land_on.map_or(h, |(_, wanted)| wanted);
@@ -525,6 +533,7 @@ where
                 // Redo the step to end on the first output: its value is then a step end.
                 stats.rejected_steps += 1;
                 land_on = Some((first, land_on.map_or(h_new, |(_, wanted)| wanted)));
+                landing_ahead = false;
                 h = first - t;
                 landing = backoff;
                 backoff = (backoff * 2).min(MAX_LANDING);
@@ -552,9 +561,14 @@ where
         if let Some((at, wanted)) = land_on
             && t == at
         {
-            // Landed: carry on with the step the controller wanted before.
-            h_new = h_new.max(wanted);
+            // Landed after a failed check: carry on with the step the controller wanted
+            // before. Landed ahead: the controller's step from this one stands, so that it
+            // can shrink as well as grow over a run of landings.
+            if !landing_ahead {
+                h_new = h_new.max(wanted);
+            }
             land_on = None;
+            landing_ahead = false;
         }
         if last_rejected {
             h_new = h_new.min(h);
@@ -807,6 +821,54 @@ mod tests {
         for (t, y) in &seen {
             let exact = t.cos() + 1e-6 * t.sin();
             assert!((y[0] - exact).abs() < 1e-8, "t {t}: {} vs {exact}", y[0]);
+        }
+    }
+
+    /// An output in the last 1% of a segment, where the interpolant fails (a stiff decay):
+    /// the step redone to land on it was taken for the segment's last step and sent back to
+    /// the segment's end, with the same failing interpolant, until max_steps (found in
+    /// review; t1 = 0.1 with the output at 0.0995 and a first step of 0.1 ran 20,000 steps).
+    #[test]
+    fn an_output_just_before_the_segment_end_is_landed_on() {
+        const N: usize = 1;
+        let tol = Tolerance {
+            rtol: 1e-8,
+            atol: SVector::<f64, N>::repeat(1e-10),
+            stop_when_stiff: true,
+        };
+        for (t1, at, h_start) in [(0.1, 0.0995, 0.1), (0.1, 0.0999, 0.05), (2.0, 1.99, 2.0)] {
+            let times = [at];
+            let mut seen = Vec::new();
+            let mut emit = |t: f64, y: &SVector<f64, N>| seen.push((t, y[0]));
+            let mut next = 0;
+            let mut outputs = Outputs {
+                times: &times,
+                next: &mut next,
+                before: t1,
+                emit: &mut emit,
+            };
+            let mut stats = Stats::default();
+            let mut h = h_start;
+            let end = integrate_with_outputs(
+                &|t, y: &SVector<f64, N>, dy: &mut SVector<f64, N>| dy[0] = -1e6 * (y[0] - t.cos()),
+                &|_, _, _| false,
+                0.0,
+                t1,
+                SVector::<f64, N>::repeat(1.0),
+                &tol,
+                &mut Monitor::new(20_000),
+                &mut stats,
+                &mut h,
+                Some(&mut outputs),
+            );
+            assert!(end.is_ok(), "t1 {t1}, output {at}: {end:?} {stats:?}");
+            assert!(
+                stats.accepted_steps + stats.rejected_steps < 1000,
+                "{stats:?}"
+            );
+            assert_eq!(seen.len(), 1);
+            let exact = at.cos() + 1e-6 * at.sin();
+            assert!((seen[0].1 - exact).abs() < 1e-8, "{:?} vs {exact}", seen[0]);
         }
     }
 }
