@@ -85,6 +85,14 @@ fn models(c: &mut Criterion) {
     );
     one_patient(
         c,
+        "depillis2006 1000 d, chemo q10d + TIL + IL-2, rodas5p",
+        mixed,
+        "chemo q10d + TIL + IL-2",
+        1000.0,
+        Some("rodas5p"),
+    );
+    one_patient(
+        c,
         "depillis2006 1000 d, chemo q10d + TIL + IL-2, dopri5",
         mixed,
         "chemo q10d + TIL + IL-2",
@@ -148,6 +156,14 @@ fn models(c: &mut Criterion) {
         "pembrolizumab + nab-paclitaxel + RT",
         730.0,
         Some("rodas4"),
+    );
+    one_patient(
+        c,
+        "immunity_cycle 730 d, pembrolizumab + nab-paclitaxel + RT, rodas5p",
+        tnbc,
+        "pembrolizumab + nab-paclitaxel + RT",
+        730.0,
+        Some("rodas5p"),
     );
     one_patient(
         c,

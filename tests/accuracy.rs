@@ -29,10 +29,11 @@ fn compare(scenario: &Scenario, methods: &[(Method, f64)]) -> f64 {
     worst
 }
 
-const ALL: [(Method, f64); 4] = [
+const ALL: [(Method, f64); 5] = [
     (Method::Dop853, 1e-6),
     (Method::Dopri5, 1e-6),
     (Method::Rodas4, 1e-6),
+    (Method::Rodas5p, 1e-6),
     (Method::Auto, 1e-6),
 ];
 
@@ -124,6 +125,7 @@ fn depillis2006_matches_dop853_reference() {
         &scenario,
         &[
             (Method::Rodas4, 1e-6),
+            (Method::Rodas5p, 1e-6),
             (Method::Auto, 1e-6),
             (Method::Dopri5, 1e-6),
             (Method::Dop853, 1e-5),
@@ -132,10 +134,27 @@ fn depillis2006_matches_dop853_reference() {
     eprintln!("depillis2006 worst relative error {worst:e}");
 }
 
+/// Rodas5P alone misses the 1e-6 standard here at rtol 1e-8 (measured 1.44e-6, on the tumour
+/// volume of the arm with anti-PD-L1 from day 12 around day 40): its error estimate is of order
+/// 4 and close to its true error, where RODAS4's, of order 3, overstates its 4th-order
+/// solution's and keeps it at 6.5e-8. Each RT fraction's DNA-damage transient (decaying at
+/// 50/day) then leaves about 6e-9 relative on the tumour, which the regrowth after the
+/// fractions amplifies some 40-fold by day 40. Its error is proportional to the tolerance
+/// (1.6e-7 at rtol 1e-9, 1.7e-8 at 1e-10). So the standard is asked of it at rtol 1e-9, where
+/// it still takes fewer steps than RODAS4 at 1e-8 (1,302 against 2,196 on that arm); at the
+/// scenario's 1e-8 it is bounded at 2e-6 (as DOP853 is on stiff de Pillis, a method not meant
+/// for this model at this tolerance), so that a regression still shows.
 #[test]
 fn kosinsky2018_matches_dop853_reference() {
-    let worst = compare(&load("kosinsky2018_rt_antipdl1.toml", &[]), &ALL);
+    let methods = ALL.map(|(method, bound)| match method {
+        Method::Rodas5p => (method, 2e-6),
+        _ => (method, bound),
+    });
+    let worst = compare(&load("kosinsky2018_rt_antipdl1.toml", &[]), &methods);
     eprintln!("kosinsky2018 worst relative error {worst:e}");
+    let tighter = load("kosinsky2018_rt_antipdl1.toml", &["solver.rtol=1e-9"]);
+    let worst = compare(&tighter, &[(Method::Rodas5p, 1e-6)]);
+    eprintln!("kosinsky2018 with rodas5p at rtol 1e-9: worst relative error {worst:e}");
 }
 
 /// ode_solvers 0.6.2's `Dense` output extrapolates a "final" point when the output step
@@ -215,6 +234,7 @@ fn immunity_cycle_tnbc_methods_agree_with_each_other_at_tight_tolerance() {
     };
     for (method, bound, reference) in [
         (Method::Rodas4, 1e-6, tight(Method::Dop853, 1e-12)),
+        (Method::Rodas5p, 1e-6, tight(Method::Dop853, 1e-12)),
         (Method::Auto, 1e-6, tight(Method::Dop853, 1e-12)),
         (Method::Dop853, 1e-5, tight(Method::Rodas4, 1e-11)),
     ] {

@@ -49,7 +49,7 @@ fn stiffness_is_detected_whatever_segments_cut_the_run() {
 /// leave a 4e-17-day segment for the solver to underflow on, whatever the method.
 #[test]
 fn floating_point_neighbours_in_a_schedule_solve_with_every_method() {
-    for method in ["dop853", "dopri5", "rodas4", "auto", "ode_solvers_dop853"] {
+    for method in Method::NAMES {
         let mut s = load(
             "kosinsky2018_acute_dose_lq.toml",
             &["horizon_days=1", &format!("solver.method={method}")],

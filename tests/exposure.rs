@@ -92,7 +92,13 @@ fn the_model_sees_the_exact_activity_of_each_drug() {
         output_every_day: 1.0 / 96.0,
         also_at_days: &[],
     };
-    for method in [Method::Dop853, Method::Dopri5, Method::Rodas4, Method::Auto] {
+    for method in [
+        Method::Dop853,
+        Method::Dopri5,
+        Method::Rodas4,
+        Method::Rodas5p,
+        Method::Auto,
+    ] {
         let options = SolverOptions {
             method,
             rtol: 1e-10,

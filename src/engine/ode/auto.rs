@@ -24,7 +24,7 @@
 //! method in use and its step carry over from one smooth segment to the next.
 
 use super::dop853;
-use super::rodas4::{self, Outputs};
+use super::rosenbrock::{self, Outputs, Rodas4};
 use super::step::{AnalyticJacobian, Failure, Handover, Monitor, Stats, Tolerance};
 use nalgebra::{SMatrix, SVector};
 
@@ -208,7 +208,8 @@ where
     let (mut t, mut y) = (t0, y0);
     loop {
         let reached = if carry.stiff {
-            rodas4::integrate_until(
+            rosenbrock::integrate_until(
+                Rodas4,
                 f,
                 analytic_jacobian,
                 t,
@@ -243,7 +244,7 @@ where
                     if carry.since_estimate == 0 {
                         let mut jac = SMatrix::<f64, N, N>::zeros();
                         if !analytic_jacobian(t, y, &mut jac) {
-                            jac = rodas4::jacobian(f, t, y, &mut extra);
+                            jac = rosenbrock::jacobian(f, t, y, &mut extra);
                         }
                         carry.rho = spectral_radius(&jac, y, &tol.atol, &mut carry.direction);
                         carry.since_estimate = ESTIMATE_EVERY - 1;
