@@ -449,3 +449,68 @@ fn the_tnbc_cohort_meets_the_accuracy_standard_patient_by_patient() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+/// A patient's solve stops where its follow-up ends (the trial needs nothing after death or
+/// dropout), but a trajectory asked for runs to the horizon, and asking for it changes nothing
+/// in patients.csv. On the shipped TNBC cohort, where many die within two years: a tumour
+/// death's last volume is the first daily output at or past the lethal 50 mL (daily growth is
+/// a few percent at most), not the volume at two years.
+#[test]
+fn follow_up_ends_the_solve_but_not_a_trajectory_asked_for() {
+    let file = model_file("tnbc_combinations.toml");
+    let (plain, kept) = (fresh_dir("fu-plain"), fresh_dir("fu-kept"));
+    assert!(
+        run(&file, &plain, &["--patients", "40", "--quiet"])
+            .status
+            .success()
+    );
+    assert!(
+        run(
+            &file,
+            &kept,
+            &["--patients", "40", "--trajectories", "40", "--quiet"]
+        )
+        .status
+        .success()
+    );
+    assert_eq!(
+        std::fs::read(plain.join("patients.csv")).unwrap(),
+        std::fs::read(kept.join("patients.csv")).unwrap()
+    );
+    let headers = csv::Reader::from_path(plain.join("patients.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (cause, end, arm, patient) = (
+        column("death_cause"),
+        column("tumour_volume_mm3_end"),
+        column("arm"),
+        column("patient"),
+    );
+    let deaths: Vec<_> = rows(&plain)
+        .into_iter()
+        .filter(|r| &r[cause] == "tumour")
+        .collect();
+    assert!(deaths.len() >= 20, "{} tumour deaths", deaths.len());
+    for r in &deaths {
+        let v: f64 = r[end].parse().unwrap();
+        assert!((50_000.0..50_000.0 * 1.05).contains(&v), "{r:?}");
+    }
+    // Their trajectories go on to the horizon, beyond the lethal volume.
+    let trajectories = csv::Reader::from_path(kept.join("trajectories.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect::<Vec<_>>();
+    let first = &deaths[0];
+    let course: Vec<_> = trajectories
+        .iter()
+        .filter(|t| t[0] == first[arm] && t[1] == first[patient])
+        .collect();
+    assert_eq!(course.last().map(|t| &t[2]), Some("730.5"));
+    for d in [plain, kept] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

@@ -2,8 +2,8 @@
 //! run, floating-point neighbours in a schedule are one instant, and a malformed problem is an
 //! error, never a panic.
 use immunotrial::engine::{
-    Administration, Delivery, Failure, Method, Problem, Schedule, Solution, SolverOptions,
-    simulate, solve_named,
+    Administration, Delivery, Failure, Method, Observer, Problem, Schedule, Solution,
+    SolverOptions, simulate, solve_named,
 };
 use immunotrial::therapy::catalogue::Potency;
 use immunotrial::therapy::exposure::Exposure;
@@ -233,5 +233,117 @@ fn auto_switches_where_the_problem_changes_character() {
     let kuznetsov = load("kuznetsov1994_dormancy.toml", &["solver.method=\"auto\""]);
     for solution in simulate(&kuznetsov).unwrap() {
         assert_eq!(solution.stats.switches, 0, "{:?}", solution.stats);
+    }
+}
+
+/// Keeps a whole solution and is done from the first output at or after `until_day`; counts
+/// the outputs that still arrive after that (the step under way may emit a few).
+struct UntilDay {
+    solution: Solution,
+    until_day: f64,
+    after_done: usize,
+}
+
+impl Observer for UntilDay {
+    fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {
+        if self.done() {
+            self.after_done += 1;
+            return;
+        }
+        self.solution.observe(time_day, state, derived);
+    }
+    fn done(&self) -> bool {
+        self.solution
+            .time_day
+            .last()
+            .is_some_and(|&t| t >= self.until_day)
+    }
+}
+
+/// An observer that is done stops the solve at its next step (a trial patient's follow-up
+/// ends at death; integrating on to the horizon was a fifth of a cohort's time). With every
+/// method, on the TNBC scenario's richest arm (drug exposures and RT boluses, so every
+/// integrator's segment and output paths run): the solve returns Ok, the outputs up to the
+/// stop are bit for bit those of the full solve, and it takes the steps of a solve to day 100
+/// and at most two more (the step under way, and for DOP853 the one its held-back outputs
+/// wait for), not those of the whole horizon.
+#[test]
+fn a_solve_stops_when_its_observer_is_done() {
+    for method in Method::NAMES {
+        // The explicit methods carry on through the stiff stretches (as `auto` does by
+        // switching) rather than stop there.
+        let s = load(
+            "tnbc_combinations.toml",
+            &[
+                &format!("solver.method={method}"),
+                "solver.stiffness=continue",
+            ],
+        );
+        let arm = s.arms.last().unwrap();
+        let exposures: Vec<Exposure> = arm.drugs.iter().map(|d| d.exposure.clone()).collect();
+        let problem = Problem {
+            parameters: &s.parameters,
+            initial: &s.initial,
+            schedule: &arm.schedule,
+            exposures: &exposures,
+            horizon_day: s.horizon_day,
+            output_every_day: s.output_every_day,
+            also_at_days: &[],
+        };
+        let new_solution = || Solution::new(s.model.states.len(), s.model.derived.len());
+        let mut full = new_solution();
+        let full_stats = solve_named(s.model.name, &problem, &s.solver, &mut full)
+            .unwrap()
+            .unwrap();
+        let mut cut = UntilDay {
+            solution: new_solution(),
+            until_day: 100.0,
+            after_done: 0,
+        };
+        let cut_stats = solve_named(s.model.name, &problem, &s.solver, &mut cut)
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{method}: {e}"));
+        let kept = &cut.solution;
+        assert_eq!(kept.time_day.last(), Some(&100.0), "{method}");
+        let rows = kept.len();
+        assert_eq!(kept.time_day[..], full.time_day[..rows], "{method}");
+        assert_eq!(
+            kept.states[..],
+            full.states[..rows * full.n_states],
+            "{method}"
+        );
+        assert_eq!(
+            kept.derived[..],
+            full.derived[..rows * full.n_derived],
+            "{method}"
+        );
+        // The step under way when the observer turned done may still emit its outputs: a
+        // step is at most a few days here, never the remaining 630.
+        assert!(
+            cut.after_done < 10,
+            "{method}: {} outputs after done",
+            cut.after_done
+        );
+        let to_day_100 = solve_named(
+            s.model.name,
+            &Problem {
+                horizon_day: 100.0,
+                ..problem
+            },
+            &s.solver,
+            &mut new_solution(),
+        )
+        .unwrap()
+        .unwrap();
+        assert!(
+            cut_stats.accepted_steps <= to_day_100.accepted_steps + 2,
+            "{method}: {} steps against {} to day 100",
+            cut_stats.accepted_steps,
+            to_day_100.accepted_steps
+        );
+        assert!(
+            to_day_100.accepted_steps < full_stats.accepted_steps,
+            "{method}"
+        );
     }
 }

@@ -284,6 +284,90 @@ fn background_death_and_dropout_end_follow_up() {
     assert_eq!(t.dropout_day, f64::INFINITY);
 }
 
+/// A cohort stops a patient's solve at the first output where its follow-up is over (tumour
+/// death, background death or dropout). The endpoints of the course cut there are those of the
+/// whole course, over courses that die, shrink, shrink and regrow, or stay, with death and
+/// dropout before, between and after the outputs that matter, and a crossing of the lethal
+/// volume straddling the dropout day.
+#[test]
+fn a_course_cut_where_follow_up_is_over_has_the_endpoints_of_the_whole_course() {
+    let horizon = 730.0;
+    let mut with_death = spec();
+    with_death.lethal_volume_ml = Some(50.0);
+    let specs = [spec(), with_death];
+    // Visit days among the daily outputs, as in a cohort run.
+    let mut days: Vec<f64> = (0..=730).map(f64::from).collect();
+    let schedule = assessment_days(&specs[0], horizon);
+    for &v in &schedule {
+        if !days.contains(&v) {
+            days.push(v);
+        }
+    }
+    days.sort_by(f64::total_cmp);
+    let courses: Vec<Vec<f64>> = [
+        (0.008, 0.0),   // grows to death in about 160 days
+        (0.002, 0.0),   // grows, dies late or not at all
+        (-0.01, 0.0),   // shrinks away
+        (-0.02, 0.028), // shrinks, then regrows from day ~300
+        (-0.001, 0.0),  // stays about the same
+    ]
+    .iter()
+    .map(|&(r, r_late)| {
+        days.iter()
+            .map(|&t| {
+                let late = (t - 300.0).max(0.0);
+                14_137.0 * (r * t + r_late * late).exp()
+            })
+            .collect()
+    })
+    .collect();
+    // The 0.008 course crosses 50 mL between days 157 and 158.
+    let crossing = (50_000.0_f64 / 14_137.0).ln() / 0.008;
+    let times = [
+        NEVER,
+        PatientTimes {
+            background_death_day: 100.5,
+            dropout_day: f64::INFINITY,
+        },
+        PatientTimes {
+            background_death_day: f64::INFINITY,
+            dropout_day: 60.0,
+        },
+        PatientTimes {
+            background_death_day: 400.0,
+            dropout_day: 250.25,
+        },
+        PatientTimes {
+            background_death_day: f64::INFINITY,
+            dropout_day: crossing - 0.3,
+        },
+        PatientTimes {
+            background_death_day: crossing + 0.3,
+            dropout_day: f64::INFINITY,
+        },
+    ];
+    let mut cut_short = 0;
+    for s in &specs {
+        for v in &courses {
+            for &t in &times {
+                let stop = (0..days.len())
+                    .find(|&i| t.follow_up_over(s, days[i], v[i]))
+                    .map_or(days.len(), |i| i + 1);
+                if stop < days.len() {
+                    cut_short += 1;
+                }
+                let whole = evaluate(&days, v, &schedule, horizon, s, t);
+                let cut = evaluate(&days[..stop], &v[..stop], &schedule, horizon, s, t);
+                assert_eq!(whole, cut, "{t:?}, lethal {:?}", s.lethal_volume_ml);
+            }
+        }
+    }
+    // Cuts did happen (the comparison would be empty if the rule never fired): 5 courses
+    // with each of the 5 patients who die or drop out, and the growing course with the lethal
+    // volume, for the patient followed to the end.
+    assert_eq!(cut_short, 2 * 5 * 5 + 2);
+}
+
 /// Halving every patient's growth rate doubles its time to progression. With times to
 /// progression exponential in the control arm (rate 1/200 per day), the halved arm's are
 /// exponential with rate 1/400: a hazard ratio of exactly 0.5 and a median twice as long.

@@ -12,6 +12,7 @@ use crate::model::TumourMeasure;
 use crate::report::{value, write_atomic};
 use crate::scenario::Scenario;
 use crate::scenario::cohort::{CohortSpec, Target};
+use crate::scenario::trial::TrialSpec;
 use crate::therapy::dose::Patient;
 use crate::therapy::exposure::Exposure;
 use crate::therapy::pk::TwoCompartment;
@@ -164,7 +165,7 @@ fn draw_patient(
 
 /// Tracks the tumour measure over a run, keeping the trajectory only when asked (the first
 /// patients of `--trajectories N`).
-struct TumourSummary {
+struct TumourSummary<'a> {
     measure: TumourMeasure,
     baseline: f64,
     end: f64,
@@ -177,15 +178,32 @@ struct TumourSummary {
     course_mm3: Vec<f64>,
     /// `arm,patient` prefix and the rows so far, when the trajectory is kept.
     trajectory: Option<(Vec<String>, Vec<Vec<String>>)>,
+    /// The trial and the patient's background death and dropout, which end its follow-up.
+    trial: &'a TrialSpec,
+    times: PatientTimes,
+    /// Set at the first output at or past the end of follow-up. That output is in the course
+    /// (the endpoints interpolate a lethal crossing up to it); later ones are not.
+    follow_up_over: bool,
 }
 
-impl Observer for TumourSummary {
+impl Observer for TumourSummary<'_> {
     fn start(&mut self, outputs: usize) {
         self.course_days.reserve(outputs);
         self.course_mm3.reserve(outputs);
     }
 
     fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {
+        // A kept trajectory runs to the horizon (it was asked for whole); the summary and the
+        // course stop with follow-up either way, so patients.csv does not depend on it.
+        if let Some((prefix, rows)) = &mut self.trajectory {
+            let mut row = prefix.clone();
+            row.push(value(time_day));
+            row.extend(state.iter().chain(derived).map(|x| value(*x)));
+            rows.push(row);
+        }
+        if self.follow_up_over {
+            return;
+        }
         let v = match self.measure {
             TumourMeasure::State(i) => state[i],
             TumourMeasure::Derived(i) => derived[i],
@@ -201,12 +219,15 @@ impl Observer for TumourSummary {
         self.end = v;
         self.course_days.push(time_day);
         self.course_mm3.push(v * self.mm3_per_unit);
-        if let Some((prefix, rows)) = &mut self.trajectory {
-            let mut row = prefix.clone();
-            row.push(value(time_day));
-            row.extend(state.iter().chain(derived).map(|x| value(*x)));
-            rows.push(row);
-        }
+        self.follow_up_over =
+            self.times
+                .follow_up_over(self.trial, time_day, v * self.mm3_per_unit);
+    }
+
+    /// The endpoints use the course up to death or dropout only; integrating on to the
+    /// horizon after an early death was a fifth of the shipped TNBC cohort's time.
+    fn done(&self) -> bool {
+        self.follow_up_over && self.trajectory.is_none()
     }
 }
 
@@ -298,6 +319,9 @@ fn patient_rows(
                 course_mm3: Vec::new(),
                 trajectory: keep_trajectory
                     .then(|| (vec![arm.name.clone(), index.to_string()], Vec::new())),
+                trial: &scenario.trial,
+                times: p.times,
+                follow_up_over: false,
             };
             let outcome = solve_named(
                 scenario.model.name,

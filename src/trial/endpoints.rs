@@ -56,6 +56,16 @@ impl PatientTimes {
             dropout_day: time(spec.dropout_per_year, u_dropout),
         }
     }
+
+    /// Whether a course whose latest output is `volume_mm3` on `day` holds all that
+    /// [`evaluate`] reads: the tumour has reached the lethal volume, or background death or
+    /// dropout has come. A course cut at the first output where this holds has the endpoints
+    /// of the whole course (a test compares them), so a cohort stops its solve there.
+    pub fn follow_up_over(&self, spec: &TrialSpec, day: f64, volume_mm3: f64) -> bool {
+        spec.lethal_volume_ml
+            .is_some_and(|ml| volume_mm3 >= ml * 1000.0)
+            || day >= self.background_death_day.min(self.dropout_day)
+    }
 }
 
 /// One tumour assessment: the lesion's diameter, and its response (none at baseline).

@@ -145,6 +145,13 @@ pub trait Observer {
     /// Called once before the first output with the number of outputs to come.
     fn start(&mut self, _outputs: usize) {}
     fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]);
+    /// True once the observer needs no further output (a trial patient's follow-up has ended
+    /// at death or dropout): the solve then stops at its next step instead of integrating to
+    /// the horizon (DifferentialEquations.jl's `terminate!`). Outputs may still arrive after
+    /// it turns true, until the step under way ends; the observer ignores them.
+    fn done(&self) -> bool {
+        false
+    }
 }
 
 /// A whole trajectory kept in memory (the SciML "solution"): fine for one patient; a cohort
@@ -233,6 +240,7 @@ impl std::fmt::Display for SolveError {
                     .to_string()
             }
             Failure::NonFinite => "a state became NaN or infinite".to_string(),
+            Failure::ObserverDone => "the observer asked the solve to stop".to_string(),
         };
         write!(f, "{what} on day {:.6}", self.day)
     }
@@ -373,7 +381,8 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
     observer.start(grid.len());
     let mut next = 0usize;
     let mut stats = Stats::default();
-    let mut monitor = Monitor::new(options.max_steps);
+    let observer_done = std::cell::Cell::new(false);
+    let mut monitor = Monitor::stopping_when(options.max_steps, &observer_done);
     // The step (and for `auto` the method) carried from one segment to the next.
     let mut carried = auto::Carry::<N>::default();
     // Each drug's compartment amounts at the start of the current segment (exact PK).
@@ -399,6 +408,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
             let mut emit = |t: f64, y: &SVector<f64, N>| {
                 model.derived(&p, y, rates, &mut derived);
                 observer.observe(t, y.as_slice(), &derived);
+                observer_done.set(observer.done());
             };
             let jac = |t: f64, y: &SVector<f64, N>, m: &mut SMatrix<f64, N, N>| {
                 model.jacobian(&p, t, y, rates, m)
@@ -448,6 +458,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
             let mut emit = |t: f64, y: &SVector<f64, N>| {
                 model.derived(&p, y, &inputs.at(t), &mut derived);
                 observer.observe(t, y.as_slice(), &derived);
+                observer_done.set(observer.done());
             };
             let jac = |t: f64, y: &SVector<f64, N>, m: &mut SMatrix<f64, N, N>| {
                 model.jacobian(&p, t, y, &inputs.at(t), m)
@@ -491,10 +502,14 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
             }
             result
         };
-        y = result.map_err(|(failure, day)| SolveError { failure, day })?;
+        y = match result {
+            Ok(y) => y,
+            Err((Failure::ObserverDone, _)) => return Ok(stats),
+            Err((failure, day)) => return Err(SolveError { failure, day }),
+        };
     }
     // The horizon's output (and any left at it), with the inputs of the last instant.
-    if next < grid.len() {
+    if next < grid.len() && !observer_done.get() {
         let mut u = [0.0; MAX_INPUTS];
         if let Some(last) = segments.last() {
             u[..n_inputs].copy_from_slice(&last.rates);
@@ -714,6 +729,9 @@ where
             (self.f)(t, &z.component_mul(&self.atol), dz);
             dz.component_div_assign(&self.atol);
         }
+    }
+    if monitor.observer_done() {
+        return Err((Failure::ObserverDone, t0));
     }
     if step::negligible(t0, t1) {
         return Ok(y0);

@@ -17,6 +17,9 @@ pub enum Failure {
     NonFinite,
     /// The problem does not fit the model (built wrongly through the library).
     InvalidProblem(&'static str),
+    /// Not a failure: the observer has every output it needs (a patient's follow-up has
+    /// ended), so the integration stops at its next step. `solve` returns `Ok`.
+    ObserverDone,
 }
 
 /// Counts of work done, summed over a whole solve.
@@ -114,18 +117,21 @@ where
 }
 
 /// Steps taken and stiffness seen over a whole solve, carried from one segment to the next,
-/// so that whether a run fails does not depend on where unrelated doses cut it.
+/// so that whether a run fails does not depend on where unrelated doses cut it; and whether
+/// the observer has asked the solve to stop.
 #[derive(Debug, Clone, Copy)]
-pub struct Monitor {
+pub struct Monitor<'a> {
     /// Most steps (accepted or rejected) allowed in the whole solve.
     pub max_steps: u64,
     pub steps: u64,
     pub accepted: u64,
     stiff_count: u32,
     non_stiff_count: u32,
+    /// Set by the solve's output callback when its observer is done.
+    observer_done: Option<&'a std::cell::Cell<bool>>,
 }
 
-impl Monitor {
+impl<'a> Monitor<'a> {
     /// Hairer's test: every `TEST_EVERY` accepted steps, and at every step once it has fired,
     /// estimate h*|lambda|; `CONFIRMATIONS` firings in a row mean the problem is stiff.
     const TEST_EVERY: u64 = 1000;
@@ -139,13 +145,31 @@ impl Monitor {
             accepted: 0,
             stiff_count: 0,
             non_stiff_count: 0,
+            observer_done: None,
         }
     }
 
-    /// Counts an attempted step of size `h` at `t`; `Err` once the budget is spent, or when
-    /// `h` is too small for f64 to tell `t + h` from `t` (then the cause is named: a
-    /// right-hand side that kept returning non-finite values, or a step-size underflow).
+    /// As [`Monitor::new`], stopping every step from the moment `observer_done` is set.
+    pub fn stopping_when(max_steps: u64, observer_done: &'a std::cell::Cell<bool>) -> Self {
+        Monitor {
+            observer_done: Some(observer_done),
+            ..Monitor::new(max_steps)
+        }
+    }
+
+    /// Whether the observer has asked the solve to stop.
+    pub fn observer_done(&self) -> bool {
+        self.observer_done.is_some_and(|done| done.get())
+    }
+
+    /// Counts an attempted step of size `h` at `t`; `Err` once the observer is done, once the
+    /// budget is spent, or when `h` is too small for f64 to tell `t + h` from `t` (then the
+    /// cause is named: a right-hand side that kept returning non-finite values, or a step-size
+    /// underflow).
     pub fn step(&mut self, t: f64, h: f64, non_finite_seen: bool) -> Result<(), (Failure, f64)> {
+        if self.observer_done() {
+            return Err((Failure::ObserverDone, t));
+        }
         if self.steps >= self.max_steps {
             return Err((Failure::TooManySteps(self.max_steps), t));
         }
