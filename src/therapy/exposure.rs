@@ -80,6 +80,24 @@ impl StretchActivity {
         };
         activity_from_half(self.half_mg_per_l, self.hill, c)
     }
+
+    /// Whether the activity stays below 2^-55 over the whole stretch: then `1 - activity`
+    /// rounds to exactly 1, and the input `1 - (1 - u)(1 - activity)` that the model sees is
+    /// bit for bit what it is without the drug, which can be left out of the stretch. A
+    /// chemotherapy's concentration falls that low some weeks after its last dose (nab-
+    /// paclitaxel, terminal half-life 14 hours: about 35 days), and its exponentials were
+    /// otherwise evaluated at every stage for the rest of the two years.
+    pub fn negligible(&self) -> bool {
+        // |steady| + |a| + |b| bounds the concentration for every dt >= 0 (both exponentials
+        // are at most 1); the activity grows with the concentration. 2^-55 is half the
+        // threshold, a margin far beyond the rounding of the bound.
+        const BELOW: f64 = 1.0 / (1u64 << 55) as f64;
+        self.curve.is_valid() && {
+            let c = &self.curve;
+            let most = c.steady_mg_per_l.abs() + c.a_mg_per_l.abs() + c.b_mg_per_l.abs();
+            activity_from_half(self.half_mg_per_l, self.hill, most) < BELOW
+        }
+    }
 }
 
 impl Exposure {
@@ -163,6 +181,45 @@ mod tests {
             ),
             0.0
         );
+    }
+
+    /// A stretch is negligible only where `1 - activity` is exactly 1 at every time in it (so
+    /// leaving the drug out changes no input's bits), and it is so for nab-paclitaxel weeks
+    /// after its last dose, not days after.
+    #[test]
+    fn a_drug_is_negligible_only_where_it_changes_no_input() {
+        let nab = crate::therapy::catalogue::find_drug("nab-paclitaxel").unwrap();
+        let exposure = Exposure {
+            input: 5,
+            pk: nab.pk,
+            molecular_weight_g_per_mol: nab.molecular_weight_g_per_mol,
+            potency: nab.potency,
+            administrations: Vec::new(),
+        };
+        // 180 mg at the end of a 30-minute infusion, then `days` without drug (as Amounts
+        // after the infusion, advanced exactly).
+        let after_infusion = nab
+            .pk
+            .advance(Amounts::default(), 180.0 / (0.5 / 24.0), 0.5 / 24.0);
+        let mut seen = (false, false);
+        for days in [0.5, 2.0, 10.0, 25.0, 30.0, 35.0, 40.0, 60.0, 200.0] {
+            let stretch = exposure.stretch(nab.pk.advance(after_infusion, 0.0, days), 0.0);
+            let exactly_one = (0..=2000).all(|i| 1.0 - stretch.at(i as f64 * 0.05) == 1.0);
+            if stretch.negligible() {
+                assert!(
+                    exactly_one,
+                    "{days} days after: negligible, yet changes an input"
+                );
+                seen.1 = true;
+            } else {
+                seen.0 = true;
+            }
+            // The bound is not wasteful: 30 days on the drug is kept, 35
+            // days on the drug is left out (terminal half-life 14 hours: five days divide
+            // it by about 400).
+            assert_eq!(stretch.negligible(), days >= 35.0, "{days} days after");
+        }
+        assert_eq!(seen, (true, true));
     }
 
     /// A stretch's activity is the potency applied to the exact concentration, whichever form
