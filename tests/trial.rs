@@ -368,6 +368,36 @@ fn a_course_cut_where_follow_up_is_over_has_the_endpoints_of_the_whole_course() 
     assert_eq!(cut_short, 2 * 5 * 5 + 2);
 }
 
+/// The edge of the rule above, found in review: death or dropout exactly on an output day,
+/// with the tumour a rounding error below the lethal volume there and above it the next day.
+/// The whole course's crossing rounds onto that very day (a tumour death, observed); a course
+/// cut at that output would have missed it.
+#[test]
+fn a_crossing_that_rounds_onto_the_day_of_death_or_dropout_is_kept() {
+    let mut s = spec();
+    s.lethal_volume_ml = Some(50.0);
+    let just_below = f64::from_bits(50_000.0_f64.to_bits() - 1);
+    let (days, volume) = ([0.0, 100.0, 101.0], [10_000.0, just_below, 60_000.0]);
+    for t in [
+        PatientTimes {
+            background_death_day: 100.0,
+            dropout_day: f64::INFINITY,
+        },
+        PatientTimes {
+            background_death_day: f64::INFINITY,
+            dropout_day: 100.0,
+        },
+    ] {
+        let stop = (0..days.len())
+            .find(|&i| t.follow_up_over(&s, days[i], volume[i]))
+            .map_or(days.len(), |i| i + 1);
+        let whole = evaluate(&days, &volume, &[0.0], 730.0, &s, t).unwrap();
+        assert_eq!(whole.death_cause, Some(DeathCause::Tumour), "{t:?}");
+        let cut = evaluate(&days[..stop], &volume[..stop], &[0.0], 730.0, &s, t).unwrap();
+        assert_eq!(cut, whole, "{t:?}");
+    }
+}
+
 /// Halving every patient's growth rate doubles its time to progression. With times to
 /// progression exponential in the control arm (rate 1/200 per day), the halved arm's are
 /// exponential with rate 1/400: a hazard ratio of exactly 0.5 and a median twice as long.

@@ -63,12 +63,23 @@ pub struct StretchActivity {
     pk: TwoCompartment,
     start: Amounts,
     rate_mg_per_day: f64,
+    /// See [`StretchActivity::negligible`]: then the activity is taken as 0.
+    negligible: bool,
 }
 
 impl StretchActivity {
-    /// The activity `dt_day` after the stretch's start.
+    /// The activity `dt_day` after the stretch's start (0 where it is negligible).
     #[inline]
     pub fn at(&self, dt_day: f64) -> f64 {
+        if self.negligible {
+            return 0.0;
+        }
+        self.exact_at(dt_day)
+    }
+
+    /// The activity from the concentration, whether negligible or not.
+    #[inline]
+    fn exact_at(&self, dt_day: f64) -> f64 {
         let c = if self.curve.is_valid() {
             self.curve.at(dt_day)
         } else {
@@ -81,22 +92,26 @@ impl StretchActivity {
         activity_from_half(self.half_mg_per_l, self.hill, c)
     }
 
-    /// Whether the activity stays below 2^-55 over the whole stretch: then `1 - activity`
-    /// rounds to exactly 1, and the input `1 - (1 - u)(1 - activity)` that the model sees is
-    /// bit for bit what it is without the drug, which can be left out of the stretch. A
-    /// chemotherapy's concentration falls that low some weeks after its last dose (nab-
-    /// paclitaxel, terminal half-life 14 hours: about 35 days), and its exponentials were
-    /// otherwise evaluated at every stage for the rest of the two years.
+    /// Whether the activity stays below 2^-55 over the whole stretch. Then `1 - activity`
+    /// rounds to exactly 1, so an input `1 - (1 - u)(1 - activity)` is bit for bit the same
+    /// with the activity taken as 0, whatever `u`, and the exponentials need not be evaluated.
+    /// A chemotherapy's concentration falls that low some weeks after its last dose
+    /// (nab-paclitaxel, terminal half-life 14 hours: about 35 days); before, its exponentials
+    /// were evaluated at every stage for the rest of the two years.
     pub fn negligible(&self) -> bool {
-        // |steady| + |a| + |b| bounds the concentration for every dt >= 0 (both exponentials
-        // are at most 1); the activity grows with the concentration. 2^-55 is half the
-        // threshold, a margin far beyond the rounding of the bound.
-        const BELOW: f64 = 1.0 / (1u64 << 55) as f64;
-        self.curve.is_valid() && {
-            let c = &self.curve;
-            let most = c.steady_mg_per_l.abs() + c.a_mg_per_l.abs() + c.b_mg_per_l.abs();
-            activity_from_half(self.half_mg_per_l, self.hill, most) < BELOW
-        }
+        self.negligible
+    }
+}
+
+/// The bound of [`StretchActivity::negligible`]: |steady| + |a| + |b| bounds the concentration
+/// for every dt >= 0 (both exponentials are at most 1, and rounding is monotone), and the
+/// activity grows with the concentration. 2^-55 is half the threshold, a margin far beyond the
+/// rounding of the bound.
+fn negligible_on(curve: &CentralCurve, half_mg_per_l: f64, hill: f64) -> bool {
+    const BELOW: f64 = 1.0 / (1u64 << 55) as f64;
+    curve.is_valid() && {
+        let most = curve.steady_mg_per_l.abs() + curve.a_mg_per_l.abs() + curve.b_mg_per_l.abs();
+        activity_from_half(half_mg_per_l, hill, most) < BELOW
     }
 }
 
@@ -140,14 +155,16 @@ impl Exposure {
     /// infusion `rate_mg_per_day` throughout.
     pub fn stretch(&self, start: Amounts, rate_mg_per_day: f64) -> StretchActivity {
         let (half_mg_per_l, hill) = half_activity(self.potency, self.molecular_weight_g_per_mol);
+        let curve = self.pk.central_curve(start, rate_mg_per_day);
         StretchActivity {
             input: self.input,
-            curve: self.pk.central_curve(start, rate_mg_per_day),
+            curve,
             half_mg_per_l,
             hill,
             pk: self.pk,
             start,
             rate_mg_per_day,
+            negligible: negligible_on(&curve, half_mg_per_l, hill),
         }
     }
 }
@@ -183,9 +200,11 @@ mod tests {
         );
     }
 
-    /// A stretch is negligible only where `1 - activity` is exactly 1 at every time in it (so
-    /// leaving the drug out changes no input's bits), and it is so for nab-paclitaxel weeks
-    /// after its last dose, not days after.
+    /// A stretch is negligible only where `1 - activity` is exactly 1 at every time in it, so
+    /// that taking the activity as 0 changes no input's bits whatever the input held before
+    /// (a schedule's rate on the same input, found in review: leaving the drug out altogether
+    /// turned 0.1 into 0.09999999999999998). It is so for nab-paclitaxel weeks after its last
+    /// dose, not days after.
     #[test]
     fn a_drug_is_negligible_only_where_it_changes_no_input() {
         let nab = crate::therapy::catalogue::find_drug("nab-paclitaxel").unwrap();

@@ -58,13 +58,15 @@ impl PatientTimes {
     }
 
     /// Whether a course whose latest output is `volume_mm3` on `day` holds all that
-    /// [`evaluate`] reads: the tumour has reached the lethal volume, or background death or
-    /// dropout has come. A course cut at the first output where this holds has the endpoints
-    /// of the whole course (a test compares them), so a cohort stops its solve there.
+    /// [`evaluate`] reads: the tumour has reached the lethal volume, or the output is past
+    /// background death or dropout. A course cut at the first output where this holds has the
+    /// endpoints of the whole course (a test compares them), so a cohort stops its solve there.
+    /// Strictly past: where death or dropout falls on an output a lethal crossing just after it
+    /// can round onto that very day, and it must be seen (found in review).
     pub fn follow_up_over(&self, spec: &TrialSpec, day: f64, volume_mm3: f64) -> bool {
         spec.lethal_volume_ml
             .is_some_and(|ml| volume_mm3 >= ml * 1000.0)
-            || day >= self.background_death_day.min(self.dropout_day)
+            || day > self.background_death_day.min(self.dropout_day)
     }
 }
 

@@ -438,7 +438,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 .map(|e| e.rate_on(t0, t1, SAME_INSTANT_DAY))
                 .collect();
             // Each drug's activity on this segment, from its exact concentration as a fixed
-            // sum of exponentials; a drug too weak here to change any input's bits is left out.
+            // sum of exponentials (not evaluated where too weak to change any input's bits).
             let inputs = StretchInputs {
                 t0,
                 rates,
@@ -448,7 +448,6 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                     .zip(&amounts)
                     .zip(&infusion)
                     .map(|((e, a), r)| e.stretch(*a, *r))
-                    .filter(|d| !d.negligible())
                     .collect(),
                 cache: std::cell::RefCell::new((f64::NAN, [0.0; MAX_INPUTS])),
             };
