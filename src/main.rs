@@ -243,12 +243,13 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
             if printing.verbose || (shard.is_some() && !printing.quiet && !printing.json) {
                 writeln!(
                     out,
-                    "{}: {} patients x {} arms in {:.2} s ({} failed)",
+                    "{}: {} patients x {} arms in {:.2} s ({} failed, {} not eligible)",
                     scenario.name,
                     summary.patients,
                     scenario.arms.len(),
                     summary.wall_seconds,
-                    summary.failed
+                    summary.failed,
+                    summary.ineligible
                 )?;
                 writeln!(out, "wrote {}", dir.join("patients.csv").display())?;
             }

@@ -209,6 +209,52 @@ a = { dist = "loguniform", min = 0.1, max = 40 }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A patient whose tumour is at the lethal volume at baseline cannot enter the trial. That
+/// is a screening failure, not a numerical one: the row says why and is left out of the
+/// analysis, run.json counts it apart, and it does not count against `max_failed_fraction`
+/// (with a lethal volume of 16 mL against lesions of 14 mL median, many patients are not
+/// eligible, and the run still succeeds under the default 1% allowance).
+#[test]
+fn patients_not_eligible_are_counted_apart_from_failures() {
+    let file = model_file("tnbc_combinations.toml");
+    let out = fresh_dir("ineligible");
+    let o = run(
+        &file,
+        &out,
+        &[
+            "--patients",
+            "40",
+            "--quiet",
+            "--set",
+            "trial.lethal_volume_ml=16",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = rows(&out);
+    let not_eligible = rows
+        .iter()
+        .filter(|r| r[r.len() - 1].contains("not eligible"))
+        .count();
+    assert!(
+        not_eligible > 6 * 5 && not_eligible < rows.len(),
+        "{not_eligible} of {}",
+        rows.len()
+    );
+    assert_eq!(
+        not_eligible % 6,
+        0,
+        "a patient is eligible in every arm or in none"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["ineligible_patient_arms"].as_u64(),
+        Some(not_eligible as u64)
+    );
+    assert_eq!(json["failed_patient_arms"].as_u64(), Some(0));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn cohort_errors_name_key_and_line() {
     use immunotrial::scenario::{Location, Scenario};

@@ -167,6 +167,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
     let failed = sum("failed_patient_arms");
     let wall = sum("wall_seconds");
     run["failed_patient_arms"] = serde_json::json!(failed as u64);
+    run["ineligible_patient_arms"] = serde_json::json!(sum("ineligible_patient_arms") as u64);
     run["failed_fraction"] =
         serde_json::json!(failed / (total as f64 * run["arms"].as_f64().unwrap_or(1.0)).max(1.0));
     // The shards may have run at once on many machines: the time is their sum, and the rate

@@ -45,7 +45,12 @@ pub struct RunOptions {
 pub struct RunSummary {
     pub patients: u64,
     pub patient_arms: u64,
+    /// Patient-arms whose solve failed (they count against `max_failed_fraction`).
     pub failed: u64,
+    /// Patient-arms the trial could not enrol (a tumour at the lethal volume at baseline): a
+    /// screening failure, not a numerical one. Their rows say why, and the analysis leaves
+    /// them out as it does failed ones.
+    pub ineligible: u64,
     pub wall_seconds: f64,
     pub max_failed_fraction: f64,
 }
@@ -231,10 +236,18 @@ impl Observer for TumourSummary<'_> {
     }
 }
 
-/// One patient's rows of patients.csv (with whether each failed) and, if kept, of
+/// What became of one patient in one arm.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Outcome {
+    Evaluated,
+    Failed,
+    Ineligible,
+}
+
+/// One patient's rows of patients.csv (with what became of each) and, if kept, of
 /// trajectories.csv and assessments.csv.
 struct PatientOutput {
-    rows: Vec<(Vec<String>, bool)>,
+    rows: Vec<(Vec<String>, Outcome)>,
     trajectory: Vec<Vec<String>>,
     assessments: Vec<Vec<String>>,
 }
@@ -356,15 +369,16 @@ fn patient_rows(
                             if keep_assessments {
                                 assessments.extend(assessment_rows(&arm.name, index, &endpoints));
                             }
-                            (row, false)
+                            (row, Outcome::Evaluated)
                         }
+                        // The only error of `evaluate`: not eligible for the trial.
                         Err(why) => {
                             row.extend(std::iter::repeat_n(
                                 String::new(),
                                 4 + ENDPOINT_COLUMNS.len(),
                             ));
                             row.push(why);
-                            (row, true)
+                            (row, Outcome::Ineligible)
                         }
                     }
                 }
@@ -374,7 +388,7 @@ fn patient_rows(
                         4 + ENDPOINT_COLUMNS.len(),
                     ));
                     row.push(e.to_string());
-                    (row, true)
+                    (row, Outcome::Failed)
                 }
                 None => {
                     row.extend(std::iter::repeat_n(
@@ -382,7 +396,7 @@ fn patient_rows(
                         4 + ENDPOINT_COLUMNS.len(),
                     ));
                     row.push("unknown model".to_string());
-                    (row, true)
+                    (row, Outcome::Failed)
                 }
             }
         })
@@ -530,7 +544,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         .map_err(std::io::Error::other)?;
     let started = Instant::now();
     let started_utc = crate::report::utc_now();
-    let mut failed = 0u64;
+    let (mut failed, mut ineligible) = (0u64, 0u64);
     let keep = options
         .trajectories
         .unwrap_or(scenario.trajectories_first_patients);
@@ -597,8 +611,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
                     .collect()
             });
             for output in rows {
-                for (row, is_failed) in output.rows {
-                    failed += u64::from(is_failed);
+                for (row, outcome) in output.rows {
+                    failed += u64::from(outcome == Outcome::Failed);
+                    ineligible += u64::from(outcome == Outcome::Ineligible);
                     csv.write_record(&row)?;
                 }
                 if let Some(t) = &mut trajectories {
@@ -652,6 +667,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         patients: last - first,
         patient_arms: (last - first) * scenario.arms.len() as u64,
         failed,
+        ineligible,
         wall_seconds,
         max_failed_fraction: spec.max_failed_fraction,
     };
@@ -671,6 +687,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         "threads": pool.current_num_threads(),
         "failed_patient_arms": failed,
         "failed_fraction": summary.failed_fraction(),
+        "ineligible_patient_arms": ineligible,
         "wall_seconds": wall_seconds,
         "patients_per_second": (last - first) as f64 / wall_seconds.max(1e-9),
         "tumour_measure": measure_name,
