@@ -244,6 +244,17 @@ enum Outcome {
     Ineligible,
 }
 
+/// A patients.csv row that has no values (a failed solve, or a patient not eligible): the
+/// summary and endpoint columns empty, then the reason.
+fn unevaluated(mut row: Vec<String>, why: String, outcome: Outcome) -> (Vec<String>, Outcome) {
+    row.extend(std::iter::repeat_n(
+        String::new(),
+        4 + ENDPOINT_COLUMNS.len(),
+    ));
+    row.push(why);
+    (row, outcome)
+}
+
 /// One patient's rows of patients.csv (with what became of each) and, if kept, of
 /// trajectories.csv and assessments.csv.
 struct PatientOutput {
@@ -372,32 +383,11 @@ fn patient_rows(
                             (row, Outcome::Evaluated)
                         }
                         // The only error of `evaluate`: not eligible for the trial.
-                        Err(why) => {
-                            row.extend(std::iter::repeat_n(
-                                String::new(),
-                                4 + ENDPOINT_COLUMNS.len(),
-                            ));
-                            row.push(why);
-                            (row, Outcome::Ineligible)
-                        }
+                        Err(why) => unevaluated(row, why, Outcome::Ineligible),
                     }
                 }
-                Some(Err(e)) => {
-                    row.extend(std::iter::repeat_n(
-                        String::new(),
-                        4 + ENDPOINT_COLUMNS.len(),
-                    ));
-                    row.push(e.to_string());
-                    (row, Outcome::Failed)
-                }
-                None => {
-                    row.extend(std::iter::repeat_n(
-                        String::new(),
-                        4 + ENDPOINT_COLUMNS.len(),
-                    ));
-                    row.push("unknown model".to_string());
-                    (row, Outcome::Failed)
-                }
+                Some(Err(e)) => unevaluated(row, e.to_string(), Outcome::Failed),
+                None => unevaluated(row, "unknown model".to_string(), Outcome::Failed),
             }
         })
         .collect();
