@@ -174,7 +174,8 @@ pub fn spectral_radius<const N: usize>(
 
 /// Integrates `[t0, t1]` with whichever method suits, switching as the module describes.
 /// `outputs` are emitted on the way by the method covering each; `jacobian_at` is the model's
-/// analytic Jacobian (or false, then central differences).
+/// analytic Jacobian (or false, then central differences). Without `switching`, DOP853 runs
+/// throughout with its steps held to `EXPLICIT_H_RHO / rho` (the `dop853_bounded` method).
 #[allow(clippy::too_many_arguments)]
 pub fn integrate<const N: usize, F>(
     f: &F,
@@ -187,6 +188,7 @@ pub fn integrate<const N: usize, F>(
     stats: &mut Stats,
     carry: &mut Carry<N>,
     outputs: &mut Outputs<'_, N>,
+    switching: bool,
 ) -> Result<SVector<f64, N>, (Failure, f64)>
 where
     F: Fn(f64, &SVector<f64, N>, &mut SVector<f64, N>),
@@ -258,7 +260,7 @@ where
                     } else {
                         f64::INFINITY
                     };
-                    if vote(carry, h_next > h_stable) {
+                    if vote(carry, h_next > h_stable) && switching {
                         Handover::Stop
                     } else {
                         Handover::Continue { h_max: h_stable }

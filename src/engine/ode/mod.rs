@@ -57,18 +57,24 @@ pub enum Method {
     Rodas5p,
     /// DOP853 where the problem is not stiff, RODAS4 where it is ([`auto`]).
     Auto,
+    /// DOP853 with every step held where its stability function matches e^z for every mode
+    /// (h * rho <= 3, rho the Jacobian's spectral radius): `auto` that never hands over to
+    /// RODAS4. Accurate on mildly stiff models with no stiff method, and the method the
+    /// cohort integrates several patients at once in SIMD lanes ([`crate::engine::lanes`]).
+    Dop853Bounded,
     /// `ode_solvers::Dop853`, integrated exactly to every output time: an independent
     /// implementation, kept as the reference the others are tested against.
     OdeSolversDop853,
 }
 
 impl Method {
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "dop853",
         "dopri5",
         "rodas4",
         "rodas5p",
         "auto",
+        "dop853_bounded",
         "ode_solvers_dop853",
     ];
 
@@ -79,6 +85,7 @@ impl Method {
             Method::Rodas4 => "rodas4",
             Method::Rodas5p => "rodas5p",
             Method::Auto => "auto",
+            Method::Dop853Bounded => "dop853_bounded",
             Method::OdeSolversDop853 => "ode_solvers_dop853",
         }
     }
@@ -90,6 +97,7 @@ impl Method {
             "rodas4" => Some(Method::Rodas4),
             "rodas5p" => Some(Method::Rodas5p),
             "auto" => Some(Method::Auto),
+            "dop853_bounded" => Some(Method::Dop853Bounded),
             "ode_solvers_dop853" => Some(Method::OdeSolversDop853),
             _ => None,
         }
@@ -607,14 +615,14 @@ where
             },
         )
         .map(|reached| reached.y),
-        Method::Rodas4 | Method::Rodas5p | Method::Auto => {
+        Method::Rodas4 | Method::Rodas5p | Method::Auto | Method::Dop853Bounded => {
             let mut outputs = rosenbrock::Outputs {
                 times: grid,
                 next,
                 before: last_inside,
                 emit,
             };
-            if method == Method::Auto {
+            if matches!(method, Method::Auto | Method::Dop853Bounded) {
                 return auto::integrate(
                     f,
                     jac,
@@ -626,6 +634,7 @@ where
                     stats,
                     carried,
                     &mut outputs,
+                    method == Method::Auto,
                 );
             }
             // The step size carries over from the last segment: a Rosenbrock method restarted
