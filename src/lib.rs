@@ -8,6 +8,7 @@
 
 pub mod cohort;
 pub mod engine;
+pub mod lanes;
 pub mod model;
 pub mod report;
 pub mod scenario;

@@ -70,6 +70,10 @@ enum Command {
         /// Run only shard K of N (contiguous blocks of patients), e.g. --shard 2/8.
         #[arg(long, value_name = "K/N", value_parser = parse_shard)]
         shard: Option<(u64, u64)>,
+        /// Integrate one patient at a time rather than several at once in SIMD lanes (the
+        /// reference the lanes are tested against: the same results, more slowly).
+        #[arg(long)]
+        no_lanes: bool,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
         #[command(flatten)]
@@ -208,6 +212,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
             threads,
             trajectories,
             shard,
+            no_lanes,
             overrides,
             printing,
         } => {
@@ -232,6 +237,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                 trajectories,
                 command_line: std::env::args().collect::<Vec<_>>().join(" "),
                 quiet: printing.quiet || printing.json,
+                one_at_a_time: no_lanes,
             };
             let summary = match immunotrial::cohort::runner::run(&scenario, &options, &dir) {
                 Ok(s) => s,

@@ -45,6 +45,7 @@ static SPEC: ModelSpec = ModelSpec {
 
 impl OdeModel<1> for Integrator {
     type Params = ();
+    type LaneParams = ();
     fn spec(&self) -> &'static ModelSpec {
         &SPEC
     }

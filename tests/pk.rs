@@ -47,6 +47,7 @@ static SPEC: ModelSpec = ModelSpec {
 
 impl OdeModel<2> for Compartments {
     type Params = ();
+    type LaneParams = ();
     fn spec(&self) -> &'static ModelSpec {
         &SPEC
     }

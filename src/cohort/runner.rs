@@ -7,7 +7,7 @@
 //! and only summaries are kept.
 
 use super::sampling::{draw, omega_from_cv, patient_stream, standard_normal, trial_stream};
-use crate::engine::{Observer, Problem, solve_named};
+use crate::engine::{Observer, Problem, solve_all_named, solve_named};
 use crate::model::TumourMeasure;
 use crate::report::{value, write_atomic};
 use crate::scenario::Scenario;
@@ -38,6 +38,9 @@ pub struct RunOptions {
     pub command_line: String,
     /// No progress bar even on a terminal (`--quiet`).
     pub quiet: bool,
+    /// Integrate one patient at a time, never in SIMD lanes (`--no-lanes`): the reference the
+    /// lanes are tested against, with the same results.
+    pub one_at_a_time: bool,
 }
 
 /// What a run did.
@@ -63,6 +66,8 @@ impl RunSummary {
 
 /// Patients computed in parallel before their rows are written.
 const BLOCK: u64 = 512;
+/// Consecutive patients one thread solves together, arm by arm (filling SIMD lanes).
+const GROUP: u64 = 128;
 
 /// One patient's drawn values and what they make.
 struct PatientDraw {
@@ -290,48 +295,68 @@ fn assessment_rows(arm: &str, index: u64, e: &Endpoints) -> impl Iterator<Item =
     })
 }
 
-/// The rows of one patient, one per arm.
+/// The rows of a group of consecutive patients, one per arm each. Each arm's patients are
+/// solved together, several at once in SIMD lanes where the method and model allow
+/// (`one_at_a_time` forces one by one: the reference, with the same results).
 #[allow(clippy::too_many_arguments)]
-fn patient_rows(
+fn group_rows(
     scenario: &Scenario,
     spec: &CohortSpec,
     seed: u64,
-    index: u64,
+    indices: std::ops::Range<u64>,
     drugs: &[CohortDrug],
     measure: TumourMeasure,
     visits: &[f64],
-    keep_trajectory: bool,
-    keep_assessments: bool,
-) -> PatientOutput {
-    let p = draw_patient(scenario, spec, seed, index, drugs);
-    let mut trajectory = Vec::new();
-    let mut assessments = Vec::new();
-    let rows = scenario
-        .arms
-        .iter()
-        .map(|arm| {
-            let exposures: Vec<Exposure> = arm
-                .drugs
-                .iter()
-                .map(|d| {
-                    let k = drugs.iter().position(|c| c.name == d.name).unwrap_or(0);
-                    let mg = d.dose.milligrams(&p.covariates);
-                    let mut e = d.exposure.clone();
-                    e.pk = p.pk[k];
-                    e.administrations.iter_mut().for_each(|a| a.amount_mg = mg);
-                    e
-                })
-                .collect();
-            let problem = Problem {
+    keep: u64,
+    sample: u64,
+    one_at_a_time: bool,
+) -> Vec<PatientOutput> {
+    let draws: Vec<PatientDraw> = indices
+        .clone()
+        .map(|i| draw_patient(scenario, spec, seed, i, drugs))
+        .collect();
+    let mut outputs: Vec<PatientOutput> = indices
+        .clone()
+        .map(|_| PatientOutput {
+            rows: Vec::new(),
+            trajectory: Vec::new(),
+            assessments: Vec::new(),
+        })
+        .collect();
+    for arm in &scenario.arms {
+        let exposures: Vec<Vec<Exposure>> = draws
+            .iter()
+            .map(|p| {
+                arm.drugs
+                    .iter()
+                    .map(|d| {
+                        let k = drugs.iter().position(|c| c.name == d.name).unwrap_or(0);
+                        let mg = d.dose.milligrams(&p.covariates);
+                        let mut e = d.exposure.clone();
+                        e.pk = p.pk[k];
+                        e.administrations.iter_mut().for_each(|a| a.amount_mg = mg);
+                        e
+                    })
+                    .collect()
+            })
+            .collect();
+        let problems: Vec<Problem> = draws
+            .iter()
+            .zip(&exposures)
+            .map(|(p, exposures)| Problem {
                 parameters: &p.parameters,
                 initial: &p.initial,
                 schedule: &arm.schedule,
-                exposures: &exposures,
+                exposures,
                 horizon_day: scenario.horizon_day,
                 output_every_day: scenario.output_every_day,
                 also_at_days: visits,
-            };
-            let mut summary = TumourSummary {
+            })
+            .collect();
+        let mut summaries: Vec<TumourSummary> = draws
+            .iter()
+            .zip(indices.clone())
+            .map(|(p, index)| TumourSummary {
                 measure,
                 baseline: f64::NAN,
                 end: f64::NAN,
@@ -341,24 +366,39 @@ fn patient_rows(
                 mm3_per_unit: scenario.model.tumour_mm3_per_unit,
                 course_days: Vec::new(),
                 course_mm3: Vec::new(),
-                trajectory: keep_trajectory
+                trajectory: (index < keep)
                     .then(|| (vec![arm.name.clone(), index.to_string()], Vec::new())),
                 trial: &scenario.trial,
                 times: p.times,
                 follow_up_over: false,
-            };
-            let outcome = solve_named(
+            })
+            .collect();
+        let results: Option<Vec<_>> = if one_at_a_time {
+            problems
+                .iter()
+                .zip(summaries.iter_mut())
+                .map(|(problem, summary)| {
+                    solve_named(scenario.model.name, problem, &scenario.solver, summary)
+                })
+                .collect()
+        } else {
+            solve_all_named(
                 scenario.model.name,
-                &problem,
+                &problems,
                 &scenario.solver,
-                &mut summary,
-            );
+                &mut summaries,
+            )
+        };
+        for (k, (mut summary, index)) in summaries.into_iter().zip(indices.clone()).enumerate() {
+            let p = &draws[k];
+            let output = &mut outputs[k];
             if let Some((_, rows)) = summary.trajectory.take() {
-                trajectory.extend(rows);
+                output.trajectory.extend(rows);
             }
             let mut row = vec![arm.name.clone(), index.to_string()];
             row.extend(p.columns.iter().map(|v| value(*v)));
-            match outcome {
+            let outcome = results.as_ref().map(|r| r[k]);
+            output.rows.push(match outcome {
                 Some(Ok(_)) => {
                     match evaluate(
                         &summary.course_days,
@@ -377,8 +417,10 @@ fn patient_rows(
                             ]);
                             row.extend(endpoint_columns(&endpoints));
                             row.push(String::new());
-                            if keep_assessments {
-                                assessments.extend(assessment_rows(&arm.name, index, &endpoints));
+                            if index < sample {
+                                output
+                                    .assessments
+                                    .extend(assessment_rows(&arm.name, index, &endpoints));
                             }
                             (row, Outcome::Evaluated)
                         }
@@ -388,14 +430,10 @@ fn patient_rows(
                 }
                 Some(Err(e)) => unevaluated(row, e.to_string(), Outcome::Failed),
                 None => unevaluated(row, "unknown model".to_string(), Outcome::Failed),
-            }
-        })
-        .collect();
-    PatientOutput {
-        rows,
-        trajectory,
-        assessments,
+            });
+        }
     }
+    outputs
 }
 
 /// Files a run folder may hold from an earlier run, removed when a run starts.
@@ -582,22 +620,27 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         let mut start = first;
         while start < last {
             let end = (start + BLOCK).min(last);
+            let groups: Vec<u64> = (start..end).step_by(GROUP as usize).collect();
             let rows: Vec<PatientOutput> = pool.install(|| {
-                (start..end)
+                groups
                     .into_par_iter()
-                    .map(|i| {
-                        patient_rows(
+                    .map(|g| {
+                        group_rows(
                             scenario,
                             &spec,
                             seed,
-                            i,
+                            g..(g + GROUP).min(end),
                             &drugs,
                             measure,
                             &visits,
-                            i < keep,
-                            i < sample,
+                            keep,
+                            sample,
+                            options.one_at_a_time,
                         )
                     })
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .flatten()
                     .collect()
             });
             for output in rows {

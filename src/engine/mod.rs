@@ -37,6 +37,36 @@ pub fn solve_named<O: Observer + ?Sized>(
     )
 }
 
+/// Solves every problem of `problems` with the built-in model called `model_name`, problem
+/// `j`'s outputs to `observers[j]`, several patients at once in SIMD lanes where the method
+/// and model allow ([`ode::lanes::solve_all`]); `None` if there is no such model.
+pub fn solve_all_named<O: Observer>(
+    model_name: &str,
+    problems: &[Problem<'_>],
+    options: &SolverOptions,
+    observers: &mut [O],
+) -> Option<Vec<Result<ode::Stats, SolveError>>> {
+    struct SolveAll<'a, 'b, O> {
+        problems: &'a [Problem<'b>],
+        options: &'a SolverOptions,
+        observers: &'a mut [O],
+    }
+    impl<O: Observer> ModelVisitor for SolveAll<'_, '_, O> {
+        type Output = Vec<Result<ode::Stats, SolveError>>;
+        fn visit<const N: usize, M: OdeModel<N>>(self, model: &M) -> Self::Output {
+            ode::lanes::solve_all(model, self.problems, self.options, self.observers)
+        }
+    }
+    visit(
+        model_name,
+        SolveAll {
+            problems,
+            options,
+            observers,
+        },
+    )
+}
+
 use crate::scenario::Scenario;
 
 /// A solve that failed, with the model and arm it failed in.

@@ -275,6 +275,7 @@ pub struct Params {
 
 impl OdeModel<6> for DePillis2006 {
     type Params = Params;
+    type LaneParams = ();
 
     fn spec(&self) -> &'static ModelSpec {
         &SPEC

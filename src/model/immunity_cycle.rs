@@ -56,6 +56,7 @@
 use super::{
     DerivedSpec, InputRole, InputSpec, Mechanism, ModelSpec, OdeModel, ParameterSpec, PresetSpec,
 };
+use crate::lanes::{F64s, LANES, Lane};
 use nalgebra::{SMatrix, SVector};
 
 const KOSINSKY: &str = "Kosinsky et al. 2018, J Immunother Cancer 6:17, Table 1";
@@ -467,70 +468,145 @@ pub struct ImmunityCycle;
 
 /// Parameters of [`ImmunityCycle`].
 #[derive(Debug, Clone, Copy)]
-pub struct Params {
-    r: f64,
-    d0: f64,
-    k_ln: f64,
-    s_l: f64,
-    s_r: f64,
-    kpro: f64,
-    kdif: f64,
-    kel: f64,
-    kapo: f64,
-    e: f64,
-    k_pdl: f64,
-    kpdl: f64,
-    alpha: f64,
-    delta: f64,
-    mu: f64,
-    ka_mab: f64,
-    kel_mab: f64,
-    k_chemo: f64,
-    f_icd: f64,
-    k_lympho: f64,
-    p_ctla4: f64,
-    s_ctla4: f64,
-    alpha_t: f64,
-    f_field: f64,
+pub struct Params<T = f64> {
+    r: T,
+    d0: T,
+    k_ln: T,
+    s_l: T,
+    s_r: T,
+    kpro: T,
+    kdif: T,
+    kel: T,
+    kapo: T,
+    e: T,
+    k_pdl: T,
+    kpdl: T,
+    alpha: T,
+    delta: T,
+    mu: T,
+    ka_mab: T,
+    kel_mab: T,
+    k_chemo: T,
+    f_icd: T,
+    k_lympho: T,
+    p_ctla4: T,
+    s_ctla4: T,
+    alpha_t: T,
+    f_field: T,
     // Combinations of the above that the right-hand side would otherwise divide out at every
     // evaluation (a division costs as much as several multiplications, and they are chained).
     /// 1/TVmax (1/mm3).
-    inv_tv_max: f64,
+    inv_tv_max: T,
     /// The quadratic radiation coefficient 2*beta/(tau*delta^2) (per day per DSB^2).
-    rt_quadratic: f64,
+    rt_quadratic: T,
     /// DSB repair rate 1/tau (1/day).
-    repair_rate: f64,
+    repair_rate: T,
     /// 1/(V_mab*K_D): antibody amount (nmol) to bound fraction of K_D.
-    mab_over_kd: f64,
+    mab_over_kd: T,
     /// K_tcd^2.
-    k_tcd_squared: f64,
+    k_tcd_squared: T,
     /// nmol of antibody per mg/kg dose.
-    nmol_per_mg_per_kg: f64,
+    nmol_per_mg_per_kg: T,
 }
 
 impl Params {
-    fn nmol_per_mg_per_kg(&self) -> f64 {
-        self.nmol_per_mg_per_kg
+    /// The parameters of [`LANES`] patients, lane by lane.
+    fn lanes(p: [&Params; LANES]) -> Params<F64s> {
+        macro_rules! gather {
+            ($($field:ident),*) => {
+                Params { $($field: F64s::new(p.map(|q| q.$field)),)* }
+            };
+        }
+        gather!(
+            r,
+            d0,
+            k_ln,
+            s_l,
+            s_r,
+            kpro,
+            kdif,
+            kel,
+            kapo,
+            e,
+            k_pdl,
+            kpdl,
+            alpha,
+            delta,
+            mu,
+            ka_mab,
+            kel_mab,
+            k_chemo,
+            f_icd,
+            k_lympho,
+            p_ctla4,
+            s_ctla4,
+            alpha_t,
+            f_field,
+            inv_tv_max,
+            rt_quadratic,
+            repair_rate,
+            mab_over_kd,
+            k_tcd_squared,
+            nmol_per_mg_per_kg
+        )
     }
+}
 
+impl<T: Lane> Params<T> {
     /// Presented antigen DCm*(TV + TVd).
-    fn antigen(&self, y: &SVector<f64, 8>) -> f64 {
+    #[inline(always)]
+    fn antigen(&self, y: &[T; 8]) -> T {
         let (tv, tvd, dteff) = (y[0], y[2], y[4]);
         let total = tv + tvd;
-        let dying_share = if total > 0.0 { tvd / total } else { 0.0 };
+        let zero = T::splat(0.0);
+        let dying_share = T::select(total.gt(zero), tvd / total, zero);
         let tcd = self.mu * dying_share + self.e * dteff + self.d0;
         tcd * tcd / (tcd * tcd + self.k_tcd_squared) * total
     }
 
-    fn iar(&self, y: &SVector<f64, 8>, antigen: f64, input: &[f64]) -> f64 {
-        let free = (1.0 - input[2]) * (1.0 - input[3]) / (1.0 + y[7] * self.mab_over_kd);
-        let s_r = self.s_r * (1.0 + self.s_ctla4 * input[4]);
-        (1.0 - y[5] * free) * (1.0 - antigen / (antigen + s_r))
+    #[inline(always)]
+    fn iar(&self, y: &[T; 8], antigen: T, input: &[T]) -> T {
+        let one = T::splat(1.0);
+        let free = (one - input[2]) * (one - input[3]) / (one + y[7] * self.mab_over_kd);
+        let s_r = self.s_r * (one + self.s_ctla4 * input[4]);
+        (one - y[5] * free) * (one - antigen / (antigen + s_r))
+    }
+
+    /// The right-hand side, for one patient (`T = f64`) or for one patient a lane.
+    #[inline(always)]
+    fn rhs(&self, y: &[T; 8], input: &[T], dydt: &mut [T; 8]) {
+        let p = self;
+        let (one, zero) = (T::splat(1.0), T::splat(0.0));
+        let (tv, u, tvd, nteff, dteff, pdl1) = (y[0], y[1], y[2], y[3], y[4], y[5]);
+        let (dose_rate, chemo) = (input[0], input[5]);
+        let antigen = p.antigen(y);
+        let iar = p.iar(y, antigen, input);
+        let rt_kill = p.alpha * dose_rate + p.rt_quadratic * u * u;
+        let growth_fraction = one - tv * p.inv_tv_max;
+        let chemo_kill = p.k_chemo * chemo * growth_fraction.max(zero);
+        let t_cell_loss = p.k_lympho * chemo + p.alpha_t * p.f_field * dose_rate;
+        dydt[0] =
+            p.r * tv * growth_fraction - rt_kill * tv - (p.e * dteff + p.d0) * tv - chemo_kill * tv;
+        // Repair stops counting below 1e-12 breaks per cell, which is none: an exponential
+        // decay at 1/tau = 50/day kept going for the rest of a two-year run would hold an
+        // explicit solver to steps of a tenth of a day (stiffness) for no biological effect.
+        let repair = T::select(u.gt(T::splat(DSB_NEGLIGIBLE)), u * p.repair_rate, zero);
+        dydt[1] = p.delta * dose_rate - repair;
+        dydt[2] = rt_kill * tv + p.f_icd * chemo_kill * tv - p.mu * tvd;
+        dydt[3] = p.k_ln * (one + p.p_ctla4 * input[4]) * antigen / (antigen + p.s_l)
+            + iar * nteff * (p.kpro - p.kdif)
+            - p.kel * nteff
+            - t_cell_loss * nteff;
+        dydt[4] = iar * nteff * p.kdif - p.kapo * dteff - t_cell_loss * dteff;
+        dydt[5] = p.kpdl * dteff / (p.k_pdl + dteff) - p.kpdl * pdl1;
+        dydt[6] = -p.ka_mab * y[6] + input[1] * p.nmol_per_mg_per_kg;
+        dydt[7] = p.ka_mab * y[6] - p.kel_mab * y[7];
     }
 }
 
 impl OdeModel<8> for ImmunityCycle {
     type Params = Params;
+    type LaneParams = Params<F64s>;
 
     fn spec(&self) -> &'static ModelSpec {
         &SPEC
@@ -581,34 +657,22 @@ impl OdeModel<8> for ImmunityCycle {
         input: &[f64],
         dydt: &mut SVector<f64, 8>,
     ) {
-        let (tv, u, tvd, nteff, dteff, pdl1) = (y[0], y[1], y[2], y[3], y[4], y[5]);
-        let (dose_rate, chemo) = (input[0], input[5]);
-        let antigen = p.antigen(y);
-        let iar = p.iar(y, antigen, input);
-        let rt_kill = p.alpha * dose_rate + p.rt_quadratic * u * u;
-        let growth_fraction = 1.0 - tv * p.inv_tv_max;
-        let chemo_kill = p.k_chemo * chemo * growth_fraction.max(0.0);
-        let t_cell_loss = p.k_lympho * chemo + p.alpha_t * p.f_field * dose_rate;
-        dydt[0] =
-            p.r * tv * growth_fraction - rt_kill * tv - (p.e * dteff + p.d0) * tv - chemo_kill * tv;
-        // Repair stops counting below 1e-12 breaks per cell, which is none: an exponential
-        // decay at 1/tau = 50/day kept going for the rest of a two-year run would hold an
-        // explicit solver to steps of a tenth of a day (stiffness) for no biological effect.
-        let repair = if u > DSB_NEGLIGIBLE {
-            u * p.repair_rate
-        } else {
-            0.0
-        };
-        dydt[1] = p.delta * dose_rate - repair;
-        dydt[2] = rt_kill * tv + p.f_icd * chemo_kill * tv - p.mu * tvd;
-        dydt[3] = p.k_ln * (1.0 + p.p_ctla4 * input[4]) * antigen / (antigen + p.s_l)
-            + iar * nteff * (p.kpro - p.kdif)
-            - p.kel * nteff
-            - t_cell_loss * nteff;
-        dydt[4] = iar * nteff * p.kdif - p.kapo * dteff - t_cell_loss * dteff;
-        dydt[5] = p.kpdl * dteff / (p.k_pdl + dteff) - p.kpdl * pdl1;
-        dydt[6] = -p.ka_mab * y[6] + input[1] * p.nmol_per_mg_per_kg();
-        dydt[7] = p.ka_mab * y[6] - p.kel_mab * y[7];
+        p.rhs(&y.data.0[0], input, &mut dydt.data.0[0]);
+    }
+
+    fn lane_params(&self, p: [&Params; LANES]) -> Option<Params<F64s>> {
+        Some(Params::lanes(p))
+    }
+
+    fn rhs_lanes(
+        &self,
+        p: &Params<F64s>,
+        _t: F64s,
+        y: &[F64s; 8],
+        input: &[F64s],
+        dydt: &mut [F64s; 8],
+    ) {
+        p.rhs(y, input, dydt);
     }
 
     /// The analytic Jacobian of [`Self::rhs`] (checked against central differences in the
@@ -720,7 +784,7 @@ impl OdeModel<8> for ImmunityCycle {
                 y[3] *= t_cells_surviving;
                 y[4] *= t_cells_surviving;
             }
-            1 => y[6] += amount * p.nmol_per_mg_per_kg(),
+            1 => y[6] += amount * p.nmol_per_mg_per_kg,
             // Exposure inputs are filled in by the engine; the validator gives them no doses.
             _ => {}
         }
@@ -732,7 +796,7 @@ impl OdeModel<8> for ImmunityCycle {
         out[1] = (6.0 * volume.max(0.0) / std::f64::consts::PI).cbrt();
         out[2] = y[3] + y[4];
         out[3] = y[5];
-        out[4] = p.iar(y, p.antigen(y), input);
+        out[4] = p.iar(&y.data.0[0], p.antigen(&y.data.0[0]), input);
     }
 }
 

@@ -370,6 +370,7 @@ impl Params {
 
 impl OdeModel<8> for Kosinsky2018 {
     type Params = Params;
+    type LaneParams = ();
 
     fn spec(&self) -> &'static ModelSpec {
         &SPEC

@@ -132,6 +132,7 @@ pub struct Params {
 
 impl OdeModel<2> for Kuznetsov1994 {
     type Params = Params;
+    type LaneParams = ();
 
     fn spec(&self) -> &'static ModelSpec {
         &SPEC

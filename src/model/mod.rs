@@ -9,6 +9,7 @@
 //! below, and its name in [`registry`] (the `NAMES` list and the `visit` match). No engine
 //! code changes.
 
+use crate::lanes::{F64s, LANES};
 use nalgebra::SVector;
 
 pub mod depillis2006;
@@ -268,6 +269,10 @@ pub trait OdeModel<const N: usize>: Send + Sync {
     /// order.
     type Params: Send + Sync;
 
+    /// The parameters of [`LANES`] patients, one per SIMD lane, for [`OdeModel::rhs_lanes`]
+    /// (`()` for a model without it).
+    type LaneParams: Send + Sync;
+
     fn spec(&self) -> &'static ModelSpec;
 
     /// Builds the typed parameters from values ordered as [`ModelSpec::parameters`].
@@ -283,6 +288,27 @@ pub trait OdeModel<const N: usize>: Send + Sync {
         input_rate: &[f64],
         dydt: &mut SVector<f64, N>,
     );
+
+    /// The parameters of [`LANES`] patients gathered lane by lane, if the model integrates
+    /// patients in SIMD lanes ([`OdeModel::rhs_lanes`]); `None` (the default) where it does
+    /// not, and its patients are integrated one at a time.
+    fn lane_params(&self, _p: [&Self::Params; LANES]) -> Option<Self::LaneParams> {
+        None
+    }
+
+    /// dy/dt for [`LANES`] patients at once, each lane exactly what [`OdeModel::rhs`] gives
+    /// for that patient, bit for bit (write both from one function generic over
+    /// [`crate::lanes::Lane`]). Called only with parameters from [`OdeModel::lane_params`].
+    fn rhs_lanes(
+        &self,
+        _p: &Self::LaneParams,
+        _t_day: F64s,
+        _y: &[F64s; N],
+        _input_rate: &[F64s],
+        _dydt: &mut [F64s; N],
+    ) {
+        unreachable!("rhs_lanes is called only for a model whose lane_params gives Some")
+    }
 
     /// Applies an instantaneous dose of input `input`. By default the amount is added to the
     /// input's `bolus_state`; models override it where a bolus acts otherwise (an acute

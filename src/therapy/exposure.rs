@@ -101,6 +101,14 @@ impl StretchActivity {
     pub fn negligible(&self) -> bool {
         self.negligible
     }
+
+    /// The concentration curve and the half-activity concentration, where the activity is
+    /// `c / (c + half)` of `c = curve.at(dt)` clamped at 0 (Hill 1, a two-exponential
+    /// curve): the form SIMD lanes evaluate with the same operations as [`Self::at`]. `None`
+    /// where it is another form, which lanes evaluate one patient at a time.
+    pub(crate) fn lane_form(&self) -> Option<(CentralCurve, f64)> {
+        (self.curve.is_valid() && self.hill == 1.0).then_some((self.curve, self.half_mg_per_l))
+    }
 }
 
 /// The bound of [`StretchActivity::negligible`]: |steady| + |a| + |b| bounds the concentration

@@ -28,10 +28,11 @@
 pub mod auto;
 pub mod dop853;
 pub mod dopri5;
+pub mod lanes;
 pub mod rosenbrock;
 pub mod step;
 
-use crate::engine::schedule::Schedule;
+use crate::engine::schedule::{Schedule, Segment};
 use crate::model::OdeModel;
 use crate::therapy::exposure::Exposure;
 use crate::therapy::exposure::StretchActivity;
@@ -348,20 +349,25 @@ fn check<const N: usize, M: OdeModel<N>>(
     Ok(())
 }
 
-/// Solves `problem` for `model`, passing each output to `observer`.
-pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
+/// What a solve needs besides the model: the tolerances, the output times and the smooth
+/// segments between doses.
+struct Prepared<const N: usize> {
+    tol: Tolerance<N>,
+    grid: Vec<f64>,
+    segments: Vec<Segment>,
+}
+
+/// Checks `problem` (see [`check`]) and prepares its solve.
+fn prepare<const N: usize, M: OdeModel<N>>(
     model: &M,
     problem: &Problem<'_>,
     options: &SolverOptions,
-    observer: &mut O,
-) -> Result<Stats, SolveError> {
+) -> Result<Prepared<N>, SolveError> {
     check(model, problem, options).map_err(|why| SolveError {
         failure: Failure::InvalidProblem(why),
         day: 0.0,
     })?;
     let spec = model.spec();
-    let p = model.params(problem.parameters);
-    let mut y = SVector::<f64, N>::from_column_slice(problem.initial);
     let atol = match &options.atol {
         Some(a) => SVector::<f64, N>::from_column_slice(a),
         None => SVector::<f64, N>::from_fn(|i, _| options.rtol * spec.states[i].scale),
@@ -385,6 +391,28 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
         problem
             .schedule
             .segments(spec.inputs.len(), problem.horizon_day, &exposure_events);
+    Ok(Prepared {
+        tol,
+        grid,
+        segments,
+    })
+}
+
+/// Solves `problem` for `model`, passing each output to `observer`.
+pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
+    model: &M,
+    problem: &Problem<'_>,
+    options: &SolverOptions,
+    observer: &mut O,
+) -> Result<Stats, SolveError> {
+    let Prepared {
+        tol,
+        grid,
+        segments,
+    } = prepare(model, problem, options)?;
+    let spec = model.spec();
+    let p = model.params(problem.parameters);
+    let mut y = SVector::<f64, N>::from_column_slice(problem.initial);
     let mut derived = vec![0.0; spec.derived.len()];
     observer.start(grid.len());
     let mut next = 0usize;
@@ -471,25 +499,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
             let jac = |t: f64, y: &SVector<f64, N>, m: &mut SMatrix<f64, N, N>| {
                 model.jacobian(&p, t, y, &inputs.at(t), m)
             };
-            // A step carried over from the last segment knows nothing of a drug that starts
-            // here: an infusion switches a cytotoxic effect on within seconds, and the carried
-            // step was rejected about seven times in a row at each infusion start. The first
-            // step is held to the time the drugs' activities (0 to 1) take to change by their
-            // whole range at their rate at the start.
-            if carried.h > 0.0 {
-                const PROBE_DAY: f64 = 1e-7;
-                let mut at_start = [0.0; MAX_INPUTS];
-                at_start[..n_inputs].copy_from_slice(&inputs.at(t0));
-                let mut rate: f64 = 0.0;
-                let probed = inputs.at(t0 + PROBE_DAY);
-                for e in exposures {
-                    rate = rate.max((probed[e.input] - at_start[e.input]).abs() / PROBE_DAY);
-                }
-                drop(probed);
-                if rate > 0.0 {
-                    carried.h = carried.h.min(1.0 / rate);
-                }
-            }
+            hold_to_drug_onset(&mut carried.h, rates, &inputs.drugs, exposures, t0);
             let result = run_segment(
                 options.method,
                 &f,
@@ -558,14 +568,47 @@ impl StretchInputs<'_> {
             let mut cache = self.cache.borrow_mut();
             let (at, u) = &mut *cache;
             if *at != t {
-                u[..n].copy_from_slice(self.rates);
-                for d in &self.drugs {
-                    u[d.input] = 1.0 - (1.0 - u[d.input]) * (1.0 - d.at(t - self.t0));
-                }
+                inputs_at(u, self.rates, &self.drugs, self.t0, t);
                 *at = t;
             }
         }
         std::cell::Ref::map(self.cache.borrow(), |(_, u)| &u[..n])
+    }
+}
+
+/// The inputs at `t` of a segment starting at `t0` with dose `rates` and `drugs` acting,
+/// into `u[..rates.len()]`.
+#[inline]
+fn inputs_at(u: &mut [f64; MAX_INPUTS], rates: &[f64], drugs: &[StretchActivity], t0: f64, t: f64) {
+    u[..rates.len()].copy_from_slice(rates);
+    for d in drugs {
+        u[d.input] = 1.0 - (1.0 - u[d.input]) * (1.0 - d.at(t - t0));
+    }
+}
+
+/// A step carried over from the last segment knows nothing of a drug that starts at `t0`: an
+/// infusion switches a cytotoxic effect on within seconds, and the carried step was rejected
+/// about seven times in a row at each infusion start. The first step is held to the time the
+/// drugs' activities (0 to 1) take to change by their whole range at their rate at the start.
+fn hold_to_drug_onset(
+    h: &mut f64,
+    rates: &[f64],
+    drugs: &[StretchActivity],
+    exposures: &[Exposure],
+    t0: f64,
+) {
+    if *h > 0.0 {
+        const PROBE_DAY: f64 = 1e-7;
+        let (mut at_start, mut probed) = ([0.0; MAX_INPUTS], [0.0; MAX_INPUTS]);
+        inputs_at(&mut at_start, rates, drugs, t0, t0);
+        inputs_at(&mut probed, rates, drugs, t0, t0 + PROBE_DAY);
+        let mut rate: f64 = 0.0;
+        for e in exposures {
+            rate = rate.max((probed[e.input] - at_start[e.input]).abs() / PROBE_DAY);
+        }
+        if rate > 0.0 {
+            *h = h.min(1.0 / rate);
+        }
     }
 }
 
