@@ -29,12 +29,13 @@ fn compare(scenario: &Scenario, methods: &[(Method, f64)]) -> f64 {
     worst
 }
 
-const ALL: [(Method, f64); 5] = [
+const ALL: [(Method, f64); 6] = [
     (Method::Dop853, 1e-6),
     (Method::Dopri5, 1e-6),
     (Method::Rodas4, 1e-6),
     (Method::Rodas5p, 1e-6),
     (Method::Auto, 1e-6),
+    (Method::Dop853Bounded, 1e-6),
 ];
 
 fn compare_with_reference(scenario: &Scenario, bound_above_1: f64) -> f64 {
@@ -217,7 +218,7 @@ fn immunity_cycle_tnbc_methods_agree_with_each_other_at_tight_tolerance() {
         "tnbc_combinations.toml",
         &["solver.stiffness=\"continue\"", "solver.max_steps=1000000"],
     );
-    assert_eq!(scenario.solver.method, Method::Auto);
+    assert_eq!(scenario.solver.method, Method::Dop853Bounded);
     let tight = |method: Method, rtol: f64| {
         let mut s = scenario.clone();
         s.solver.method = method;
@@ -236,6 +237,7 @@ fn immunity_cycle_tnbc_methods_agree_with_each_other_at_tight_tolerance() {
         (Method::Rodas4, 1e-6, tight(Method::Dop853, 1e-12)),
         (Method::Rodas5p, 1e-6, tight(Method::Dop853, 1e-12)),
         (Method::Auto, 1e-6, tight(Method::Dop853, 1e-12)),
+        (Method::Dop853Bounded, 1e-6, tight(Method::Dop853, 1e-12)),
         (Method::Dop853, 1e-5, tight(Method::Rodas4, 1e-11)),
     ] {
         let mut ours = scenario.clone();

@@ -34,6 +34,9 @@ use crate::therapy::exposure::{Exposure, StretchActivity};
 use crate::therapy::pk::Amounts;
 use nalgebra::{SMatrix, SVector};
 
+/// Most inputs a model integrated in lanes may have (more: one patient at a time).
+const LANE_INPUTS: usize = 8;
+
 /// The states of all lanes: element `i` holds state `i` of every lane.
 type States<const N: usize> = [F64s; N];
 
@@ -56,6 +59,7 @@ pub fn solve_all<const N: usize, M: OdeModel<N>, O: Observer>(
         .iter()
         .find(|problem| super::check(model, problem, options).is_ok());
     let lanes_apply = options.method == Method::Dop853Bounded
+        && model.spec().inputs.len() <= LANE_INPUTS
         && first.is_some_and(|problem| {
             model
                 .lane_params([&model.params(problem.parameters); LANES])
@@ -134,7 +138,7 @@ struct Driver<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> {
 
 /// The vectors one step attempt reads, gathered from the lanes' patients.
 struct LaneInputs {
-    rates: [F64s; MAX_INPUTS],
+    rates: [F64s; LANE_INPUTS],
     t0: F64s,
     /// Per drug: the curve's coefficients and half-activity concentration, which lanes are
     /// negligible (activity 0) and which are evaluated one lane at a time.
@@ -507,8 +511,11 @@ impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O
         pt.monitor.accept();
         pt.stats.rhs_evaluations += 1;
         let t_new = k.t_new[i];
-        let y_new = SVector::<f64, N>::from_fn(|s, _| k.y_new[s][i]);
-        let k13 = SVector::<f64, N>::from_fn(|s, _| k.k13[s][i]);
+        let (mut y_new, mut k13) = (SVector::<f64, N>::zeros(), SVector::<f64, N>::zeros());
+        for s in 0..N {
+            y_new[s] = k.y_new[s][i];
+            k13[s] = k.k13[s][i];
+        }
         if !y_new.iter().all(|v| v.is_finite()) || !k13.iter().all(|v| v.is_finite()) {
             return (
                 Some(Err(SolveError {
@@ -520,8 +527,12 @@ impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O
         }
         if k.dense_done && k.wants_dense[i] {
             pt.stats.rhs_evaluations += 3;
-            let r =
-                std::array::from_fn(|row| SVector::<f64, N>::from_fn(|s, _| k.dense[row][s][i]));
+            let mut r = [SVector::<f64, N>::zeros(); 8];
+            for (to, row) in r.iter_mut().zip(&k.dense) {
+                for s in 0..N {
+                    to[s] = row[s][i];
+                }
+            }
             pt.pending = Some(DenseStep::new(pt.t, h, r));
         }
         pt.k1 = k13;
@@ -620,7 +631,7 @@ impl<const N: usize> Kernel<N> {
         Kernel {
             segment_changed: true,
             inputs: LaneInputs {
-                rates: [z; MAX_INPUTS],
+                rates: [z; LANE_INPUTS],
                 t0: z,
                 drugs: exposures
                     .iter()
@@ -653,15 +664,21 @@ impl<const N: usize> Kernel<N> {
     }
 }
 
-/// The drug inputs and dose rates of every lane at times `t` (one per lane), with the
-/// operations of [`inputs_at`] in each lane.
+/// The right-hand side of every lane at times `t` (one per lane) into `dy`, with the drug
+/// inputs and dose rates at `t` computed by the operations of [`inputs_at`] in each lane.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn lane_inputs<P, const N: usize>(
+fn rhs_in_lanes<const N: usize, M: OdeModel<N>>(
+    model: &M,
+    params: &M::LaneParams,
     inputs: &LaneInputs,
-    lanes: &[Option<Patient<P, N>>; LANES],
-    filler: &Patient<P, N>,
+    lanes: &[Option<Patient<M::Params, N>>; LANES],
+    filler: &Patient<M::Params, N>,
+    n_inputs: usize,
     t: F64s,
-) -> [F64s; MAX_INPUTS] {
+    y: &States<N>,
+    dy: &mut States<N>,
+) {
     let mut u = inputs.rates;
     let one = F64s::splat(1.0);
     let zero = F64s::splat(0.0);
@@ -683,7 +700,7 @@ fn lane_inputs<P, const N: usize>(
         }
         u[d.input] = one - (one - u[d.input]) * (one - activity);
     }
-    u
+    model.rhs_lanes(params, t, y, &u[..n_inputs], dy);
 }
 
 impl<const N: usize> Kernel<N> {
@@ -748,24 +765,30 @@ impl<const N: usize> Kernel<N> {
         if self.segment_changed {
             self.gather(lanes, filler);
         }
-        let lanes_of = |f: &dyn Fn(&Patient<M::Params, N>) -> f64| {
-            F64s::new(std::array::from_fn(|i| f(patient(i))))
-        };
-        let t = lanes_of(&|p| p.t);
-        let h = lanes_of(&|p| p.h);
-        let t1 = lanes_of(&|p| p.t1);
-        let last = F64s::new(std::array::from_fn(|i| {
-            f64::from(u8::from(patient(i).last))
-        }))
-        .simd_gt(F64s::splat(0.0));
-        let y: States<N> = std::array::from_fn(|s| lanes_of(&|p| p.y[s]));
-        let k1: States<N> = std::array::from_fn(|s| lanes_of(&|p| p.k1[s]));
+        // Each lane's time, step, state and first stage, gathered lane by lane.
+        let (mut t, mut h, mut t1, mut last) =
+            ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        let (mut y, mut k1) = ([[0.0; LANES]; N], [[0.0; LANES]; N]);
+        for i in 0..LANES {
+            let pt = patient(i);
+            t[i] = pt.t;
+            h[i] = pt.h;
+            t1[i] = pt.t1;
+            last[i] = f64::from(u8::from(pt.last));
+            for s in 0..N {
+                y[s][i] = pt.y[s];
+                k1[s][i] = pt.k1[s];
+            }
+        }
+        let (t, h, t1) = (F64s::new(t), F64s::new(h), F64s::new(t1));
+        let last = F64s::new(last).simd_gt(F64s::splat(0.0));
+        let y: States<N> = y.map(F64s::new);
+        let k1: States<N> = k1.map(F64s::new);
         let n = self.n_inputs;
         let inputs = &self.inputs;
         let f = |t: F64s, y: &States<N>| -> States<N> {
-            let u = lane_inputs(inputs, lanes, filler, t);
             let mut dy = [F64s::splat(0.0); N];
-            model.rhs_lanes(params, t, y, &u[..n], &mut dy);
+            rhs_in_lanes(model, params, inputs, lanes, filler, n, t, y, &mut dy);
             dy
         };
         let cs = F64s::splat;
@@ -908,10 +931,12 @@ impl<const N: usize> Kernel<N> {
         let deno = sum5 + cs(0.01) * sum3;
         let deno = deno.simd_le(cs(0.0)).select(cs(1.0), deno);
         let (a, d) = (h.abs() * sum5, deno * cs(N as f64));
-        self.err = (a / d.sqrt()).to_array();
-        self.grow = (cs(c::SAFETY) * (d / (a * a)).sqrt().sqrt().sqrt().sqrt()).to_array();
-        self.t_new = t_new.to_array();
-        self.y_new = y_new.map(|v| v.to_array());
+        self.err = *(a / d.sqrt()).as_array();
+        self.grow = *(cs(c::SAFETY) * (d / (a * a)).sqrt().sqrt().sqrt().sqrt()).as_array();
+        self.t_new = *t_new.as_array();
+        for s in 0..N {
+            self.y_new[s] = *y_new[s].as_array();
+        }
         // The 13th stage (the next step's first) for lanes that accept; the dense output for
         // those that have an output inside the step.
         let accepted: [bool; LANES] =
@@ -921,7 +946,9 @@ impl<const N: usize> Kernel<N> {
             return;
         }
         let k13 = f(t_new, &y_new);
-        self.k13 = k13.map(|v| v.to_array());
+        for s in 0..N {
+            self.k13[s] = *k13[s].as_array();
+        }
         self.wants_dense = std::array::from_fn(|i| {
             accepted[i] && {
                 let pt = patient(i);
@@ -1010,7 +1037,11 @@ impl<const N: usize> Kernel<N> {
             row(&c::D6),
             row(&c::D7),
         ];
-        self.dense = rows.map(|r| r.map(|v| v.to_array()));
+        for (to, row) in self.dense.iter_mut().zip(&rows) {
+            for s in 0..N {
+                to[s] = *row[s].as_array();
+            }
+        }
         self.dense_done = true;
     }
 }
