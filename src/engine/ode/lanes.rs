@@ -934,8 +934,8 @@ impl<const N: usize> Kernel<N> {
         self.err = *(a / d.sqrt()).as_array();
         self.grow = *(cs(c::SAFETY) * (d / (a * a)).sqrt().sqrt().sqrt().sqrt()).as_array();
         self.t_new = *t_new.as_array();
-        for s in 0..N {
-            self.y_new[s] = *y_new[s].as_array();
+        for (to, v) in self.y_new.iter_mut().zip(&y_new) {
+            *to = *v.as_array();
         }
         // The 13th stage (the next step's first) for lanes that accept; the dense output for
         // those that have an output inside the step.
@@ -946,8 +946,8 @@ impl<const N: usize> Kernel<N> {
             return;
         }
         let k13 = f(t_new, &y_new);
-        for s in 0..N {
-            self.k13[s] = *k13[s].as_array();
+        for (to, v) in self.k13.iter_mut().zip(&k13) {
+            *to = *v.as_array();
         }
         self.wants_dense = std::array::from_fn(|i| {
             accepted[i] && {
