@@ -556,13 +556,13 @@ impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O
         let mut extra = Stats::default();
         let h_stable =
             carry.explicit_step_bound(&y, &atol, true, |jac: &mut SMatrix<f64, N, N>| {
-                let mut u = [0.0; MAX_INPUTS];
-                let rates = &pt.prepared.segments[pt.seg].rates;
-                inputs_at(&mut u, rates, &pt.drugs, pt.t0, t);
-                if !self
-                    .model
-                    .jacobian(&pt.params, t, &y, &u[..rates.len()], jac)
-                {
+                // The inputs at t (the step's end), as the kernel computed them for k13.
+                let n_inputs = pt.prepared.segments[pt.seg].rates.len();
+                let mut u = [0.0; LANE_INPUTS];
+                for (to, from) in u.iter_mut().zip(&k.inputs_new).take(n_inputs) {
+                    *to = from[i];
+                }
+                if !self.model.jacobian(&pt.params, t, &y, &u[..n_inputs], jac) {
                     let f = |t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>| {
                         self.rhs(pt, t, y, dy)
                     };
@@ -593,6 +593,8 @@ struct Kernel<const N: usize> {
     wants_dense: [bool; LANES],
     dense_done: bool,
     dense: [[[f64; LANES]; N]; 8],
+    /// The inputs at each lane's `t_new`.
+    inputs_new: [[f64; LANES]; LANE_INPUTS],
 }
 
 /// `[f(0), f(1), ..., f(N - 1)]` by a plain loop (`std::array::from_fn` left a call per
@@ -671,25 +673,20 @@ impl<const N: usize> Kernel<N> {
             wants_dense: [false; LANES],
             dense_done: false,
             dense: [[[0.0; LANES]; N]; 8],
+            inputs_new: [[0.0; LANES]; LANE_INPUTS],
         }
     }
 }
 
-/// The right-hand side of every lane at times `t` (one per lane) into `dy`, with the drug
-/// inputs and dose rates at `t` computed by the operations of [`inputs_at`] in each lane.
-#[allow(clippy::too_many_arguments)]
+/// The drug inputs and dose rates of every lane at times `t` (one per lane), computed by the
+/// operations of [`inputs_at`] in each lane.
 #[inline(always)]
-fn rhs_in_lanes<const N: usize, M: OdeModel<N>>(
-    model: &M,
-    params: &M::LaneParams,
+fn lane_inputs<P, const N: usize>(
     inputs: &LaneInputs,
-    lanes: &[Option<Patient<M::Params, N>>; LANES],
-    filler: &Patient<M::Params, N>,
-    n_inputs: usize,
+    lanes: &[Option<Patient<P, N>>; LANES],
+    filler: &Patient<P, N>,
     t: F64s,
-    y: &States<N>,
-    dy: &mut States<N>,
-) {
+) -> [F64s; LANE_INPUTS] {
     let mut u = inputs.rates;
     let one = F64s::splat(1.0);
     let zero = F64s::splat(0.0);
@@ -711,7 +708,7 @@ fn rhs_in_lanes<const N: usize, M: OdeModel<N>>(
         }
         u[d.input] = one - (one - u[d.input]) * (one - activity);
     }
-    model.rhs_lanes(params, t, y, &u[..n_inputs], dy);
+    u
 }
 
 impl<const N: usize> Kernel<N> {
@@ -798,8 +795,9 @@ impl<const N: usize> Kernel<N> {
         let n = self.n_inputs;
         let inputs = &self.inputs;
         let f = |t: F64s, y: &States<N>| -> States<N> {
+            let u = lane_inputs(inputs, lanes, filler, t);
             let mut dy = [F64s::splat(0.0); N];
-            rhs_in_lanes(model, params, inputs, lanes, filler, n, t, y, &mut dy);
+            model.rhs_lanes(params, t, y, &u[..n], &mut dy);
             dy
         };
         let cs = F64s::splat;
@@ -955,8 +953,14 @@ impl<const N: usize> Kernel<N> {
         if !accepted.iter().any(|&a| a) {
             return;
         }
-        let k13 = f(t_new, &y_new);
+        // The inputs at the step's end are kept: the lanes' Jacobians (for rho) are taken there.
+        let u_new = lane_inputs(inputs, lanes, filler, t_new);
+        let mut k13 = [cs(0.0); N];
+        model.rhs_lanes(params, t_new, &y_new, &u_new[..n], &mut k13);
         for (to, v) in self.k13.iter_mut().zip(&k13) {
+            *to = *v.as_array();
+        }
+        for (to, v) in self.inputs_new.iter_mut().zip(&u_new) {
             *to = *v.as_array();
         }
         self.wants_dense = std::array::from_fn(|i| {
