@@ -40,6 +40,12 @@ pub const TO_EXPLICIT: f64 = 0.5;
 /// alone delivers 8e-8. At a tenth, the worst over eight spread patients is 4.9e-7
 /// (`cargo run --release --example accuracy_tnbc auto 1e-8`) for 10% more steps.
 pub const EXPLICIT_TOLERANCE: f64 = 0.1;
+/// The same fraction for `dop853_bounded`, which has no RODAS4 steps to match. Measured over
+/// the first 200 TNBC cohort patients x 6 arms against RODAS4 at rtol 1e-11 (worst error, steps
+/// of 256 patients on the pembrolizumab + nab-paclitaxel arm): 0.1 gives 7.2e-7 and 424,217
+/// steps; 0.2 6.8e-7 and 396,813 (-6.5%); 0.3 8.1e-7 and 369,718; 1.0 6.7e-6, beyond the 1e-6
+/// standard. 0.2 keeps the worst error of 0.1.
+pub const BOUNDED_TOLERANCE: f64 = 0.2;
 /// Steps in a row that must agree before the method changes (no flapping on one step).
 pub const CONFIRM: u32 = 3;
 /// DOP853 re-estimates rho every this many steps (and at each segment start, where a dose
@@ -340,9 +346,14 @@ where
         stop_when_stiff: false,
         ..*tol
     };
+    let fraction = if switching {
+        EXPLICIT_TOLERANCE
+    } else {
+        BOUNDED_TOLERANCE
+    };
     let explicit_tol = Tolerance {
-        rtol: tol.rtol * EXPLICIT_TOLERANCE,
-        atol: tol.atol * EXPLICIT_TOLERANCE,
+        rtol: tol.rtol * fraction,
+        atol: tol.atol * fraction,
         ..tol
     };
     carry.start_segment();

@@ -20,7 +20,7 @@
 //! runs one lane at a time on the lane's own scalar state, through the same functions the
 //! scalar engine uses.
 
-use super::auto::{Carry, EXPLICIT_TOLERANCE};
+use super::auto::{BOUNDED_TOLERANCE, Carry};
 use super::dop853::{self as c, DenseStep};
 use super::step::{Failure, Monitor, Stats, Tolerance, initial_step, negligible};
 use super::{
@@ -105,7 +105,7 @@ struct Patient<P, const N: usize> {
     job: usize,
     params: P,
     prepared: Prepared<N>,
-    /// DOP853's tolerance inside `auto` (a tenth of the one asked).
+    /// DOP853's tolerance in `dop853_bounded` (a fraction of the one asked).
     explicit_tol: Tolerance<N>,
     next: usize,
     seg: usize,
@@ -230,8 +230,8 @@ impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O
         let problem = &self.problems[job];
         let prepared = prepare(self.model, problem, self.options)?;
         let explicit_tol = Tolerance {
-            rtol: prepared.tol.rtol * EXPLICIT_TOLERANCE,
-            atol: prepared.tol.atol * EXPLICIT_TOLERANCE,
+            rtol: prepared.tol.rtol * BOUNDED_TOLERANCE,
+            atol: prepared.tol.atol * BOUNDED_TOLERANCE,
             stop_when_stiff: false,
         };
         self.observers[job].start(prepared.grid.len());
