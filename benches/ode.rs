@@ -143,11 +143,19 @@ fn models(c: &mut Criterion) {
     let tnbc = "tnbc_combinations.toml";
     one_patient(
         c,
-        "immunity_cycle 730 d, pembrolizumab + nab-paclitaxel + RT, auto",
+        "immunity_cycle 730 d, pembrolizumab + nab-paclitaxel + RT, dop853_bounded",
         tnbc,
         "pembrolizumab + nab-paclitaxel + RT",
         730.0,
         None,
+    );
+    one_patient(
+        c,
+        "immunity_cycle 730 d, pembrolizumab + nab-paclitaxel + RT, auto",
+        tnbc,
+        "pembrolizumab + nab-paclitaxel + RT",
+        730.0,
+        Some("auto"),
     );
     one_patient(
         c,

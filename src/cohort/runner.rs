@@ -66,7 +66,7 @@ impl RunSummary {
 
 /// Patients computed in parallel before their rows are written.
 const BLOCK: u64 = 512;
-/// Consecutive patients one thread solves together, arm by arm (filling SIMD lanes).
+/// Most consecutive patients one thread solves together, arm by arm (filling SIMD lanes).
 const GROUP: u64 = 128;
 
 /// One patient's drawn values and what they make.
@@ -620,7 +620,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         let mut start = first;
         while start < last {
             let end = (start + BLOCK).min(last);
-            let groups: Vec<u64> = (start..end).step_by(GROUP as usize).collect();
+            // Groups small enough that every thread has several (a small cohort too), large
+            // enough to keep the lanes full. Results do not depend on the grouping.
+            let group = ((end - start) / (4 * pool.current_num_threads() as u64)).clamp(8, GROUP);
+            let groups: Vec<u64> = (start..end).step_by(group as usize).collect();
             let rows: Vec<PatientOutput> = pool.install(|| {
                 groups
                     .into_par_iter()
@@ -629,7 +632,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
                             scenario,
                             &spec,
                             seed,
-                            g..(g + GROUP).min(end),
+                            g..(g + group).min(end),
                             &drugs,
                             measure,
                             &visits,
