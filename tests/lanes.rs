@@ -12,6 +12,7 @@ use immunotrial::model::OdeModel;
 use immunotrial::model::immunity_cycle::ImmunityCycle;
 use immunotrial::model::kuznetsov1994::Kuznetsov1994;
 use immunotrial::scenario::Scenario;
+use immunotrial::therapy::catalogue::Potency;
 use immunotrial::therapy::exposure::Exposure;
 use std::path::Path;
 use std::process::Command;
@@ -99,14 +100,25 @@ fn patients_in_lanes_are_the_bits_of_patients_alone() {
     let mut failures = 0;
     let mut stopped = 0;
     for arm in &scenario.arms {
+        // Every fourth patient's cytotoxic acts with a Hill coefficient of 1.5: a form lanes
+        // evaluate one lane at a time, beside lanes evaluated together.
         let exposures: Vec<Vec<Exposure>> = patients
             .iter()
-            .map(|(_, _, clearance)| {
+            .enumerate()
+            .map(|(k, (_, _, clearance))| {
                 arm.drugs
                     .iter()
                     .map(|d| {
                         let mut e = d.exposure.clone();
                         e.pk.cl_l_per_day *= clearance;
+                        if let Potency::Emax { ec50_mg_per_l, .. } = e.potency
+                            && k % 4 == 0
+                        {
+                            e.potency = Potency::Emax {
+                                ec50_mg_per_l,
+                                hill: 1.5,
+                            };
+                        }
                         e
                     })
                     .collect()
@@ -125,13 +137,21 @@ fn patients_in_lanes_are_the_bits_of_patients_alone() {
                 also_at_days: &[45.5, 100.25, 300.0],
             })
             .collect();
-        // A malformed problem among them (solved alone, an error either way).
+        // A malformed problem among them (solved alone, an error either way), and one without
+        // the arm's drugs (another drug structure: solved alone).
         let short = vec![1.0; 3];
         problems.insert(
             5,
             Problem {
                 parameters: &short,
                 ..problems[0]
+            },
+        );
+        problems.insert(
+            9,
+            Problem {
+                exposures: &[],
+                ..problems[1]
             },
         );
         // Some observers are done early, as a patient's follow-up ends at death or dropout.
