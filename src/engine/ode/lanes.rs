@@ -903,7 +903,11 @@ impl<const N: usize> Kernel<N> {
             h,
             (&k11, c::A1211),
         );
-        let k12 = f(t_new, &y12);
+        // The 12th and 13th stages are both at the step's end: its inputs once, for both (and
+        // kept: the lanes' Jacobians for rho are taken there).
+        let u_new = lane_inputs(inputs, lanes, filler, t_new);
+        let mut k12 = [cs(0.0); N];
+        model.rhs_lanes(params, t_new, &y12, &u_new[..n], &mut k12);
         let slope_known = combination(&[
             (&k1, c::B1),
             (&k6, c::B6),
@@ -953,8 +957,6 @@ impl<const N: usize> Kernel<N> {
         if !accepted.iter().any(|&a| a) {
             return;
         }
-        // The inputs at the step's end are kept: the lanes' Jacobians (for rho) are taken there.
-        let u_new = lane_inputs(inputs, lanes, filler, t_new);
         let mut k13 = [cs(0.0); N];
         model.rhs_lanes(params, t_new, &y_new, &u_new[..n], &mut k13);
         for (to, v) in self.k13.iter_mut().zip(&k13) {
