@@ -291,7 +291,8 @@ pub trait OdeModel<const N: usize>: Send + Sync {
 
     /// The parameters of [`LANES`] patients gathered lane by lane, if the model integrates
     /// patients in SIMD lanes ([`OdeModel::rhs_lanes`]); `None` (the default) where it does
-    /// not, and its patients are integrated one at a time.
+    /// not, and its patients are integrated one at a time. Whether it gives `Some` is a property
+    /// of the model: it must not depend on the parameter values.
     fn lane_params(&self, _p: [&Self::Params; LANES]) -> Option<Self::LaneParams> {
         None
     }

@@ -320,6 +320,9 @@ fn ritz_radius<const N: usize>(
 }
 
 /// Integrates `[t0, t1]` with whichever method suits, switching as the module describes.
+///
+/// Without switching (`dop853_bounded`), `engine::ode::lanes` does the same for eight patients
+/// at once, operation for operation: keep the two in step (`tests/lanes.rs` checks them).
 /// `outputs` are emitted on the way by the method covering each; `jacobian_at` is the model's
 /// analytic Jacobian (or false, then central differences). Without `switching`, DOP853 runs
 /// throughout with its steps held to `EXPLICIT_H_RHO / rho` (the `dop853_bounded` method),
@@ -404,9 +407,10 @@ where
                         Handover::Continue { h_max: h_stable }
                     }
                 },
-            )?;
+            );
+            // Counted before an early stop returns its stats.
             stats.rhs_evaluations += extra.rhs_evaluations;
-            reached
+            reached?
         };
         t = reached.t;
         y = reached.y;

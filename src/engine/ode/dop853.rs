@@ -275,6 +275,9 @@ where
     Ok(reached.y)
 }
 
+/// `engine::ode::lanes` computes this step for eight patients at once, operation for operation
+/// in the same order (the kernel's stages, error estimate and dense output): keep the two in
+/// step (`tests/lanes.rs` checks them bit for bit).
 /// As [`integrate`], starting with step `h_start` (0: the usual initial-step estimate), and
 /// asking `after_step(t, y, h_next)` after each accepted step whether to go on and with what
 /// largest step, or to stop there. Returns where it stopped: `t1` unless `after_step` said stop.
@@ -423,8 +426,9 @@ where
             + k12 * ER12;
         let (mut sum5, mut sum3) = (0.0, 0.0);
         for i in 0..N {
-            sum5 += (err5[i] / sc[i]).powi(2);
-            sum3 += (err3[i] / sc[i]).powi(2);
+            let (e5, e3) = (err5[i] / sc[i], err3[i] / sc[i]);
+            sum5 += e5 * e5;
+            sum3 += e3 * e3;
         }
         let mut deno = sum5 + 0.01 * sum3;
         if deno <= 0.0 {
@@ -524,11 +528,10 @@ where
                 };
                 let ydiff = y_new - y;
                 let bspl = k1 * h - ydiff;
-                let step = DenseStep {
-                    t_start: t,
+                let step = DenseStep::new(
+                    t,
                     h,
-                    inv_h: 1.0 / h,
-                    r: [
+                    [
                         y,
                         ydiff,
                         bspl,
@@ -538,7 +541,7 @@ where
                         tail(&D6, r6),
                         tail(&D7, r7),
                     ],
-                };
+                );
                 pending = Some(step);
             }
 

@@ -153,9 +153,8 @@ struct LaneDrug {
     b: F64s,
     beta: F64s,
     half: F64s,
-    negligible: [bool; LANES],
     /// Lanes whose activity is 0 (negligible), as a mask.
-    zero: F64s,
+    negligible: F64s,
     all_negligible: bool,
     one_by_one: [bool; LANES],
     any_one_by_one: bool,
@@ -195,11 +194,7 @@ impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O
     fn emit(&mut self, pt: &mut Patient<M::Params, N>, t: f64, y: &SVector<f64, N>) {
         let mut u = [0.0; MAX_INPUTS];
         let rates = &pt.prepared.segments[pt.seg].rates;
-        if self.problems[pt.job].exposures.is_empty() {
-            u[..rates.len()].copy_from_slice(rates);
-        } else {
-            inputs_at(&mut u, rates, &pt.drugs, pt.t0, t);
-        }
+        inputs_at(&mut u, rates, &pt.drugs, pt.t0, t);
         self.model
             .derived(&pt.params, y, &u[..rates.len()], &mut pt.derived);
         let observer = &mut self.observers[pt.job];
@@ -423,7 +418,7 @@ impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O
                                 }
                                 Ok(mut pt) => {
                                     lane_params = None;
-                                    kernel.segment_changed = true;
+                                    kernel.lanes_changed = true;
                                     match self.enter_segment(&mut pt) {
                                         Next::Step => {
                                             *slot = Some(pt);
@@ -443,6 +438,9 @@ impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O
                         Next::Finished(r) => {
                             if let Some(pt) = slot.take() {
                                 results[pt.job] = Some(r);
+                                // An empty lane takes another's data, so that a finished
+                                // patient's drugs are not evaluated for nothing.
+                                kernel.lanes_changed = true;
                             }
                         }
                     }
@@ -468,11 +466,12 @@ impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O
                 let Some(pt) = slot else { continue };
                 let outcome = self.after_attempt(pt, &kernel, i);
                 if outcome.1 {
-                    kernel.segment_changed = true;
+                    kernel.lanes_changed = true;
                 }
                 if let Some(r) = outcome.0 {
                     results[pt.job] = Some(r);
                     *slot = None;
+                    kernel.lanes_changed = true;
                 }
             }
         }
@@ -580,7 +579,7 @@ impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O
 /// The vector half of a step attempt for all lanes, and what it leaves for the lanes'
 /// decisions.
 struct Kernel<const N: usize> {
-    segment_changed: bool,
+    lanes_changed: bool,
     inputs: LaneInputs,
     n_inputs: usize,
     // What the lanes' decisions read, stored once as plain arrays (reading a lane out of a
@@ -642,7 +641,7 @@ impl<const N: usize> Kernel<N> {
     fn new(exposures: &[Exposure]) -> Self {
         let z = F64s::splat(0.0);
         Kernel {
-            segment_changed: true,
+            lanes_changed: true,
             inputs: LaneInputs {
                 rates: [z; LANE_INPUTS],
                 t0: z,
@@ -656,8 +655,7 @@ impl<const N: usize> Kernel<N> {
                         b: z,
                         beta: z,
                         half: z,
-                        negligible: [true; LANES],
-                        zero: z,
+                        negligible: z,
                         all_negligible: true,
                         one_by_one: [false; LANES],
                         any_one_by_one: false,
@@ -696,7 +694,7 @@ fn lane_inputs<P, const N: usize>(
         if !d.all_negligible {
             let c = d.steady + d.a * exp_neg(d.alpha * dt) + d.b * exp_neg(d.beta * dt);
             let c = c.max(zero);
-            activity = d.zero.simd_gt(zero).select(zero, c / (c + d.half));
+            activity = d.negligible.select(zero, c / (c + d.half));
             if d.any_one_by_one {
                 for (i, slot) in lanes.iter().enumerate() {
                     if d.one_by_one[i] {
@@ -725,12 +723,11 @@ impl<const N: usize> Kernel<N> {
         }
         self.inputs.t0 = F64s::new(std::array::from_fn(|i| patient(i).t0));
         for (k, d) in self.inputs.drugs.iter_mut().enumerate() {
-            let mut all_negligible = true;
-            for i in 0..LANES {
+            let mut negligible = [0.0; LANES];
+            for (i, lane_negligible) in negligible.iter_mut().enumerate() {
                 let pt = patient(i);
                 let stretch = &pt.drugs[k];
-                d.negligible[i] = stretch.negligible();
-                all_negligible &= d.negligible[i];
+                *lane_negligible = f64::from(u8::from(stretch.negligible()));
                 match stretch.lane_form() {
                     Some((curve, half)) => {
                         d.one_by_one[i] = false;
@@ -752,11 +749,11 @@ impl<const N: usize> Kernel<N> {
                     }
                 }
             }
-            d.all_negligible = all_negligible;
-            d.zero = F64s::new(d.negligible.map(|n| f64::from(u8::from(n))));
+            d.all_negligible = negligible.iter().all(|&n| n > 0.0);
+            d.negligible = F64s::new(negligible).simd_gt(F64s::splat(0.0));
             d.any_one_by_one = d.one_by_one.iter().any(|&b| b);
         }
-        self.segment_changed = false;
+        self.lanes_changed = false;
     }
 
     /// One DOP853 attempt for every lane: what `dop853::integrate_until` computes between
@@ -770,7 +767,7 @@ impl<const N: usize> Kernel<N> {
         filler: &Patient<M::Params, N>,
     ) {
         let patient = |i: usize| lanes[i].as_ref().unwrap_or(filler);
-        if self.segment_changed {
+        if self.lanes_changed {
             self.gather(lanes, filler);
         }
         // Each lane's time, step, state and first stage, gathered lane by lane.

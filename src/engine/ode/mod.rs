@@ -61,7 +61,7 @@ pub enum Method {
     /// DOP853 with every step held where its stability function matches e^z for every mode
     /// (h * rho <= 3, rho the Jacobian's spectral radius): `auto` that never hands over to
     /// RODAS4. Accurate on mildly stiff models with no stiff method, and the method the
-    /// cohort integrates several patients at once in SIMD lanes ([`crate::engine::lanes`]).
+    /// cohort integrates several patients at once in SIMD lanes ([`lanes`]).
     Dop853Bounded,
     /// `ode_solvers::Dop853`, integrated exactly to every output time: an independent
     /// implementation, kept as the reference the others are tested against.
@@ -398,7 +398,9 @@ fn prepare<const N: usize, M: OdeModel<N>>(
     })
 }
 
-/// Solves `problem` for `model`, passing each output to `observer`.
+/// Solves `problem` for `model`, passing each output to `observer`. With `dop853_bounded`,
+/// [`lanes::solve_all`] repeats this segment loop for eight patients at once: keep the two in
+/// step.
 pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
     model: &M,
     problem: &Problem<'_>,
