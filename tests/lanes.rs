@@ -106,7 +106,8 @@ fn patients_in_lanes_are_the_bits_of_patients_alone() {
             .iter()
             .enumerate()
             .map(|(k, (_, _, clearance))| {
-                arm.drugs
+                let mut drugs: Vec<Exposure> = arm
+                    .drugs
                     .iter()
                     .map(|d| {
                         let mut e = d.exposure.clone();
@@ -121,7 +122,17 @@ fn patients_in_lanes_are_the_bits_of_patients_alone() {
                         }
                         e
                     })
-                    .collect()
+                    .collect();
+                // A second course of the first drug, 10.5 days later: two drugs on one input.
+                if let Some(first) = drugs.first().cloned() {
+                    let mut second = first;
+                    second
+                        .administrations
+                        .iter_mut()
+                        .for_each(|a| a.start_day += 10.5);
+                    drugs.push(second);
+                }
+                drugs
             })
             .collect();
         let mut problems: Vec<Problem> = patients

@@ -158,6 +158,8 @@ struct LaneDrug {
     all_negligible: bool,
     one_by_one: [bool; LANES],
     any_one_by_one: bool,
+    /// Whether no earlier drug acts on this input.
+    first_on_input: bool,
 }
 
 impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O> {
@@ -647,7 +649,8 @@ impl<const N: usize> Kernel<N> {
                 t0: z,
                 drugs: exposures
                     .iter()
-                    .map(|e| LaneDrug {
+                    .enumerate()
+                    .map(|(k, e)| LaneDrug {
                         input: e.input,
                         steady: z,
                         a: z,
@@ -659,6 +662,7 @@ impl<const N: usize> Kernel<N> {
                         all_negligible: true,
                         one_by_one: [false; LANES],
                         any_one_by_one: false,
+                        first_on_input: exposures[..k].iter().all(|x| x.input != e.input),
                     })
                     .collect(),
             },
@@ -676,16 +680,17 @@ impl<const N: usize> Kernel<N> {
     }
 }
 
-/// The drug inputs and dose rates of every lane at times `t` (one per lane), computed by the
-/// operations of [`inputs_at`] in each lane.
+/// The drug inputs of every lane at times `t` (one per lane) into `u`, whose other inputs
+/// hold the dose rates: the operations of [`inputs_at`] in each lane (a drug first on its
+/// input combines with the rate, a later one with what the earlier ones made of it).
 #[inline(always)]
-fn lane_inputs<P, const N: usize>(
+fn set_drug_inputs<P, const N: usize>(
     inputs: &LaneInputs,
     lanes: &[Option<Patient<P, N>>; LANES],
     filler: &Patient<P, N>,
     t: F64s,
-) -> [F64s; LANE_INPUTS] {
-    let mut u = inputs.rates;
+    u: &mut [F64s; LANE_INPUTS],
+) {
     let one = F64s::splat(1.0);
     let zero = F64s::splat(0.0);
     let dt = t - inputs.t0;
@@ -704,9 +709,13 @@ fn lane_inputs<P, const N: usize>(
                 }
             }
         }
-        u[d.input] = one - (one - u[d.input]) * (one - activity);
+        let before = if d.first_on_input {
+            inputs.rates[d.input]
+        } else {
+            u[d.input]
+        };
+        u[d.input] = one - (one - before) * (one - activity);
     }
-    u
 }
 
 impl<const N: usize> Kernel<N> {
@@ -791,10 +800,19 @@ impl<const N: usize> Kernel<N> {
         let k1: States<N> = k1.map(F64s::new);
         let n = self.n_inputs;
         let inputs = &self.inputs;
+        // The inputs: the dose rates, with the drugs' rewritten at each time asked.
+        let u = std::cell::RefCell::new(inputs.rates);
         let f = |t: F64s, y: &States<N>| -> States<N> {
-            let u = lane_inputs(inputs, lanes, filler, t);
+            let mut u = u.borrow_mut();
+            set_drug_inputs(inputs, lanes, filler, t, &mut u);
             let mut dy = [F64s::splat(0.0); N];
             model.rhs_lanes(params, t, y, &u[..n], &mut dy);
+            dy
+        };
+        // At the time of the last call to `f`.
+        let f_again = |t: F64s, y: &States<N>| -> States<N> {
+            let mut dy = [F64s::splat(0.0); N];
+            model.rhs_lanes(params, t, y, &u.borrow()[..n], &mut dy);
             dy
         };
         let cs = F64s::splat;
@@ -902,9 +920,7 @@ impl<const N: usize> Kernel<N> {
         );
         // The 12th and 13th stages are both at the step's end: its inputs once, for both (and
         // kept: the lanes' Jacobians for rho are taken there).
-        let u_new = lane_inputs(inputs, lanes, filler, t_new);
-        let mut k12 = [cs(0.0); N];
-        model.rhs_lanes(params, t_new, &y12, &u_new[..n], &mut k12);
+        let k12 = f(t_new, &y12);
         let slope_known = combination(&[
             (&k1, c::B1),
             (&k6, c::B6),
@@ -954,12 +970,11 @@ impl<const N: usize> Kernel<N> {
         if !accepted.iter().any(|&a| a) {
             return;
         }
-        let mut k13 = [cs(0.0); N];
-        model.rhs_lanes(params, t_new, &y_new, &u_new[..n], &mut k13);
+        let k13 = f_again(t_new, &y_new);
         for (to, v) in self.k13.iter_mut().zip(&k13) {
             *to = *v.as_array();
         }
-        for (to, v) in self.inputs_new.iter_mut().zip(&u_new) {
+        for (to, v) in self.inputs_new.iter_mut().zip(u.borrow().iter()) {
             *to = *v.as_array();
         }
         self.wants_dense = std::array::from_fn(|i| {
