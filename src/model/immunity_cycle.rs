@@ -572,6 +572,88 @@ impl<T: Lane> Params<T> {
         (one - y[5] * free) * (one - antigen / (antigen + s_r))
     }
 
+    /// The Jacobian of [`Self::rhs`], `jac[i][j]` = d(dy_i)/d(y_j), for one patient or one a
+    /// lane; `jac` holds zeros where it writes nothing.
+    #[inline(always)]
+    fn jacobian(&self, y: &[T; 8], input: &[T], jac: &mut [[T; 8]; 8]) {
+        let p = self;
+        let (zero, one, two) = (T::splat(0.0), T::splat(1.0), T::splat(2.0));
+        let (tv, u, tvd, nteff, dteff, pdl1, a_c) = (y[0], y[1], y[2], y[3], y[4], y[5], y[7]);
+        let (dose_rate, o_pd1, o_pdl1, o_ctla4, chemo) =
+            (input[0], input[2], input[3], input[4], input[5]);
+        // Tumour cell death, dendritic-cell maturation and presented antigen, with their
+        // derivatives in TV, TVd and dTeff.
+        let total = tv + tvd;
+        let some = total.gt(zero);
+        let share = T::select(some, tvd / total, zero);
+        let d_share_tv = T::select(some, -tvd / (total * total), zero);
+        let d_share_tvd = T::select(some, tv / (total * total), zero);
+        let tcd = p.mu * share + p.e * dteff + p.d0;
+        let k2 = p.k_tcd_squared;
+        let dcm = tcd * tcd / (tcd * tcd + k2);
+        let d_dcm = two * tcd * k2 / ((tcd * tcd + k2) * (tcd * tcd + k2));
+        let antigen = dcm * total;
+        let d_antigen = [
+            d_dcm * p.mu * d_share_tv * total + dcm,
+            d_dcm * p.mu * d_share_tvd * total + dcm,
+            d_dcm * p.e * total,
+        ];
+        // Immune activation rate and its derivatives.
+        let blocked = (one - o_pd1) * (one - o_pdl1);
+        let bound = one + a_c * p.mab_over_kd;
+        let free = blocked / bound;
+        let s_r = p.s_r * (one + p.s_ctla4 * o_ctla4);
+        let brake = one - pdl1 * free;
+        let suppression = s_r / (antigen + s_r);
+        let iar = brake * suppression;
+        let d_iar_antigen = -brake * s_r / ((antigen + s_r) * (antigen + s_r));
+        let d_iar_pdl1 = -free * suppression;
+        let d_iar_ac = pdl1 * blocked / (bound * bound) * p.mab_over_kd * suppression;
+        // Radiation, chemotherapy and T-cell losses.
+        let c = p.rt_quadratic;
+        let rt_kill = p.alpha * dose_rate + c * u * u;
+        let growth_fraction = one - tv * p.inv_tv_max;
+        let growing = growth_fraction.gt(zero);
+        let chemo_kill = T::select(growing, p.k_chemo * chemo * growth_fraction, zero);
+        let d_chemo_tv = T::select(growing, -p.k_chemo * chemo * p.inv_tv_max, zero);
+        let loss = p.k_lympho * chemo + p.alpha_t * p.f_field * dose_rate;
+        // [TV, U, TVd, nTeff, dTeff, PDL1, A_depot, A_central]
+        let (i_tv, i_u, i_tvd, i_nt, i_dt, i_pdl1, i_ad, i_ac) = (0, 1, 2, 3, 4, 5, 6, 7);
+        *jac = [[zero; 8]; 8];
+        jac[i_tv][i_tv] = p.r * growth_fraction
+            - p.r * tv * p.inv_tv_max
+            - rt_kill
+            - (p.e * dteff + p.d0)
+            - chemo_kill
+            - tv * d_chemo_tv;
+        jac[i_tv][i_u] = -tv * two * c * u;
+        jac[i_tv][i_dt] = -p.e * tv;
+        jac[i_u][i_u] = T::select(u.gt(T::splat(DSB_NEGLIGIBLE)), -p.repair_rate, zero);
+        jac[i_tvd][i_tv] = rt_kill + p.f_icd * (chemo_kill + tv * d_chemo_tv);
+        jac[i_tvd][i_u] = two * c * u * tv;
+        jac[i_tvd][i_tvd] = -p.mu;
+        let priming = p.k_ln * (one + p.p_ctla4 * o_ctla4);
+        let d_priming_antigen = priming * p.s_l / ((antigen + p.s_l) * (antigen + p.s_l));
+        let net = p.kpro - p.kdif;
+        for (k, column) in [i_tv, i_tvd, i_dt].into_iter().enumerate() {
+            jac[i_nt][column] = jac[i_nt][column]
+                + (d_priming_antigen + nteff * net * d_iar_antigen) * d_antigen[k];
+            jac[i_dt][column] = jac[i_dt][column] + nteff * p.kdif * d_iar_antigen * d_antigen[k];
+        }
+        jac[i_nt][i_nt] = iar * net - p.kel - loss;
+        jac[i_nt][i_pdl1] = nteff * net * d_iar_pdl1;
+        jac[i_nt][i_ac] = nteff * net * d_iar_ac;
+        jac[i_dt][i_nt] = iar * p.kdif;
+        jac[i_dt][i_dt] = jac[i_dt][i_dt] + (-p.kapo - loss);
+        jac[i_dt][i_pdl1] = nteff * p.kdif * d_iar_pdl1;
+        jac[i_dt][i_ac] = nteff * p.kdif * d_iar_ac;
+        jac[i_pdl1][i_dt] = p.kpdl * p.k_pdl / ((p.k_pdl + dteff) * (p.k_pdl + dteff));
+        jac[i_pdl1][i_pdl1] = -p.kpdl;
+        jac[i_ad][i_ad] = -p.ka_mab;
+        jac[i_ac][i_ad] = p.ka_mab;
+        jac[i_ac][i_ac] = -p.kel_mab;
+    }
+
     /// The right-hand side, for one patient (`T = f64`) or for one patient a lane.
     #[inline(always)]
     fn rhs(&self, y: &[T; 8], input: &[T], dydt: &mut [T; 8]) {
@@ -685,90 +767,25 @@ impl OdeModel<8> for ImmunityCycle {
         input: &[f64],
         jac: &mut SMatrix<f64, 8, 8>,
     ) -> bool {
-        let (tv, u, tvd, nteff, dteff, pdl1, _, a_c) =
-            (y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]);
-        let (dose_rate, o_pd1, o_pdl1, o_ctla4, chemo) =
-            (input[0], input[2], input[3], input[4], input[5]);
-        jac.fill(0.0);
-        // Tumour cell death, dendritic-cell maturation and presented antigen, with their
-        // derivatives in TV, TVd and dTeff.
-        let total = tv + tvd;
-        let (share, d_share_tv, d_share_tvd) = if total > 0.0 {
-            (tvd / total, -tvd / (total * total), tv / (total * total))
-        } else {
-            (0.0, 0.0, 0.0)
-        };
-        let tcd = p.mu * share + p.e * dteff + p.d0;
-        let k2 = p.k_tcd_squared;
-        let dcm = tcd * tcd / (tcd * tcd + k2);
-        let d_dcm = 2.0 * tcd * k2 / ((tcd * tcd + k2) * (tcd * tcd + k2));
-        let antigen = dcm * total;
-        let d_antigen = [
-            d_dcm * p.mu * d_share_tv * total + dcm,
-            d_dcm * p.mu * d_share_tvd * total + dcm,
-            d_dcm * p.e * total,
-        ];
-        // Immune activation rate and its derivatives.
-        let blocked = (1.0 - o_pd1) * (1.0 - o_pdl1);
-        let bound = 1.0 + a_c * p.mab_over_kd;
-        let free = blocked / bound;
-        let s_r = p.s_r * (1.0 + p.s_ctla4 * o_ctla4);
-        let brake = 1.0 - pdl1 * free;
-        let suppression = s_r / (antigen + s_r);
-        let iar = brake * suppression;
-        let d_iar_antigen = -brake * s_r / ((antigen + s_r) * (antigen + s_r));
-        let d_iar_pdl1 = -free * suppression;
-        let d_iar_ac = pdl1 * blocked / (bound * bound) * p.mab_over_kd * suppression;
-        // Radiation, chemotherapy and T-cell losses.
-        let c = p.rt_quadratic;
-        let rt_kill = p.alpha * dose_rate + c * u * u;
-        let growth_fraction = 1.0 - tv * p.inv_tv_max;
-        let (chemo_kill, d_chemo_tv) = if growth_fraction > 0.0 {
-            (
-                p.k_chemo * chemo * growth_fraction,
-                -p.k_chemo * chemo * p.inv_tv_max,
-            )
-        } else {
-            (0.0, 0.0)
-        };
-        let loss = p.k_lympho * chemo + p.alpha_t * p.f_field * dose_rate;
-        // [TV, U, TVd, nTeff, dTeff, PDL1, A_depot, A_central]
-        let (i_tv, i_u, i_tvd, i_nt, i_dt, i_pdl1, i_ad, i_ac) = (0, 1, 2, 3, 4, 5, 6, 7);
-        jac[(i_tv, i_tv)] = p.r * growth_fraction
-            - p.r * tv * p.inv_tv_max
-            - rt_kill
-            - (p.e * dteff + p.d0)
-            - chemo_kill
-            - tv * d_chemo_tv;
-        jac[(i_tv, i_u)] = -tv * 2.0 * c * u;
-        jac[(i_tv, i_dt)] = -p.e * tv;
-        jac[(i_u, i_u)] = if u > DSB_NEGLIGIBLE {
-            -p.repair_rate
-        } else {
-            0.0
-        };
-        jac[(i_tvd, i_tv)] = rt_kill + p.f_icd * (chemo_kill + tv * d_chemo_tv);
-        jac[(i_tvd, i_u)] = 2.0 * c * u * tv;
-        jac[(i_tvd, i_tvd)] = -p.mu;
-        let priming = p.k_ln * (1.0 + p.p_ctla4 * o_ctla4);
-        let d_priming_antigen = priming * p.s_l / ((antigen + p.s_l) * (antigen + p.s_l));
-        let net = p.kpro - p.kdif;
-        for (k, column) in [i_tv, i_tvd, i_dt].into_iter().enumerate() {
-            jac[(i_nt, column)] += (d_priming_antigen + nteff * net * d_iar_antigen) * d_antigen[k];
-            jac[(i_dt, column)] += nteff * p.kdif * d_iar_antigen * d_antigen[k];
+        let mut rows = [[0.0; 8]; 8];
+        p.jacobian(&y.data.0[0], input, &mut rows);
+        for (i, row) in rows.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                jac[(i, j)] = *v;
+            }
         }
-        jac[(i_nt, i_nt)] = iar * net - p.kel - loss;
-        jac[(i_nt, i_pdl1)] = nteff * net * d_iar_pdl1;
-        jac[(i_nt, i_ac)] = nteff * net * d_iar_ac;
-        jac[(i_dt, i_nt)] = iar * p.kdif;
-        jac[(i_dt, i_dt)] += -p.kapo - loss;
-        jac[(i_dt, i_pdl1)] = nteff * p.kdif * d_iar_pdl1;
-        jac[(i_dt, i_ac)] = nteff * p.kdif * d_iar_ac;
-        jac[(i_pdl1, i_dt)] = p.kpdl * p.k_pdl / ((p.k_pdl + dteff) * (p.k_pdl + dteff));
-        jac[(i_pdl1, i_pdl1)] = -p.kpdl;
-        jac[(i_ad, i_ad)] = -p.ka_mab;
-        jac[(i_ac, i_ad)] = p.ka_mab;
-        jac[(i_ac, i_ac)] = -p.kel_mab;
+        true
+    }
+
+    fn jacobian_lanes(
+        &self,
+        p: &Params<F64s>,
+        _t: F64s,
+        y: &[F64s; 8],
+        input: &[F64s],
+        jac: &mut [[F64s; 8]; 8],
+    ) -> bool {
+        p.jacobian(y, input, jac);
         true
     }
 
