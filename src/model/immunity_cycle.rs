@@ -572,8 +572,9 @@ impl<T: Lane> Params<T> {
         (one - y[5] * free) * (one - antigen / (antigen + s_r))
     }
 
-    /// The Jacobian of [`Self::rhs`], `jac[i][j]` = d(dy_i)/d(y_j), for one patient or one a
-    /// lane; `jac` holds zeros where it writes nothing.
+    /// The Jacobian of [`Self::rhs`], `jac[i][j]` = d(dy_i)/d(y_j), written over
+    /// [`Lane`] as the right-hand side is (tried in lanes for the spectral-radius estimates: no
+    /// faster than one lane at a time, every fifth step).
     #[inline(always)]
     fn jacobian(&self, y: &[T; 8], input: &[T], jac: &mut [[T; 8]; 8]) {
         let p = self;
@@ -774,18 +775,6 @@ impl OdeModel<8> for ImmunityCycle {
                 jac[(i, j)] = *v;
             }
         }
-        true
-    }
-
-    fn jacobian_lanes(
-        &self,
-        p: &Params<F64s>,
-        _t: F64s,
-        y: &[F64s; 8],
-        input: &[F64s],
-        jac: &mut [[F64s; 8]; 8],
-    ) -> bool {
-        p.jacobian(y, input, jac);
         true
     }
 

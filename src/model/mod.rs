@@ -311,20 +311,6 @@ pub trait OdeModel<const N: usize>: Send + Sync {
         unreachable!("rhs_lanes is called only for a model whose lane_params gives Some")
     }
 
-    /// The Jacobian for [`LANES`] patients at once, `jac[i][j]` = d(dy_i)/d(y_j), each lane
-    /// exactly what [`OdeModel::jacobian`] gives for that patient; returns false (the default)
-    /// where the model has none in lanes, and each lane's is then formed one at a time.
-    fn jacobian_lanes(
-        &self,
-        _p: &Self::LaneParams,
-        _t_day: F64s,
-        _y: &[F64s; N],
-        _input_rate: &[F64s],
-        _jac: &mut [[F64s; N]; N],
-    ) -> bool {
-        false
-    }
-
     /// Applies an instantaneous dose of input `input`. By default the amount is added to the
     /// input's `bolus_state`; models override it where a bolus acts otherwise (an acute
     /// radiation dose kills cells rather than accumulating anywhere).
