@@ -32,15 +32,6 @@ pub trait Lane:
     type Mask: Copy;
     fn splat(x: f64) -> Self;
     fn gt(self, other: Self) -> Self::Mask;
-    fn le(self, other: Self) -> Self::Mask;
-    fn lt(self, other: Self) -> Self::Mask;
-    fn ne(self, other: Self) -> Self::Mask;
-    /// Neither infinite nor NaN.
-    fn finite(self) -> Self::Mask;
-    fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask;
-    fn or(a: Self::Mask, b: Self::Mask) -> Self::Mask;
-    fn abs(self) -> Self;
-    fn sqrt(self) -> Self;
     /// `if mask { a } else { b }`, lane by lane.
     fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
     /// `f64::max` / `f64::min` on values that are not NaN.
@@ -60,38 +51,6 @@ impl Lane for f64 {
     #[inline(always)]
     fn gt(self, other: Self) -> bool {
         self > other
-    }
-    #[inline(always)]
-    fn le(self, other: Self) -> bool {
-        self <= other
-    }
-    #[inline(always)]
-    fn lt(self, other: Self) -> bool {
-        self < other
-    }
-    #[inline(always)]
-    fn ne(self, other: Self) -> bool {
-        self != other
-    }
-    #[inline(always)]
-    fn finite(self) -> bool {
-        self.is_finite()
-    }
-    #[inline(always)]
-    fn and(a: bool, b: bool) -> bool {
-        a && b
-    }
-    #[inline(always)]
-    fn or(a: bool, b: bool) -> bool {
-        a || b
-    }
-    #[inline(always)]
-    fn abs(self) -> Self {
-        f64::abs(self)
-    }
-    #[inline(always)]
-    fn sqrt(self) -> Self {
-        f64::sqrt(self)
     }
     #[inline(always)]
     fn select(mask: bool, a: Self, b: Self) -> Self {
@@ -120,38 +79,6 @@ impl Lane for F64s {
     #[inline(always)]
     fn gt(self, other: Self) -> Self {
         self.simd_gt(other)
-    }
-    #[inline(always)]
-    fn le(self, other: Self) -> Self {
-        self.simd_le(other)
-    }
-    #[inline(always)]
-    fn lt(self, other: Self) -> Self {
-        self.simd_lt(other)
-    }
-    #[inline(always)]
-    fn ne(self, other: Self) -> Self {
-        self.simd_ne(other)
-    }
-    #[inline(always)]
-    fn finite(self) -> Self {
-        self.is_finite()
-    }
-    #[inline(always)]
-    fn and(a: Self, b: Self) -> Self {
-        a & b
-    }
-    #[inline(always)]
-    fn or(a: Self, b: Self) -> Self {
-        a | b
-    }
-    #[inline(always)]
-    fn abs(self) -> Self {
-        F64s::abs(self)
-    }
-    #[inline(always)]
-    fn sqrt(self) -> Self {
-        F64s::sqrt(self)
     }
     #[inline(always)]
     fn select(mask: Self, a: Self, b: Self) -> Self {

@@ -26,7 +26,6 @@
 use super::dop853;
 use super::rosenbrock::{self, Outputs, Rodas4};
 use super::step::{AnalyticJacobian, Failure, Handover, Monitor, Stats, Tolerance};
-use crate::lanes::Lane;
 use nalgebra::{SMatrix, SVector};
 
 /// Largest h * rho DOP853 is allowed: its stability function R(z) is within 2e-4 of e^z on
@@ -153,7 +152,7 @@ pub fn spectral_radius<const N: usize>(
     atol: &SVector<f64, N>,
     direction: &mut SVector<f64, N>,
 ) -> f64 {
-    estimate_spectral_radius(jac, y, atol, direction)
+    estimate_spectral_radius(jac, y, atol, direction, false)
 }
 
 /// As [`spectral_radius`], from the same two products, but the estimate is the largest
@@ -173,125 +172,7 @@ pub fn spectral_radius_ritz<const N: usize>(
     atol: &SVector<f64, N>,
     direction: &mut SVector<f64, N>,
 ) -> f64 {
-    let rows: [[f64; N]; N] = std::array::from_fn(|i| std::array::from_fn(|j| jac[(i, j)]));
-    let mut d: [f64; N] = std::array::from_fn(|i| direction[i]);
-    let rho = ritz_spectral_radius(&rows, &y.data.0[0], &atol.data.0[0], &mut d);
-    *direction = SVector::from(d);
-    rho
-}
-
-/// [`spectral_radius_ritz`] for one patient (`T = f64`) or one patient a lane: `jac[i][j]` is
-/// row i, column j. Every branch of the scalar estimate is a select, so that a lane computes
-/// the bits one patient alone computes.
-pub(crate) fn ritz_spectral_radius<T: Lane, const N: usize>(
-    jac: &[[T; N]; N],
-    y: &[T; N],
-    atol: &[f64; N],
-    direction: &mut [T; N],
-) -> T {
-    let (zero, one) = (T::splat(0.0), T::splat(1.0));
-    let (mut scale, mut inv) = ([zero; N], [zero; N]);
-    for i in 0..N {
-        scale[i] = y[i].abs() + T::splat(atol[i]);
-        inv[i] = one / scale[i];
-    }
-    // By columns (`m[j][i]` is row i, column j): each product is a sum of columns.
-    let mut m = [[zero; N]; N];
-    for (j, column) in m.iter_mut().enumerate() {
-        for (i, v) in column.iter_mut().enumerate() {
-            *v = jac[i][j] * scale[j] * inv[i];
-        }
-    }
-    let dot = |a: &[T; N], b: &[T; N]| {
-        let mut sum = zero;
-        for (x, y) in a.iter().zip(b) {
-            sum = sum + *x * *y;
-        }
-        sum
-    };
-    let norm = |v: &[T; N]| dot(v, v).sqrt();
-    let product = |v: &[T; N]| {
-        let mut w = [zero; N];
-        for (column, vj) in m.iter().zip(v) {
-            for (wi, a) in w.iter_mut().zip(column) {
-                *wi = *wi + *a * *vj;
-            }
-        }
-        w
-    };
-    // The carried modes: non-zero states, and the states they feed.
-    let mut seed = [zero; N];
-    for (s, yi) in seed.iter_mut().zip(y) {
-        *s = T::select(yi.ne(zero), one, zero);
-    }
-    let mut fed = [zero.gt(zero); N];
-    for (column, s) in m.iter().zip(&seed) {
-        let carried = s.ne(zero);
-        for (f, a) in fed.iter_mut().zip(column) {
-            *f = T::or(*f, T::and(a.ne(zero), carried));
-        }
-    }
-    for (s, f) in seed.iter_mut().zip(fed) {
-        *s = T::select(f, one, *s);
-    }
-    let seed_norm = norm(&seed);
-    let no_modes = seed_norm.le(zero);
-    // Start from the last vector; a carried mode it lacks (a depot that has just received a
-    // dose) joins with a small weight.
-    let carried_norm = norm(direction);
-    let from_last = carried_norm.gt(zero);
-    let mut v = [zero; N];
-    for i in 0..N {
-        v[i] = T::select(from_last, direction[i] / carried_norm, seed[i] / seed_norm);
-        v[i] = T::select(v[i].ne(zero), v[i], T::splat(RESEED) * seed[i] / seed_norm);
-    }
-    let n0 = norm(&v);
-    for x in v.iter_mut() {
-        *x = *x / n0;
-    }
-    // Two steps of Arnoldi: v = q1, m q1 = h11 q1 + h21 q2.
-    let w1 = product(&v);
-    let w2 = product(&w1);
-    let (n1, n2) = (norm(&w1), norm(&w2));
-    let finite = T::and(n1.finite(), n2.finite());
-    let vanishes = n1.le(zero);
-    let h11 = dot(&v, &w1);
-    let mut r = [zero; N];
-    for i in 0..N {
-        r[i] = w1[i] - h11 * v[i];
-    }
-    let h21 = norm(&r);
-    // v is (to rounding) an eigenvector: its Rayleigh quotient is the eigenvalue.
-    let eigenvector = h21.le(T::splat(1e-10) * n1);
-    // q2 = r / h21 and m q2 = (m w1 - h11 w1) / h21.
-    let (mut q2, mut mq2) = ([zero; N], [zero; N]);
-    for i in 0..N {
-        q2[i] = r[i] / h21;
-        mq2[i] = (w2[i] - h11 * w1[i]) / h21;
-    }
-    let (h12, h22) = (dot(&v, &mq2), dot(&q2, &mq2));
-    // The eigenvalues of [[h11, h12], [h21, h22]].
-    let half_trace = T::splat(0.5) * (h11 + h22);
-    let det = h11 * h22 - h12 * h21;
-    let discriminant = half_trace * half_trace - det;
-    let pair = T::select(
-        discriminant.lt(zero),
-        det.sqrt(),
-        half_trace.abs() + discriminant.sqrt(),
-    );
-    let rho = T::select(eigenvector, h11.abs(), pair);
-    let rho = T::select(vanishes, zero, rho);
-    let rho = T::select(finite, rho, T::splat(f64::INFINITY));
-    let rho = T::select(no_modes, zero, rho);
-    // The normalised last product becomes the next start (as power iterations would leave
-    // it); none where the products vanished or overflowed; unchanged where nothing is carried.
-    let grew = n2.gt(zero);
-    for i in 0..N {
-        let next = T::select(grew, w2[i] / n2, w1[i] / n1);
-        let next = T::select(T::and(finite, n1.gt(zero)), next, zero);
-        direction[i] = T::select(no_modes, direction[i], next);
-    }
-    rho
+    estimate_spectral_radius(jac, y, atol, direction, true)
 }
 
 fn estimate_spectral_radius<const N: usize>(
@@ -299,6 +180,7 @@ fn estimate_spectral_radius<const N: usize>(
     y: &SVector<f64, N>,
     atol: &SVector<f64, N>,
     direction: &mut SVector<f64, N>,
+    ritz: bool,
 ) -> f64 {
     // Plain arrays: the products below are small enough for the compiler to unroll.
     let mut m = [[0.0; N]; N];
@@ -357,6 +239,9 @@ fn estimate_spectral_radius<const N: usize>(
     }
     let n0 = norm(&v);
     v.iter_mut().for_each(|x| *x /= n0);
+    if ritz {
+        return ritz_radius(&m, &v, direction);
+    }
     let mut growth = [0.0; 2];
     for k in 0..POWER_ITERATIONS {
         let w = product(&m, &v);
@@ -372,6 +257,66 @@ fn estimate_spectral_radius<const N: usize>(
     }
     *direction = SVector::from_column_slice(&v);
     (growth[0] * growth[1]).sqrt()
+}
+
+/// The largest modulus of the Ritz values of `m` on span{v, mv} (`v` of unit norm): two steps
+/// of Arnoldi, v = q1, m q1 = h11 q1 + h21 q2, from the products mv and m(mv), whose
+/// normalised last one becomes `direction` (as two power iterations would leave it).
+fn ritz_radius<const N: usize>(
+    m: &[[f64; N]; N],
+    v: &[f64; N],
+    direction: &mut SVector<f64, N>,
+) -> f64 {
+    let product = |x: &[f64; N]| -> [f64; N] {
+        let mut w = [0.0; N];
+        for (wi, row) in w.iter_mut().zip(m) {
+            *wi = row.iter().zip(x).map(|(a, b)| a * b).sum();
+        }
+        w
+    };
+    let dot = |a: &[f64; N], b: &[f64; N]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let w1 = product(v);
+    let w2 = product(&w1);
+    let (n1, n2) = (dot(&w1, &w1).sqrt(), dot(&w2, &w2).sqrt());
+    if !n1.is_finite() || !n2.is_finite() {
+        *direction = SVector::zeros();
+        return f64::INFINITY;
+    }
+    if n1 == 0.0 {
+        *direction = SVector::zeros();
+        return 0.0;
+    }
+    *direction = if n2 > 0.0 {
+        SVector::from_column_slice(&w2) / n2
+    } else {
+        SVector::from_column_slice(&w1) / n1
+    };
+    let h11 = dot(v, &w1);
+    let mut r = [0.0; N];
+    for i in 0..N {
+        r[i] = w1[i] - h11 * v[i];
+    }
+    let h21 = dot(&r, &r).sqrt();
+    // v is (to rounding) an eigenvector: its Rayleigh quotient is the eigenvalue.
+    if h21 <= 1e-10 * n1 {
+        return h11.abs();
+    }
+    // q2 = r / h21 and m q2 = (m w1 - h11 w1) / h21.
+    let (mut q2, mut mq2) = ([0.0; N], [0.0; N]);
+    for i in 0..N {
+        q2[i] = r[i] / h21;
+        mq2[i] = (w2[i] - h11 * w1[i]) / h21;
+    }
+    let (h12, h22) = (dot(v, &mq2), dot(&q2, &mq2));
+    // The eigenvalues of [[h11, h12], [h21, h22]].
+    let half_trace = 0.5 * (h11 + h22);
+    let det = h11 * h22 - h12 * h21;
+    let discriminant = half_trace * half_trace - det;
+    if discriminant < 0.0 {
+        det.sqrt()
+    } else {
+        half_trace.abs() + discriminant.sqrt()
+    }
 }
 
 /// Integrates `[t0, t1]` with whichever method suits, switching as the module describes.
@@ -566,24 +511,19 @@ mod tests {
         // State 2 decays at 1000/day and feeds state 0; nothing feeds it.
         let m = SMatrix::<f64, 3, 3>::new(-1.0, 0.0, 5.0, 0.5, -2.0, 0.0, 0.0, 0.0, -1000.0);
         let atol = SVector::<f64, 3>::repeat(1e-8);
-        // The power estimate (`auto`) and the Ritz estimate (`dop853_bounded`) alike.
-        for estimate in [spectral_radius::<3>, spectral_radius_ritz::<3>] {
-            let rho = |y: SVector<f64, 3>| {
-                let mut direction = SVector::<f64, 3>::zeros();
-                (0..3)
-                    .map(|_| estimate(&m, &y, &atol, &mut direction))
-                    .last()
-                    .unwrap_or_default()
-            };
-            let idle = rho(SVector::<f64, 3>::new(1.0, 1.0, 0.0));
-            assert!((idle - 2.0).abs() < 0.1, "{idle}");
-            let dosed = rho(SVector::<f64, 3>::new(1.0, 1.0, 1e-3));
-            assert!((dosed - 1000.0).abs() < 10.0, "{dosed}");
-            // Zero states fed by a carried one count: here state 1 (fed by state 0) sets rho.
-            let fed = rho(SVector::<f64, 3>::new(1.0, 0.0, 0.0));
-            assert!((fed - 2.0).abs() < 0.1, "{fed}");
-            // Nothing carried: no bound.
-            assert_eq!(rho(SVector::<f64, 3>::zeros()), 0.0);
-        }
+        let rho = |y: SVector<f64, 3>| {
+            let mut direction = SVector::<f64, 3>::zeros();
+            (0..3)
+                .map(|_| spectral_radius(&m, &y, &atol, &mut direction))
+                .last()
+                .unwrap_or_default()
+        };
+        let idle = rho(SVector::<f64, 3>::new(1.0, 1.0, 0.0));
+        assert!((idle - 2.0).abs() < 0.1, "{idle}");
+        let dosed = rho(SVector::<f64, 3>::new(1.0, 1.0, 1e-3));
+        assert!((dosed - 1000.0).abs() < 10.0, "{dosed}");
+        // Zero states fed by a carried one count: here state 1 (fed by state 0) sets rho.
+        let fed = rho(SVector::<f64, 3>::new(1.0, 0.0, 0.0));
+        assert!((fed - 2.0).abs() < 0.1, "{fed}");
     }
 }
