@@ -511,19 +511,24 @@ mod tests {
         // State 2 decays at 1000/day and feeds state 0; nothing feeds it.
         let m = SMatrix::<f64, 3, 3>::new(-1.0, 0.0, 5.0, 0.5, -2.0, 0.0, 0.0, 0.0, -1000.0);
         let atol = SVector::<f64, 3>::repeat(1e-8);
-        let rho = |y: SVector<f64, 3>| {
-            let mut direction = SVector::<f64, 3>::zeros();
-            (0..3)
-                .map(|_| spectral_radius(&m, &y, &atol, &mut direction))
-                .last()
-                .unwrap_or_default()
-        };
-        let idle = rho(SVector::<f64, 3>::new(1.0, 1.0, 0.0));
-        assert!((idle - 2.0).abs() < 0.1, "{idle}");
-        let dosed = rho(SVector::<f64, 3>::new(1.0, 1.0, 1e-3));
-        assert!((dosed - 1000.0).abs() < 10.0, "{dosed}");
-        // Zero states fed by a carried one count: here state 1 (fed by state 0) sets rho.
-        let fed = rho(SVector::<f64, 3>::new(1.0, 0.0, 0.0));
-        assert!((fed - 2.0).abs() < 0.1, "{fed}");
+        // The power estimate (`auto`) and the Ritz estimate (`dop853_bounded`) alike.
+        for estimate in [spectral_radius::<3>, spectral_radius_ritz::<3>] {
+            let rho = |y: SVector<f64, 3>| {
+                let mut direction = SVector::<f64, 3>::zeros();
+                (0..3)
+                    .map(|_| estimate(&m, &y, &atol, &mut direction))
+                    .last()
+                    .unwrap_or_default()
+            };
+            let idle = rho(SVector::<f64, 3>::new(1.0, 1.0, 0.0));
+            assert!((idle - 2.0).abs() < 0.1, "{idle}");
+            let dosed = rho(SVector::<f64, 3>::new(1.0, 1.0, 1e-3));
+            assert!((dosed - 1000.0).abs() < 10.0, "{dosed}");
+            // Zero states fed by a carried one count: here state 1 (fed by state 0) sets rho.
+            let fed = rho(SVector::<f64, 3>::new(1.0, 0.0, 0.0));
+            assert!((fed - 2.0).abs() < 0.1, "{fed}");
+            // Nothing carried: no bound.
+            assert_eq!(rho(SVector::<f64, 3>::zeros()), 0.0);
+        }
     }
 }
