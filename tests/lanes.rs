@@ -258,6 +258,12 @@ fn a_cohort_in_lanes_writes_the_files_of_one_at_a_time() {
     };
     run("lanes", &[]);
     run("alone", &["--no-lanes"]);
+    // run.json says how patients were integrated.
+    for (dir, at_once) in [("lanes", 8), ("alone", 1)] {
+        let text = std::fs::read_to_string(out.join(dir).join("run.json")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["patients_at_once"], at_once, "{dir}");
+    }
     for file in ["patients.csv", "trajectories.csv", "assessments.csv"] {
         let a = std::fs::read(out.join("lanes").join(file)).unwrap();
         let b = std::fs::read(out.join("alone").join(file)).unwrap();

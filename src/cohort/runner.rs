@@ -721,6 +721,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         "shard": options.shard.map(|(k, n)| format!("{k}/{n}")),
         "arms": scenario.arms.len(),
         "threads": pool.current_num_threads(),
+        // Patients integrated at once in SIMD lanes (1: one at a time); results are the same.
+        "patients_at_once": if options.one_at_a_time {
+            1
+        } else {
+            crate::engine::patients_at_once(scenario.model.name, &scenario.solver).unwrap_or(1)
+        },
         "failed_patient_arms": failed,
         "failed_fraction": summary.failed_fraction(),
         "ineligible_patient_arms": ineligible,

@@ -67,6 +67,24 @@ pub fn solve_all_named<O: Observer>(
     )
 }
 
+/// How many patients the built-in model called `model_name` integrates at once with `options`
+/// in a cohort: [`crate::lanes::LANES`] where [`ode::lanes::applies`], else 1 (`None` if there
+/// is no such model).
+pub fn patients_at_once(model_name: &str, options: &SolverOptions) -> Option<usize> {
+    struct AtOnce<'a>(&'a SolverOptions);
+    impl ModelVisitor for AtOnce<'_> {
+        type Output = usize;
+        fn visit<const N: usize, M: OdeModel<N>>(self, model: &M) -> usize {
+            if ode::lanes::applies(model, self.0) {
+                crate::lanes::LANES
+            } else {
+                1
+            }
+        }
+    }
+    visit(model_name, AtOnce(options))
+}
+
 use crate::scenario::Scenario;
 
 /// A solve that failed, with the model and arm it failed in.

@@ -58,13 +58,7 @@ pub fn solve_all<const N: usize, M: OdeModel<N>, O: Observer>(
     let first = problems
         .iter()
         .find(|problem| super::check(model, problem, options).is_ok());
-    let lanes_apply = options.method == Method::Dop853Bounded
-        && model.spec().inputs.len() <= LANE_INPUTS
-        && first.is_some_and(|problem| {
-            model
-                .lane_params([&model.params(problem.parameters); LANES])
-                .is_some()
-        });
+    let lanes_apply = first.is_some() && applies(model, options);
     let mut in_lanes = Vec::new();
     for (j, problem) in problems.iter().enumerate() {
         let fits = lanes_apply
@@ -83,6 +77,16 @@ pub fn solve_all<const N: usize, M: OdeModel<N>, O: Observer>(
         .into_iter()
         .map(|r| r.expect("every problem is solved once"))
         .collect()
+}
+
+/// Whether `solve_all` integrates `model`'s patients in lanes with `options`: the method is
+/// `dop853_bounded` and the model has a right-hand side in lanes (and at most `LANE_INPUTS`
+/// inputs).
+pub fn applies<const N: usize, M: OdeModel<N>>(model: &M, options: &SolverOptions) -> bool {
+    let defaults = model.params(&model.spec().default_parameters());
+    options.method == Method::Dop853Bounded
+        && model.spec().inputs.len() <= LANE_INPUTS
+        && model.lane_params([&defaults; LANES]).is_some()
 }
 
 /// Whether two problems give drugs to the same inputs in the same order, so that their drug
