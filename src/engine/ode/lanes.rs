@@ -25,7 +25,7 @@ use super::dop853::{self as c, DenseStep};
 use super::step::{Failure, Monitor, Stats, Tolerance, initial_step, negligible};
 use super::{
     MAX_INPUTS, Method, Observer, Prepared, Problem, SAME_INSTANT_DAY, SolveError, SolverOptions,
-    emit_inside, hold_to_drug_onset, inputs_at, prepare, rosenbrock,
+    emit_inside, hold_to_drug_onset, horizon_inputs, inputs_at, prepare, rosenbrock,
 };
 use crate::engine::schedule::Segment;
 use crate::lanes::{F64s, LANES, exp_neg, lane, set_lane};
@@ -54,15 +54,22 @@ pub fn solve_all<const N: usize, M: OdeModel<N>, O: Observer>(
 ) -> Vec<Result<Stats, SolveError>> {
     assert_eq!(problems.len(), observers.len(), "one observer per problem");
     let mut results: Vec<Option<Result<Stats, SolveError>>> = vec![None; problems.len()];
-    // The first well-formed problem sets the drug structure of the lanes.
+    // A malformed problem is solved alone (its error); the first well-formed one sets the
+    // drug structure of the lanes.
+    let well_formed: Vec<bool> = problems
+        .iter()
+        .map(|problem| super::check(model, problem, options).is_ok())
+        .collect();
     let first = problems
         .iter()
-        .find(|problem| super::check(model, problem, options).is_ok());
+        .zip(&well_formed)
+        .find(|(_, ok)| **ok)
+        .map(|(p, _)| p);
     let lanes_apply = first.is_some() && applies(model, options);
     let mut in_lanes = Vec::new();
     for (j, problem) in problems.iter().enumerate() {
         let fits = lanes_apply
-            && super::check(model, problem, options).is_ok()
+            && well_formed[j]
             && first.is_some_and(|f| same_drug_structure(problem.exposures, f.exposures));
         if fits {
             in_lanes.push(j);
@@ -71,7 +78,13 @@ pub fn solve_all<const N: usize, M: OdeModel<N>, O: Observer>(
         }
     }
     if !in_lanes.is_empty() {
-        Driver::new(model, problems, options, observers).run(&in_lanes, &mut results);
+        let driver = Driver {
+            model,
+            problems,
+            options,
+            observers,
+        };
+        driver.run(&in_lanes, &mut results);
     }
     results
         .into_iter()
@@ -166,21 +179,7 @@ struct LaneDrug {
     first_on_input: bool,
 }
 
-impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O> {
-    fn new(
-        model: &'a M,
-        problems: &'a [Problem<'p>],
-        options: &'a SolverOptions,
-        observers: &'a mut [O],
-    ) -> Self {
-        Driver {
-            model,
-            problems,
-            options,
-            observers,
-        }
-    }
-
+impl<const N: usize, M: OdeModel<N>, O: Observer> Driver<'_, '_, N, M, O> {
     /// The right-hand side of one lane's patient at `t` (for the scalar parts: a segment's
     /// first stage, the initial step, a difference Jacobian).
     fn rhs(
@@ -214,13 +213,8 @@ impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O
             let grid = std::mem::take(&mut pt.prepared.grid);
             let mut next = pt.next;
             let before = pt.t1 - SAME_INSTANT_DAY;
-            emit_inside(&step, &grid, &mut next, before, &mut |t,
-                                                               y: &SVector<
-                f64,
-                N,
-            >| {
-                self.emit(pt, t, y)
-            });
+            let mut emit = |t: f64, y: &SVector<f64, N>| self.emit(pt, t, y);
+            emit_inside(&step, &grid, &mut next, before, &mut emit);
             pt.next = next;
             pt.prepared.grid = grid;
         }
@@ -364,14 +358,7 @@ impl<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> Driver<'a, 'p, N, M, O
         if pt.next < grid_len && !pt.observer_done {
             let exposures = self.problems[pt.job].exposures;
             let n_inputs = self.model.spec().inputs.len();
-            let mut u = [0.0; MAX_INPUTS];
-            if let Some(last) = pt.prepared.segments.last() {
-                u[..n_inputs].copy_from_slice(&last.rates);
-            }
-            for (e, a) in exposures.iter().zip(&pt.amounts) {
-                u[e.input] =
-                    1.0 - (1.0 - u[e.input]) * (1.0 - e.activity(e.pk.concentration_mg_per_l(*a)));
-            }
+            let u = horizon_inputs(&pt.prepared.segments, exposures, &pt.amounts, n_inputs);
             let observer = &mut self.observers[pt.job];
             while pt.next < grid_len {
                 self.model

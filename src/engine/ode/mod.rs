@@ -530,14 +530,7 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
     }
     // The horizon's output (and any left at it), with the inputs of the last instant.
     if next < grid.len() && !observer_done.get() {
-        let mut u = [0.0; MAX_INPUTS];
-        if let Some(last) = segments.last() {
-            u[..n_inputs].copy_from_slice(&last.rates);
-        }
-        for (e, a) in problem.exposures.iter().zip(&amounts) {
-            u[e.input] =
-                1.0 - (1.0 - u[e.input]) * (1.0 - e.activity(e.pk.concentration_mg_per_l(*a)));
-        }
+        let u = horizon_inputs(&segments, problem.exposures, &amounts, n_inputs);
         while next < grid.len() {
             model.derived(&p, &y, &u[..n_inputs], &mut derived);
             observer.observe(grid[next], y.as_slice(), &derived);
@@ -545,6 +538,24 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
         }
     }
     Ok(stats)
+}
+
+/// The inputs at the horizon, after the last segment: its dose rates, with each drug's activity
+/// from its amounts there.
+fn horizon_inputs(
+    segments: &[Segment],
+    exposures: &[Exposure],
+    amounts: &[Amounts],
+    n_inputs: usize,
+) -> [f64; MAX_INPUTS] {
+    let mut u = [0.0; MAX_INPUTS];
+    if let Some(last) = segments.last() {
+        u[..n_inputs].copy_from_slice(&last.rates);
+    }
+    for (e, a) in exposures.iter().zip(amounts) {
+        u[e.input] = 1.0 - (1.0 - u[e.input]) * (1.0 - e.activity(e.pk.concentration_mg_per_l(*a)));
+    }
+    u
 }
 
 /// Most inputs a model may declare (the input vector lives on the stack).
