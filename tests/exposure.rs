@@ -38,6 +38,7 @@ static SPEC: ModelSpec = ModelSpec {
         name: "occupancy",
         unit: "1",
         description: "",
+        reads_inputs: true,
     }],
     tumour: "A",
     tumour_mm3_per_unit: 1.0,
@@ -53,8 +54,8 @@ impl OdeModel<1> for Integrator {
     fn rhs(&self, _: &(), _t: f64, _y: &SVector<f64, 1>, input: &[f64], dy: &mut SVector<f64, 1>) {
         dy[0] = input[0];
     }
-    fn derived(&self, _: &(), _y: &SVector<f64, 1>, input: &[f64], out: &mut [f64]) {
-        out[0] = input[0];
+    fn derived_value(&self, _: &(), _y: &SVector<f64, 1>, input: &[f64], _index: usize) -> f64 {
+        input[0]
     }
 }
 

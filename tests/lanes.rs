@@ -6,7 +6,9 @@
 //! and without lanes.
 
 use immunotrial::engine::ode::lanes::solve_all;
-use immunotrial::engine::ode::{Observer, Problem, Solution, SolveError, Stats, solve};
+use immunotrial::engine::ode::{
+    DerivedWanted, Observer, Problem, Solution, SolveError, Stats, solve,
+};
 use immunotrial::engine::{Method, SolverOptions};
 use immunotrial::model::OdeModel;
 use immunotrial::model::immunity_cycle::ImmunityCycle;
@@ -191,6 +193,119 @@ fn patients_in_lanes_are_the_bits_of_patients_alone() {
         "the step budget must fail some patients: {failures}"
     );
     assert!(stopped > 30);
+}
+
+/// An observer that wants some derived values gets exactly those, the bits a whole solution
+/// holds, and NaN for the others; in lanes and alone, with drugs whose inputs one of them
+/// (the immune activation rate) reads and the others do not.
+#[test]
+fn an_observer_gets_the_derived_values_it_wants_and_no_others() {
+    struct Wanting {
+        wanted: DerivedWanted,
+        solution: Solution,
+    }
+    impl Observer for Wanting {
+        fn start(&mut self, outputs: usize) {
+            self.solution.start(outputs);
+        }
+        fn derived_wanted(&self) -> DerivedWanted {
+            self.wanted
+        }
+        fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {
+            self.solution.observe(time_day, state, derived);
+        }
+    }
+    let scenario = Scenario::load(Path::new("models/tnbc_combinations.toml"), &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let spec = scenario.model;
+    let n_derived = spec.derived.len();
+    let (ir, iar) = (
+        spec.parameter_index("r").unwrap(),
+        spec.derived.iter().position(|d| d.name == "IAR").unwrap(),
+    );
+    assert!(spec.derived[iar].reads_inputs && !spec.derived[0].reads_inputs);
+    // The richest arm: pembrolizumab, nab-paclitaxel and radiotherapy.
+    let arm = scenario.arms.last().unwrap();
+    let exposures: Vec<Exposure> = arm.drugs.iter().map(|d| d.exposure.clone()).collect();
+    let parameters: Vec<Vec<f64>> = (0..9)
+        .map(|k| {
+            let mut p = scenario.parameters.clone();
+            p[ir] *= 0.6 + 0.1 * k as f64;
+            p
+        })
+        .collect();
+    let problems: Vec<Problem> = parameters
+        .iter()
+        .map(|p| Problem {
+            parameters: p,
+            initial: &scenario.initial,
+            schedule: &arm.schedule,
+            exposures: &exposures,
+            horizon_day: 200.0,
+            output_every_day: 1.0,
+            also_at_days: &[45.5],
+        })
+        .collect();
+    let options = SolverOptions {
+        method: Method::Dop853Bounded,
+        ..scenario.solver.clone()
+    };
+    let model = ImmunityCycle;
+    let whole: Vec<Solution> = problems
+        .iter()
+        .map(|problem| {
+            let mut s = Solution::new(spec.states.len(), n_derived);
+            solve(&model, problem, &options, &mut s).unwrap();
+            s
+        })
+        .collect();
+    let observer = |wanted| Wanting {
+        wanted,
+        solution: Solution::new(spec.states.len(), n_derived),
+    };
+    for wanted in [
+        DerivedWanted::One(0),
+        DerivedWanted::One(iar),
+        DerivedWanted::Nothing,
+        DerivedWanted::All,
+    ] {
+        let mut in_lanes: Vec<Wanting> = problems.iter().map(|_| observer(wanted)).collect();
+        for r in solve_all(&model, &problems, &options, &mut in_lanes) {
+            r.unwrap();
+        }
+        for (j, problem) in problems.iter().enumerate() {
+            let mut alone = observer(wanted);
+            solve(&model, problem, &options, &mut alone).unwrap();
+            for got in [&in_lanes[j].solution, &alone.solution] {
+                let full = &whole[j];
+                assert_eq!(bits(&got.time_day), bits(&full.time_day));
+                assert_eq!(bits(&got.states), bits(&full.states));
+                for row in 0..full.len() {
+                    for (k, (g, f)) in got
+                        .derived_row(row)
+                        .iter()
+                        .zip(full.derived_row(row))
+                        .enumerate()
+                    {
+                        let is_wanted = match wanted {
+                            DerivedWanted::All => true,
+                            DerivedWanted::One(i) => i == k,
+                            DerivedWanted::Nothing => false,
+                        };
+                        if is_wanted {
+                            assert_eq!(
+                                g.to_bits(),
+                                f.to_bits(),
+                                "{wanted:?}: row {row}, derived {k}"
+                            );
+                        } else {
+                            assert!(g.is_nan(), "{wanted:?}: row {row}, derived {k} is {g}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A model without lanes, and a method other than `dop853_bounded`, are solved one by one by

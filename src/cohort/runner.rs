@@ -7,7 +7,7 @@
 //! and only summaries are kept.
 
 use super::sampling::{draw, omega_from_cv, patient_stream, standard_normal, trial_stream};
-use crate::engine::{Observer, Problem, solve_all_named, solve_named};
+use crate::engine::{DerivedWanted, Observer, Problem, solve_all_named, solve_named};
 use crate::model::TumourMeasure;
 use crate::report::{value, write_atomic};
 use crate::scenario::Scenario;
@@ -200,6 +200,15 @@ impl Observer for TumourSummary<'_> {
     fn start(&mut self, outputs: usize) {
         self.course_days.reserve(outputs);
         self.course_mm3.reserve(outputs);
+    }
+
+    /// A kept trajectory writes every derived value; the summary reads the tumour measure only.
+    fn derived_wanted(&self) -> DerivedWanted {
+        match (&self.trajectory, self.measure) {
+            (Some(_), _) => DerivedWanted::All,
+            (None, TumourMeasure::Derived(i)) => DerivedWanted::One(i),
+            (None, TumourMeasure::State(_)) => DerivedWanted::Nothing,
+        }
     }
 
     fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {

@@ -5,7 +5,9 @@ pub mod ode;
 pub mod schedule;
 
 use crate::model::{ModelVisitor, OdeModel, visit};
-pub use ode::{Failure, Method, Observer, Problem, Solution, SolveError, SolverOptions, Stats};
+pub use ode::{
+    DerivedWanted, Failure, Method, Observer, Problem, Solution, SolveError, SolverOptions, Stats,
+};
 pub use schedule::{Administration, Delivery, Schedule};
 
 /// Solves `problem` with the built-in model called `model_name`, passing outputs to

@@ -348,26 +348,31 @@ pub static SPEC: ModelSpec = ModelSpec {
             name: "tumour_volume_mm3",
             unit: "mm3",
             description: "total tumour volume TV + TVd (what imaging measures)",
+            reads_inputs: false,
         },
         DerivedSpec {
             name: "tumour_diameter_mm",
             unit: "mm",
             description: "diameter of a sphere of the total tumour volume",
+            reads_inputs: false,
         },
         DerivedSpec {
             name: "effector_t_cells",
             unit: "cells",
             description: "effector T cells, nTeff + dTeff",
+            reads_inputs: false,
         },
         DerivedSpec {
             name: "PDL1_level",
             unit: "1",
             description: "relative PD-L1 expression",
+            reads_inputs: false,
         },
         DerivedSpec {
             name: "IAR",
             unit: "1",
             description: "immune activation rate",
+            reads_inputs: true,
         },
     ],
     tumour: "tumour_volume_mm3",
@@ -796,13 +801,15 @@ impl OdeModel<8> for ImmunityCycle {
         }
     }
 
-    fn derived(&self, p: &Params, y: &SVector<f64, 8>, input: &[f64], out: &mut [f64]) {
+    fn derived_value(&self, p: &Params, y: &SVector<f64, 8>, input: &[f64], index: usize) -> f64 {
         let volume = y[0] + y[2];
-        out[0] = volume;
-        out[1] = (6.0 * volume.max(0.0) / std::f64::consts::PI).cbrt();
-        out[2] = y[3] + y[4];
-        out[3] = y[5];
-        out[4] = p.iar(&y.data.0[0], p.antigen(&y.data.0[0]), input);
+        match index {
+            0 => volume,
+            1 => (6.0 * volume.max(0.0) / std::f64::consts::PI).cbrt(),
+            2 => y[3] + y[4],
+            3 => y[5],
+            _ => p.iar(&y.data.0[0], p.antigen(&y.data.0[0]), input),
+        }
     }
 }
 

@@ -290,16 +290,19 @@ pub static SPEC: ModelSpec = ModelSpec {
             name: "tumour_volume_mm3",
             unit: "mm3",
             description: "total tumour volume TV + TVd (what calipers measure)",
+            reads_inputs: false,
         },
         DerivedSpec {
             name: "mAb_nM",
             unit: "nM",
             description: "plasma anti-PD-L1 concentration",
+            reads_inputs: false,
         },
         DerivedSpec {
             name: "IAR",
             unit: "1",
             description: "immune activation rate",
+            reads_inputs: true,
         },
     ],
     tumour: "tumour_volume_mm3",
@@ -441,9 +444,11 @@ impl OdeModel<8> for Kosinsky2018 {
         }
     }
 
-    fn derived(&self, p: &Params, y: &SVector<f64, 8>, input: &[f64], out: &mut [f64]) {
-        out[0] = y[0] + y[2];
-        out[1] = y[7] / p.v_mab;
-        out[2] = p.iar(y, p.antigen(y), input);
+    fn derived_value(&self, p: &Params, y: &SVector<f64, 8>, input: &[f64], index: usize) -> f64 {
+        match index {
+            0 => y[0] + y[2],
+            1 => y[7] / p.v_mab,
+            _ => p.iar(y, p.antigen(y), input),
+        }
     }
 }

@@ -155,6 +155,9 @@ pub struct DerivedSpec {
     pub name: &'static str,
     pub unit: &'static str,
     pub description: &'static str,
+    /// Whether the value depends on the inputs (a drug's occupancy, a dose rate): the engine
+    /// computes the inputs at an output only when a derived value asked for there reads them.
+    pub reads_inputs: bool,
 }
 
 /// Volume of one tumour cell in mm3, for models that count cells (1e9 cells per cm3).
@@ -320,9 +323,26 @@ pub trait OdeModel<const N: usize>: Send + Sync {
         }
     }
 
-    /// Writes the declared derived outputs for state `y`, with inputs `input` as the
-    /// right-hand side sees them at that instant, into `out` (`out.len() == spec().derived.len()`).
-    fn derived(&self, _p: &Self::Params, _y: &SVector<f64, N>, _input: &[f64], _out: &mut [f64]) {}
+    /// The declared derived output `index` for state `y`, with inputs `input` as the
+    /// right-hand side sees them at that instant. A value declared without
+    /// [`DerivedSpec::reads_inputs`] must not read `input` (it may then be anything).
+    /// Models that declare derived outputs override it; the default is never called.
+    fn derived_value(
+        &self,
+        _p: &Self::Params,
+        _y: &SVector<f64, N>,
+        _input: &[f64],
+        _index: usize,
+    ) -> f64 {
+        f64::NAN
+    }
+
+    /// Writes every declared derived output into `out` (`out.len() == spec().derived.len()`).
+    fn derived(&self, p: &Self::Params, y: &SVector<f64, N>, input: &[f64], out: &mut [f64]) {
+        for (index, value) in out.iter_mut().enumerate() {
+            *value = self.derived_value(p, y, input, index);
+        }
+    }
 
     /// The Jacobian d(rhs)/dy, if the model provides it analytically: writes it into `jac` and
     /// returns true. The default returns false and the stiff solver forms it by central
@@ -366,6 +386,66 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A derived output declared not to read the inputs gives the same bits whatever the
+    /// inputs (the engine passes it other values than the drugs' exact ones), and `derived`
+    /// writes what `derived_value` gives, index by index. At every preset's state and at a
+    /// mid-course one with every state non-zero, so that each term is active.
+    #[test]
+    fn derived_outputs_read_the_inputs_only_where_declared() {
+        struct Check;
+        impl ModelVisitor for Check {
+            type Output = usize;
+            fn visit<const N: usize, M: OdeModel<N>>(self, model: &M) -> usize {
+                let spec = model.spec();
+                let n_inputs = spec.inputs.len();
+                let mut cases = vec![(spec.default_parameters(), spec.default_initial())];
+                for preset in spec.presets {
+                    cases.extend(spec.with_preset(Some(preset.name)));
+                }
+                let mut checked = 0;
+                for (parameters, initial) in cases {
+                    let p = model.params(&parameters);
+                    for y in [
+                        SVector::<f64, N>::from_column_slice(&initial),
+                        SVector::<f64, N>::from_fn(|i, _| 0.5 + initial[i] * 1.3 + i as f64),
+                    ] {
+                        let zeros = vec![0.0; n_inputs];
+                        let some: Vec<f64> = (0..n_inputs).map(|i| 0.3 + 0.1 * i as f64).collect();
+                        let mut all = vec![0.0; spec.derived.len()];
+                        model.derived(&p, &y, &some, &mut all);
+                        for (index, d) in spec.derived.iter().enumerate() {
+                            let with = model.derived_value(&p, &y, &some, index);
+                            assert_eq!(
+                                with.to_bits(),
+                                all[index].to_bits(),
+                                "{}.{}",
+                                spec.name,
+                                d.name
+                            );
+                            if !d.reads_inputs {
+                                let without = model.derived_value(&p, &y, &zeros, index);
+                                assert_eq!(
+                                    with.to_bits(),
+                                    without.to_bits(),
+                                    "{}.{} reads the inputs but does not declare it",
+                                    spec.name,
+                                    d.name
+                                );
+                            }
+                            checked += 1;
+                        }
+                    }
+                }
+                checked
+            }
+        }
+        let checked: usize = registry::NAMES
+            .iter()
+            .map(|name| visit(name, Check).unwrap())
+            .sum();
+        assert!(checked >= 16, "only {checked} derived values checked");
     }
 
     #[test]

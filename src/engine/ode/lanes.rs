@@ -24,8 +24,8 @@ use super::auto::{BOUNDED_TOLERANCE, Carry};
 use super::dop853::{self as c, DenseStep};
 use super::step::{Failure, Monitor, Stats, Tolerance, initial_step, negligible};
 use super::{
-    MAX_INPUTS, Method, Observer, Prepared, Problem, SAME_INSTANT_DAY, SolveError, SolverOptions,
-    emit_inside, hold_to_drug_onset, horizon_inputs, inputs_at, prepare, rosenbrock,
+    DerivedOutputs, MAX_INPUTS, Method, Observer, Prepared, Problem, SAME_INSTANT_DAY, SolveError,
+    SolverOptions, emit_inside, hold_to_drug_onset, horizon_inputs, inputs_at, prepare, rosenbrock,
 };
 use crate::engine::schedule::Segment;
 use crate::lanes::{F64s, LANES, exp_neg, lane, set_lane};
@@ -143,7 +143,7 @@ struct Patient<P, const N: usize> {
     stats: Stats,
     carry: Carry<N>,
     observer_done: bool,
-    derived: Vec<f64>,
+    derived: DerivedOutputs,
 }
 
 struct Driver<'a, 'p, const N: usize, M: OdeModel<N>, O: Observer> {
@@ -197,13 +197,17 @@ impl<const N: usize, M: OdeModel<N>, O: Observer> Driver<'_, '_, N, M, O> {
 
     /// An output of one lane's patient, with the inputs at `t` as [`super::solve`] computes them.
     fn emit(&mut self, pt: &mut Patient<M::Params, N>, t: f64, y: &SVector<f64, N>) {
-        let mut u = [0.0; MAX_INPUTS];
         let rates = &pt.prepared.segments[pt.seg].rates;
-        inputs_at(&mut u, rates, &pt.drugs, pt.t0, t);
-        self.model
-            .derived(&pt.params, y, &u[..rates.len()], &mut pt.derived);
+        if pt.derived.reads_inputs {
+            let mut u = [0.0; MAX_INPUTS];
+            inputs_at(&mut u, rates, &pt.drugs, pt.t0, t);
+            pt.derived
+                .fill(self.model, &pt.params, y, &u[..rates.len()]);
+        } else {
+            pt.derived.fill(self.model, &pt.params, y, rates);
+        }
         let observer = &mut self.observers[pt.job];
-        observer.observe(t, y.as_slice(), &pt.derived);
+        observer.observe(t, y.as_slice(), &pt.derived.values);
         pt.observer_done = observer.done();
     }
 
@@ -253,7 +257,7 @@ impl<const N: usize, M: OdeModel<N>, O: Observer> Driver<'_, '_, N, M, O> {
             stats: Stats::default(),
             carry: Carry::default(),
             observer_done: false,
-            derived: vec![0.0; self.model.spec().derived.len()],
+            derived: DerivedOutputs::new(self.model.spec(), self.observers[job].derived_wanted()),
             prepared,
         })
     }
@@ -361,9 +365,13 @@ impl<const N: usize, M: OdeModel<N>, O: Observer> Driver<'_, '_, N, M, O> {
             let u = horizon_inputs(&pt.prepared.segments, exposures, &pt.amounts, n_inputs);
             let observer = &mut self.observers[pt.job];
             while pt.next < grid_len {
-                self.model
-                    .derived(&pt.params, &pt.y, &u[..n_inputs], &mut pt.derived);
-                observer.observe(pt.prepared.grid[pt.next], pt.y.as_slice(), &pt.derived);
+                pt.derived
+                    .fill(self.model, &pt.params, &pt.y, &u[..n_inputs]);
+                observer.observe(
+                    pt.prepared.grid[pt.next],
+                    pt.y.as_slice(),
+                    &pt.derived.values,
+                );
                 pt.next += 1;
             }
         }

@@ -33,7 +33,7 @@ pub mod rosenbrock;
 pub mod step;
 
 use crate::engine::schedule::{Schedule, Segment};
-use crate::model::OdeModel;
+use crate::model::{ModelSpec, OdeModel};
 use crate::therapy::exposure::Exposure;
 use crate::therapy::exposure::StretchActivity;
 use crate::therapy::pk::Amounts;
@@ -149,10 +149,28 @@ pub struct Problem<'a> {
     pub also_at_days: &'a [f64],
 }
 
+/// Which of the model's derived outputs an observer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DerivedWanted {
+    /// Every one (a trajectory kept whole).
+    All,
+    /// Only the one of this index (a cohort patient's summary reads its tumour measure).
+    One(usize),
+    /// None: the observer reads the states only.
+    Nothing,
+}
+
 /// Receives the solution at each output time, in increasing time order.
 pub trait Observer {
     /// Called once before the first output with the number of outputs to come.
     fn start(&mut self, _outputs: usize) {}
+    /// Which derived outputs [`Observer::observe`] reads, asked once before the first output.
+    /// Only those are computed, with the inputs only if one of them reads them; the others
+    /// arrive as NaN. Every derived value at every output, with the drug inputs that the
+    /// immune activation rate needs, was about 7% of a cohort run that reads one of them.
+    fn derived_wanted(&self) -> DerivedWanted {
+        DerivedWanted::All
+    }
     fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]);
     /// True once the observer needs no further output (a trial patient's follow-up has ended
     /// at death or dropout): the solve then stops at its next step instead of integrating to
@@ -160,6 +178,48 @@ pub trait Observer {
     /// it turns true, until the step under way ends; the observer ignores them.
     fn done(&self) -> bool {
         false
+    }
+}
+
+/// The derived outputs of one solve, those its observer wants (the rest NaN).
+pub(crate) struct DerivedOutputs {
+    wanted: DerivedWanted,
+    /// Whether a wanted value reads the inputs: if not, an output needs no inputs computed.
+    pub(crate) reads_inputs: bool,
+    pub(crate) values: Vec<f64>,
+}
+
+impl DerivedOutputs {
+    pub(crate) fn new(spec: &ModelSpec, wanted: DerivedWanted) -> Self {
+        let reads_inputs = match wanted {
+            DerivedWanted::All => spec.derived.iter().any(|d| d.reads_inputs),
+            DerivedWanted::One(i) => spec.derived.get(i).is_some_and(|d| d.reads_inputs),
+            DerivedWanted::Nothing => false,
+        };
+        DerivedOutputs {
+            wanted,
+            reads_inputs,
+            values: vec![f64::NAN; spec.derived.len()],
+        }
+    }
+
+    /// The wanted values at state `y`, with `input` (read only if `reads_inputs`).
+    pub(crate) fn fill<const N: usize, M: OdeModel<N>>(
+        &mut self,
+        model: &M,
+        p: &M::Params,
+        y: &SVector<f64, N>,
+        input: &[f64],
+    ) {
+        match self.wanted {
+            DerivedWanted::All => model.derived(p, y, input, &mut self.values),
+            DerivedWanted::One(i) => {
+                if let Some(v) = self.values.get_mut(i) {
+                    *v = model.derived_value(p, y, input, i);
+                }
+            }
+            DerivedWanted::Nothing => {}
+        }
     }
 }
 
@@ -415,8 +475,8 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
     let spec = model.spec();
     let p = model.params(problem.parameters);
     let mut y = SVector::<f64, N>::from_column_slice(problem.initial);
-    let mut derived = vec![0.0; spec.derived.len()];
     observer.start(grid.len());
+    let mut derived = DerivedOutputs::new(spec, observer.derived_wanted());
     let mut next = 0usize;
     let mut stats = Stats::default();
     let observer_done = std::cell::Cell::new(false);
@@ -444,8 +504,8 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 model.rhs(&p, t, y, rates, dy)
             };
             let mut emit = |t: f64, y: &SVector<f64, N>| {
-                model.derived(&p, y, rates, &mut derived);
-                observer.observe(t, y.as_slice(), &derived);
+                derived.fill(model, &p, y, rates);
+                observer.observe(t, y.as_slice(), &derived.values);
                 observer_done.set(observer.done());
             };
             let jac = |t: f64, y: &SVector<f64, N>, m: &mut SMatrix<f64, N, N>| {
@@ -494,8 +554,12 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 model.rhs(&p, t, y, &inputs.at(t), dy)
             };
             let mut emit = |t: f64, y: &SVector<f64, N>| {
-                model.derived(&p, y, &inputs.at(t), &mut derived);
-                observer.observe(t, y.as_slice(), &derived);
+                if derived.reads_inputs {
+                    derived.fill(model, &p, y, &inputs.at(t));
+                } else {
+                    derived.fill(model, &p, y, rates);
+                }
+                observer.observe(t, y.as_slice(), &derived.values);
                 observer_done.set(observer.done());
             };
             let jac = |t: f64, y: &SVector<f64, N>, m: &mut SMatrix<f64, N, N>| {
@@ -532,8 +596,8 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
     if next < grid.len() && !observer_done.get() {
         let u = horizon_inputs(&segments, problem.exposures, &amounts, n_inputs);
         while next < grid.len() {
-            model.derived(&p, &y, &u[..n_inputs], &mut derived);
-            observer.observe(grid[next], y.as_slice(), &derived);
+            derived.fill(model, &p, &y, &u[..n_inputs]);
+            observer.observe(grid[next], y.as_slice(), &derived.values);
             next += 1;
         }
     }
