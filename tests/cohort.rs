@@ -444,6 +444,43 @@ fn trajectories_only_when_asked_for_the_first_patients() {
     }
 }
 
+/// trajectories.csv is written as text, not record by record: an arm's name that needs
+/// quotes is quoted as in patients.csv, and every line reads back with its arm, patient and
+/// one field per column.
+#[test]
+fn trajectories_quote_an_arm_name_as_csv_does() {
+    let text = std::fs::read_to_string(model_file("kosinsky2018_virtual_study.toml")).unwrap();
+    let odd = r#"RT, then "anti-PD-L1" from day 7"#;
+    let renamed = text.replacen(
+        r#"name = "RT + anti-PD-L1 from day 7""#,
+        &format!("name = '{odd}'"),
+        1,
+    );
+    assert_ne!(renamed, text);
+    let dir = fresh_dir("traj-quoted");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("quoted.toml");
+    std::fs::write(&file, renamed).unwrap();
+    let out = dir.join("out");
+    let o = run(&file, &out, &["--patients", "3", "--trajectories", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut reader = csv::Reader::from_path(out.join("trajectories.csv")).unwrap();
+    let width = reader.headers().unwrap().len();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 2 * 6 * 101);
+    assert!(rows.iter().all(|r| r.len() == width));
+    let odd_rows: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[0] == odd).collect();
+    assert_eq!(odd_rows.len(), 2 * 101);
+    assert!(odd_rows.iter().all(|r| &r[1] == "0" || &r[1] == "1"));
+    // patients.csv (written record by record) names the arm the same way.
+    let quoted = r#""RT, then ""anti-PD-L1"" from day 7""#;
+    for file in ["patients.csv", "trajectories.csv"] {
+        let written = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(written.lines().any(|l| l.starts_with(quoted)), "{file}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// The accuracy standard (1e-6 relative where a value is above 1, of tests/accuracy.rs) holds
 /// over the shipped TNBC cohort's own patients, not only over hand-picked ones: the first 30
 /// patients, all six arms, every state and output on every day, against RODAS4 at rtol 1e-11

@@ -134,11 +134,34 @@ fn cumulative(arm: &Arm, input: usize, t: f64) -> f64 {
 /// A number for a CSV file: shortest round-trip form, scientific outside 1e-5..1e16, and no
 /// trailing ".0" on whole numbers.
 pub fn value(v: f64) -> String {
-    let text = format!("{v:?}");
-    match text.strip_suffix(".0") {
-        Some(whole) => whole.to_string(),
-        None => text,
+    let mut text = String::new();
+    push_value(&mut text, v);
+    text
+}
+
+/// [`value`] appended to `text` (a file's worth of numbers without a string for each).
+pub fn push_value(text: &mut String, v: f64) {
+    use std::fmt::Write;
+    let start = text.len();
+    // Writing into a String cannot fail.
+    let _ = write!(text, "{v:?}");
+    if text[start..].ends_with(".0") {
+        text.truncate(text.len() - 2);
     }
+}
+
+/// One CSV record's fields joined and quoted as the csv crate writes them, without the line's
+/// end: a prefix that rows written as text share (an arm's name may need quotes).
+pub fn csv_fields(fields: &[&str]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Into memory: neither the write nor taking the buffer back can fail.
+    let _ = w.write_record(fields);
+    let bytes = w.into_inner().unwrap_or_default();
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    if text.ends_with('\n') {
+        text.pop();
+    }
+    text
 }
 
 /// Writes `trajectory.csv` and `scenario.resolved.toml` into `dir` (created if needed).
@@ -237,6 +260,39 @@ pub fn terminal_summary(a: &crate::trial::analysis::Analysis) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// The numbers' text is the shortest round-trip form with a whole number's ".0" dropped,
+    /// appended in place; fields are quoted as the csv crate quotes them.
+    #[test]
+    fn numbers_and_fields_as_csv_text() {
+        let cases = [
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (12699.118295894878, "12699.118295894878"),
+            (1e-7, "1e-7"),
+            (1e16, "1e16"),
+            (2.5e-5, "2.5e-5"),
+            (-3.25, "-3.25"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "inf"),
+        ];
+        let mut line = String::from("x");
+        for (v, text) in cases {
+            assert_eq!(value(v), text);
+            line.push(',');
+            push_value(&mut line, v);
+        }
+        let expected: Vec<&str> = cases.iter().map(|(_, t)| *t).collect();
+        assert_eq!(line, format!("x,{}", expected.join(",")));
+        assert_eq!(csv_fields(&["plain", "7"]), "plain,7");
+        assert_eq!(
+            csv_fields(&["a, b", r#"say "hi""#, "c"]),
+            r#""a, b","say ""hi""",c"#
+        );
+    }
+
     #[test]
     fn utc_timestamps() {
         assert_eq!(super::format_utc(0), "1970-01-01T00:00:00Z");
