@@ -578,8 +578,8 @@ impl<T: Lane> Params<T> {
     }
 
     /// The Jacobian of [`Self::rhs`], `jac[i][j]` = d(dy_i)/d(y_j), written over
-    /// [`Lane`] as the right-hand side is (tried in lanes for the spectral-radius estimates: no
-    /// faster than one lane at a time, every fifth step).
+    /// [`Lane`] as the right-hand side is (tried in lanes for the spectral-radius estimates,
+    /// then made every fifth step: no faster than one lane at a time).
     #[inline(always)]
     fn jacobian(&self, y: &[T; 8], input: &[T], jac: &mut [[T; 8]; 8]) {
         let p = self;

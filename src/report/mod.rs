@@ -154,10 +154,12 @@ pub fn push_value(text: &mut String, v: f64) {
 /// end: a prefix that rows written as text share (an arm's name may need quotes).
 pub fn csv_fields(fields: &[&str]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    // Into memory: neither the write nor taking the buffer back can fail.
-    let _ = w.write_record(fields);
-    let bytes = w.into_inner().unwrap_or_default();
-    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    // Into memory, from text: neither writing, nor taking the buffer back, nor reading it as
+    // UTF-8 can fail.
+    w.write_record(fields)
+        .expect("a CSV record written into memory");
+    let bytes = w.into_inner().expect("a CSV buffer in memory");
+    let mut text = String::from_utf8(bytes).expect("CSV of UTF-8 fields is UTF-8");
     if text.ends_with('\n') {
         text.pop();
     }

@@ -198,14 +198,10 @@ impl<const N: usize, M: OdeModel<N>, O: Observer> Driver<'_, '_, N, M, O> {
     /// An output of one lane's patient, with the inputs at `t` as [`super::solve`] computes them.
     fn emit(&mut self, pt: &mut Patient<M::Params, N>, t: f64, y: &SVector<f64, N>) {
         let rates = &pt.prepared.segments[pt.seg].rates;
-        if pt.derived.reads_inputs {
-            let mut u = [0.0; MAX_INPUTS];
-            inputs_at(&mut u, rates, &pt.drugs, pt.t0, t);
-            pt.derived
-                .fill(self.model, &pt.params, y, &u[..rates.len()]);
-        } else {
-            pt.derived.fill(self.model, &pt.params, y, rates);
-        }
+        pt.derived.fill(self.model, &pt.params, y, |u| {
+            inputs_at(u, rates, &pt.drugs, pt.t0, t);
+            rates.len()
+        });
         let observer = &mut self.observers[pt.job];
         observer.observe(t, y.as_slice(), &pt.derived.values);
         pt.observer_done = observer.done();
@@ -365,8 +361,10 @@ impl<const N: usize, M: OdeModel<N>, O: Observer> Driver<'_, '_, N, M, O> {
             let u = horizon_inputs(&pt.prepared.segments, exposures, &pt.amounts, n_inputs);
             let observer = &mut self.observers[pt.job];
             while pt.next < grid_len {
-                pt.derived
-                    .fill(self.model, &pt.params, &pt.y, &u[..n_inputs]);
+                pt.derived.fill(self.model, &pt.params, &pt.y, |v| {
+                    *v = u;
+                    n_inputs
+                });
                 observer.observe(
                     pt.prepared.grid[pt.next],
                     pt.y.as_slice(),

@@ -185,12 +185,18 @@ pub trait Observer {
 pub(crate) struct DerivedOutputs {
     wanted: DerivedWanted,
     /// Whether a wanted value reads the inputs: if not, an output needs no inputs computed.
-    pub(crate) reads_inputs: bool,
+    reads_inputs: bool,
     pub(crate) values: Vec<f64>,
 }
 
 impl DerivedOutputs {
     pub(crate) fn new(spec: &ModelSpec, wanted: DerivedWanted) -> Self {
+        if let DerivedWanted::One(i) = wanted {
+            debug_assert!(
+                i < spec.derived.len(),
+                "an observer wants derived output {i}"
+            );
+        }
         let reads_inputs = match wanted {
             DerivedWanted::All => spec.derived.iter().any(|d| d.reads_inputs),
             DerivedWanted::One(i) => spec.derived.get(i).is_some_and(|d| d.reads_inputs),
@@ -203,19 +209,28 @@ impl DerivedOutputs {
         }
     }
 
-    /// The wanted values at state `y`, with `input` (read only if `reads_inputs`).
+    /// The wanted values at state `y`. `inputs` writes the inputs at that instant and says
+    /// how many there are; it is called only if a wanted value reads them, and the values
+    /// computed without it see no inputs at all.
     pub(crate) fn fill<const N: usize, M: OdeModel<N>>(
         &mut self,
         model: &M,
         p: &M::Params,
         y: &SVector<f64, N>,
-        input: &[f64],
+        inputs: impl FnOnce(&mut [f64; MAX_INPUTS]) -> usize,
     ) {
+        let mut u = [0.0; MAX_INPUTS];
+        let n = if self.reads_inputs { inputs(&mut u) } else { 0 };
+        let input = &u[..n];
         match self.wanted {
-            DerivedWanted::All => model.derived(p, y, input, &mut self.values),
-            DerivedWanted::One(i) => {
-                if let Some(v) = self.values.get_mut(i) {
-                    *v = model.derived_value(p, y, input, i);
+            DerivedWanted::All => {
+                for (index, v) in self.values.iter_mut().enumerate() {
+                    *v = model.derived_value(p, y, input, index);
+                }
+            }
+            DerivedWanted::One(index) => {
+                if let Some(v) = self.values.get_mut(index) {
+                    *v = model.derived_value(p, y, input, index);
                 }
             }
             DerivedWanted::Nothing => {}
@@ -504,7 +519,10 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 model.rhs(&p, t, y, rates, dy)
             };
             let mut emit = |t: f64, y: &SVector<f64, N>| {
-                derived.fill(model, &p, y, rates);
+                derived.fill(model, &p, y, |u| {
+                    u[..rates.len()].copy_from_slice(rates);
+                    rates.len()
+                });
                 observer.observe(t, y.as_slice(), &derived.values);
                 observer_done.set(observer.done());
             };
@@ -554,11 +572,11 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                 model.rhs(&p, t, y, &inputs.at(t), dy)
             };
             let mut emit = |t: f64, y: &SVector<f64, N>| {
-                if derived.reads_inputs {
-                    derived.fill(model, &p, y, &inputs.at(t));
-                } else {
-                    derived.fill(model, &p, y, rates);
-                }
+                derived.fill(model, &p, y, |u| {
+                    let at = inputs.at(t);
+                    u[..at.len()].copy_from_slice(&at);
+                    at.len()
+                });
                 observer.observe(t, y.as_slice(), &derived.values);
                 observer_done.set(observer.done());
             };
@@ -596,7 +614,10 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
     if next < grid.len() && !observer_done.get() {
         let u = horizon_inputs(&segments, problem.exposures, &amounts, n_inputs);
         while next < grid.len() {
-            derived.fill(model, &p, &y, &u[..n_inputs]);
+            derived.fill(model, &p, &y, |v| {
+                *v = u;
+                n_inputs
+            });
             observer.observe(grid[next], y.as_slice(), &derived.values);
             next += 1;
         }
