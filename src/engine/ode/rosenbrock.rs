@@ -395,7 +395,7 @@ const FAC_MAX: f64 = 6.0; // ... and grows at most 6-fold
 /// inverse is N independent dot products that the compiler vectorises; the inverse itself
 /// costs little more than the factorisation at these sizes (N = 8).
 struct Inverse<const N: usize> {
-    /// Column-major: `cols[j][i]` is entry (i, j), so that A^-1 b sums columns scaled by b[j].
+    /// Column-major: `cols[j][i]` is entry (i, j), so that A^-1 b sums columns scaled by `b[j]`.
     cols: [[f64; N]; N],
 }
 
