@@ -19,16 +19,21 @@ use immunotrial::therapy::exposure::Exposure;
 use std::path::Path;
 use std::process::Command;
 
-/// A kept solution whose observer is done from `stop_day` on (a patient's follow-up ending).
+/// A kept solution whose observer is done from `stop_day` on (a patient's follow-up ending)
+/// and reads the derived values `wanted`.
 #[derive(Debug, Clone, PartialEq)]
 struct StopAt {
     solution: Solution,
     stop_day: f64,
+    wanted: DerivedWanted,
 }
 
 impl Observer for StopAt {
     fn start(&mut self, outputs: usize) {
         self.solution.start(outputs);
+    }
+    fn derived_wanted(&self) -> DerivedWanted {
+        self.wanted
     }
     fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {
         self.solution.observe(time_day, state, derived);
@@ -57,6 +62,7 @@ fn assert_lanes_equal_scalar<const N: usize, M: OdeModel<N>>(
     let observer = |stop_day: f64| StopAt {
         solution: Solution::new(spec.states.len(), spec.derived.len()),
         stop_day,
+        wanted: DerivedWanted::All,
     };
     let mut in_lanes: Vec<StopAt> = stop_days.iter().map(|&d| observer(d)).collect();
     let results = solve_all(model, problems, options, &mut in_lanes);
@@ -200,21 +206,6 @@ fn patients_in_lanes_are_the_bits_of_patients_alone() {
 /// (the immune activation rate) reads and the others do not.
 #[test]
 fn an_observer_gets_the_derived_values_it_wants_and_no_others() {
-    struct Wanting {
-        wanted: DerivedWanted,
-        solution: Solution,
-    }
-    impl Observer for Wanting {
-        fn start(&mut self, outputs: usize) {
-            self.solution.start(outputs);
-        }
-        fn derived_wanted(&self) -> DerivedWanted {
-            self.wanted
-        }
-        fn observe(&mut self, time_day: f64, state: &[f64], derived: &[f64]) {
-            self.solution.observe(time_day, state, derived);
-        }
-    }
     let scenario = Scenario::load(Path::new("models/tnbc_combinations.toml"), &[])
         .unwrap_or_else(|e| panic!("{e}"));
     let spec = scenario.model;
@@ -259,9 +250,10 @@ fn an_observer_gets_the_derived_values_it_wants_and_no_others() {
             s
         })
         .collect();
-    let observer = |wanted| Wanting {
-        wanted,
+    let observer = |wanted| StopAt {
         solution: Solution::new(spec.states.len(), n_derived),
+        stop_day: f64::INFINITY,
+        wanted,
     };
     for wanted in [
         DerivedWanted::One(0),
@@ -269,7 +261,7 @@ fn an_observer_gets_the_derived_values_it_wants_and_no_others() {
         DerivedWanted::Nothing,
         DerivedWanted::All,
     ] {
-        let mut in_lanes: Vec<Wanting> = problems.iter().map(|_| observer(wanted)).collect();
+        let mut in_lanes: Vec<StopAt> = problems.iter().map(|_| observer(wanted)).collect();
         for r in solve_all(&model, &problems, &options, &mut in_lanes) {
             r.unwrap();
         }
