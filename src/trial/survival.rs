@@ -93,7 +93,10 @@ impl KaplanMeier {
         while i < items.len() {
             let time = items[i].0;
             let (mut events, mut censored) = (0.0, 0.0);
-            while i < items.len() && items[i].0 == time {
+            // A time always equals itself under `total_cmp`, so the loop advances even on a
+            // NaN time, where `==` alone never did (`==` still groups 0 with -0).
+            let same = |x: f64| x == time || x.total_cmp(&time).is_eq();
+            while i < items.len() && same(items[i].0) {
                 if items[i].1 {
                     events += items[i].2;
                 } else {
@@ -224,5 +227,41 @@ pub fn quantile_time(times: &[f64], values: &[f64], level: f64) -> Option<f64> {
         }
     } else {
         Some(times[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A NaN time is a defect upstream, but it must not hang the analysis: the fit grouped
+    /// times with `==`, which never held for NaN, and pushed steps until memory ran out.
+    #[test]
+    fn a_nan_time_ends_the_fit_as_a_step_of_its_own() {
+        let observations = [
+            Observation {
+                time: 5.0,
+                event: true,
+            },
+            Observation {
+                time: f64::NAN,
+                event: true,
+            },
+            Observation {
+                time: 0.0,
+                event: false,
+            },
+            Observation {
+                time: -0.0,
+                event: true,
+            },
+        ];
+        let curve = KaplanMeier::fit(&observations);
+        let times: Vec<f64> = curve.steps.iter().map(|s| s.time).collect();
+        assert_eq!(times.len(), 3, "{times:?}");
+        assert_eq!(times[0], 0.0, "0 and -0 are one time");
+        assert_eq!(curve.steps[0].events + curve.steps[0].censored, 2.0);
+        assert_eq!(times[1], 5.0);
+        assert!(times[2].is_nan());
     }
 }
