@@ -1,7 +1,7 @@
 //! Two arms compared: the log-rank test (R's `survdiff`) and the Cox proportional-hazards
 //! model with the arm as its one covariate (R's `coxph`, Efron's handling of ties by default).
 
-use super::survival::{Observation, Z_975};
+use super::survival::{Observation, Z_975, same_time};
 
 /// One distinct time of the pooled data: at risk and events in each arm.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,7 +37,7 @@ fn tallies(control: &[Observation], treatment: &[Observation]) -> Vec<Tally> {
             at_risk,
             events: [0.0; 2],
         };
-        while i < all.len() && all[i].0 == time {
+        while i < all.len() && same_time(all[i].0, time) {
             let (_, event, arm) = all[i];
             if event {
                 tally.events[arm] += 1.0;
@@ -223,4 +223,26 @@ pub fn cox_pooled(pooled: &Pooled, ties: Ties) -> Option<CoxFit> {
         wald_p: normal_two_sided(beta / se),
         log_likelihood: loglik,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A NaN time must not hang the comparison: the pooled tallies gathered one time with `==`
+    /// and never advanced past a NaN. It ends up a time of its own, last (as `total_cmp` sorts
+    /// it); the finite times before it are tallied as without it.
+    #[test]
+    fn a_nan_time_does_not_hang_the_comparison() {
+        let at = |time: f64, event: bool| Observation { time, event };
+        let control = [at(5.0, true), at(f64::NAN, true), at(9.0, false)];
+        let treatment = [at(3.0, true), at(7.0, false), at(8.0, true)];
+        let pooled = tallies(&control, &treatment);
+        // Events at 3, 5 and 8, then the NaN.
+        assert_eq!(pooled.len(), 4);
+        assert_eq!(pooled[0].events, [0.0, 1.0]);
+        assert_eq!(pooled[0].at_risk, [3.0, 3.0]);
+        assert_eq!(pooled[3].events, [1.0, 0.0]);
+        assert_eq!(pooled[3].at_risk, [1.0, 0.0]);
+    }
 }

@@ -28,6 +28,14 @@ pub struct Observation {
     pub event: bool,
 }
 
+/// Whether two times of data sorted with `total_cmp` are one distinct time. `==` groups 0 with
+/// -0, and `total_cmp` makes a NaN equal to itself: with `==` alone, a loop that gathers the
+/// observations of one time never advanced past a NaN (the Kaplan–Meier fit pushed steps until
+/// memory ran out, found in review).
+pub(crate) fn same_time(a: f64, b: f64) -> bool {
+    a == b || a.total_cmp(&b).is_eq()
+}
+
 /// The curve at one distinct time of the data.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KmStep {
@@ -93,10 +101,7 @@ impl KaplanMeier {
         while i < items.len() {
             let time = items[i].0;
             let (mut events, mut censored) = (0.0, 0.0);
-            // A time always equals itself under `total_cmp`, so the loop advances even on a
-            // NaN time, where `==` alone never did (`==` still groups 0 with -0).
-            let same = |x: f64| x == time || x.total_cmp(&time).is_eq();
-            while i < items.len() && same(items[i].0) {
+            while i < items.len() && same_time(items[i].0, time) {
                 if items[i].1 {
                     events += items[i].2;
                 } else {
