@@ -16,7 +16,7 @@
 use super::binomial::{clopper_pearson, newcombe_difference};
 use super::compare::{CoxFit, LogRank, Pooled, Ties, cox_pooled, log_rank_pooled};
 use super::recist::{DAYS_PER_YEAR, Response};
-use super::survival::{KaplanMeier, Observation};
+use super::survival::{KaplanMeier, Observation, same_time};
 use crate::report::{value, write_atomic};
 use crate::scenario::trial::{Primary, TrialSpec};
 use rand::rngs::ChaCha12Rng;
@@ -292,7 +292,7 @@ fn weighted_rmst(p: &Prepared, weights: &[u32], tau: f64) -> f64 {
     while k < p.time.len() && p.time[k] <= tau {
         let t = p.time[k];
         let (mut d, mut gone) = (0.0, 0.0);
-        while k < p.time.len() && p.time[k] == t {
+        while k < p.time.len() && same_time(p.time[k], t) {
             let w = f64::from(weights[p.patient[k] as usize]);
             gone += w;
             if p.event[k] {
