@@ -61,7 +61,7 @@ enum Command {
         /// Random seed (default: the scenario's [cohort] seed).
         #[arg(long)]
         seed: Option<u64>,
-        /// Worker threads (default: one per core).
+        /// Worker threads, 1 to 1024 (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
         /// Also write trajectories.csv for the first N patients.
@@ -104,7 +104,7 @@ enum Command {
         /// The comparator arm.
         #[arg(long)]
         vs: String,
-        /// Patients per arm to try, e.g. --n 50,100,200.
+        /// Patients per arm to try, e.g. --n 50,100,200 (at most 1,000,000).
         #[arg(long, value_delimiter = ',', required = true)]
         n: Vec<u64>,
         /// Two-sided significance level.
@@ -153,6 +153,10 @@ enum Command {
 
 /// Exit codes: 0 success, 1 a simulation or output failure, 2 invalid input.
 const INVALID_INPUT: u8 = 2;
+/// Most worker threads `run --threads` takes: far more than any machine's cores.
+const MAX_THREADS: usize = 1024;
+/// Most patients per arm of a simulated trial in `power --n`: beyond any real trial.
+const MAX_TRIAL_PATIENTS_PER_ARM: u64 = 1_000_000;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -227,6 +231,11 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                 eprintln!(
                     "error: the scenario has no [cohort] section; `immunotrial simulate` runs its one patient"
                 );
+                return Ok(ExitCode::from(INVALID_INPUT));
+            }
+            // A thread pool of a million threads never finished starting (found by fuzzing).
+            if let Some(t) = threads.filter(|t| !(1..=MAX_THREADS).contains(t)) {
+                eprintln!("error: --threads: expected 1 to {MAX_THREADS}, found {t}");
                 return Ok(ExitCode::from(INVALID_INPUT));
             }
             let options = immunotrial::cohort::runner::RunOptions {
@@ -407,6 +416,14 @@ fn power(a: PowerArgs, out: &mut impl Write) -> io::Result<ExitCode> {
     }
     if a.reps == 0 || a.sizes.contains(&0) {
         eprintln!("error: --reps and every --n must be at least 1");
+        return Ok(ExitCode::from(INVALID_INPUT));
+    }
+    // Each simulated trial holds its patients: a size near 2^64 overflowed the allocation
+    // (a panic), and 10^8 asked for 4.8 GB (found by fuzzing).
+    if let Some(n) = a.sizes.iter().find(|&&n| n > MAX_TRIAL_PATIENTS_PER_ARM) {
+        eprintln!(
+            "error: --n: expected at most {MAX_TRIAL_PATIENTS_PER_ARM} patients per arm, found {n}"
+        );
         return Ok(ExitCode::from(INVALID_INPUT));
     }
     if a.arm == a.vs {

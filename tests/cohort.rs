@@ -597,3 +597,25 @@ fn follow_up_ends_the_solve_but_not_a_trajectory_asked_for() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+/// `--threads` out of range is refused before anything runs: a pool of a million threads never
+/// finished starting, and 10,000 failed after 17 s with an OS error that named no option
+/// (found by fuzzing).
+#[test]
+fn a_thread_count_out_of_range_is_refused_naming_the_option() {
+    let out = fresh_dir("threads");
+    for threads in ["0", "1025", "1000000"] {
+        let o = run(
+            &model_file("tnbc_combinations.toml"),
+            &out,
+            &["--threads", threads, "--patients", "4"],
+        );
+        assert_eq!(o.status.code(), Some(2), "--threads {threads}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("--threads: expected 1 to 1024") && err.contains(threads),
+            "{err}"
+        );
+        assert!(!out.join("patients.csv").exists());
+    }
+}

@@ -177,6 +177,23 @@ fn a_cohort_run_writes_the_trial_and_its_files_agree() {
         .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("no such arm"));
+    // A trial size beyond any real trial is refused up front: near 2^64 it overflowed an
+    // allocation (a panic), at 10^8 it asked for 4.8 GB (found by fuzzing).
+    for n in ["1000001", "18446744073709551615"] {
+        let o = bin()
+            .arg("power")
+            .arg(&one)
+            .args(["--arm", "untreated", "--vs", "nab-paclitaxel", "--n", n])
+            .args(["--reps", "1"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "--n {n}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("--n: expected at most 1000000") && err.contains(n),
+            "{err}"
+        );
+    }
 
     // A damaged patients.csv is an error naming the line, never a hang or a panic.
     let text = std::fs::read_to_string(one.join("patients.csv")).unwrap();
