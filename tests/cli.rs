@@ -122,3 +122,40 @@ fn models_lists_the_catalogue_and_shows_one_model() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("kuznetsov1994"));
 }
+
+/// RODAS4 with no error control to speak of (atol 1e308) on de Pillis with large doses: the
+/// states grow to 1e260 while each step's ends stay finite, and the interpolant between them
+/// overflowed, writing NaN into trajectory.csv with exit 0 (found by fuzzing). Every output is
+/// now finite or the run fails saying so.
+#[test]
+fn an_output_is_never_nan_where_the_step_ends_are_finite() {
+    let dir = fresh_dir("nan-output");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("loose.toml");
+    std::fs::write(
+        &file,
+        "name = \"x\"\nhorizon_days = 20\n[model]\nname = \"depillis2006\"\npreset = \"patient9\"\n\
+         [solver]\nmethod = \"rodas4\"\natol = 1e308\n[[arm]]\nname = \"a\"\n\
+         [[arm.dose]]\ninput = \"v_L\"\namount_per_day = 1e9\nduration_days = 1.0\nstart_day = 7.0\n\
+         [[arm.dose]]\ninput = \"v_I\"\namount_per_day = 5e6\nduration_days = 0.5\nstart_day = 8.0\n\
+         every_days = 0.7\nrepeat = 6\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = bin()
+        .arg("simulate")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    if o.status.success() {
+        let trajectory = std::fs::read_to_string(out.join("trajectory.csv")).unwrap();
+        assert_eq!(trajectory.lines().count(), 22);
+        assert!(!trajectory.contains("NaN"), "{trajectory}");
+    } else {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("NaN or infinite"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
