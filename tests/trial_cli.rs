@@ -211,6 +211,39 @@ fn a_cohort_run_writes_the_trial_and_its_files_agree() {
         "{err}"
     );
 
+    // Best changes near f64::MAX gave an infinite median (the two middle values summed
+    // before halving), and a change below -100% is impossible (both found by fuzzing).
+    let text = std::fs::read_to_string(two.join("patients.csv")).unwrap();
+    let change_column = header.iter().position(|h| h == "best_change_pct").unwrap();
+    let with_change = |value: &str, rows: &dyn Fn(usize) -> bool| -> String {
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, line)| {
+                if i == 0 || !rows(i) {
+                    return line.to_string();
+                }
+                let mut fields: Vec<&str> = line.split(',').collect();
+                fields[change_column] = value;
+                fields.join(",")
+            })
+            .collect();
+        lines.join("\n") + "\n"
+    };
+    std::fs::write(two.join("patients.csv"), with_change("1e308", &|_| true)).unwrap();
+    let o = bin().arg("analyse").arg(&two).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let arms = std::fs::read_to_string(two.join("arms.csv")).unwrap();
+    assert!(arms.contains("1e308") && !arms.contains("inf"), "{arms}");
+    std::fs::write(two.join("patients.csv"), with_change("-150", &|i| i == 5)).unwrap();
+    let o = bin().arg("analyse").arg(&two).output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("patients.csv:6:") && err.contains("at least -100") && err.contains("-150"),
+        "{err}"
+    );
+
     for d in [one, two] {
         let _ = std::fs::remove_dir_all(d);
     }

@@ -215,7 +215,9 @@ pub fn analyse(arms: &[ArmRecords], spec: &TrialSpec, horizon_day: f64, seed: u6
                 if changes.len() % 2 == 1 {
                     changes[m]
                 } else {
-                    0.5 * (changes[m - 1] + changes[m])
+                    // Halved before adding: the same bits as 0.5 * (a + b) (halving is
+                    // exact), without overflowing to inf for values near f64::MAX.
+                    0.5 * changes[m - 1] + 0.5 * changes[m]
                 }
             });
             let (pfs, os) = (a.pfs(), a.os());
@@ -548,7 +550,16 @@ pub fn read_patients(
                 best_change_pct: if at(change).is_empty() {
                     None
                 } else {
-                    Some(number(change, "a percentage")?)
+                    // A diameter cannot shrink by more than all of it.
+                    Some(
+                        number(change, "a percentage of at least -100").and_then(|c| {
+                            if c >= -100.0 {
+                                Ok(c)
+                            } else {
+                                Err(bad("a percentage of at least -100", at(change)))
+                            }
+                        })?,
+                    )
                 },
                 response_day: if at(response).is_empty() {
                     None
