@@ -118,6 +118,13 @@ fn radiation_to_a_model_without_the_mechanism() {
 
 #[test]
 fn impossible_schedules() {
+    // An infusion shorter than the solver's instant (found by fuzzing: NaN concentrations).
+    error(
+        "[[arm.drug]]\nname = \"atezolizumab\"\ndose = \"1200 mg\"\ninfusion_minutes = 1e-320\n",
+        "infusion_minutes",
+        "arm[1].drug[0].infusion_minutes",
+        "expected 0 (a bolus) or at least 1.44e-6 minutes",
+    );
     // Infusions longer than the interval between them.
     error(
         "[[arm.drug]]\nname = \"atezolizumab\"\ndose = \"1200 mg\"\ninfusion_minutes = 2000\nevery_days = 1\n",

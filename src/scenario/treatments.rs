@@ -3,6 +3,7 @@
 
 use super::schema::{ArmDrugSection, DrugSection, PatientSection, RadiationSection};
 use super::{Checker, KeyPath, before_horizon, names, num, snap};
+use crate::engine::ode::SAME_INSTANT_DAY;
 use crate::engine::{Administration, Delivery};
 use crate::model::{Mechanism, ModelSpec, specs};
 use crate::therapy::catalogue::{CATALOGUE, Potency, drug_names, find_drug};
@@ -385,6 +386,20 @@ pub(super) fn resolve_arm_drugs(
         };
         let minutes = d.infusion_minutes.unwrap_or(DEFAULT_INFUSION_MINUTES);
         if !c.non_negative(&path.key("infusion_minutes"), minutes, false) {
+            continue;
+        }
+        // Shorter than the solver's one instant, an infusion has no stretch of its own to be
+        // given over, and its rate (the dose over a vanishing time) overflows: 1e-320 minutes
+        // wrote NaN concentrations (found by fuzzing). 0 is a bolus.
+        let shortest_minutes = SAME_INSTANT_DAY * 1440.0;
+        if minutes > 0.0 && minutes < shortest_minutes {
+            c.error(
+                &path.key("infusion_minutes"),
+                format!(
+                    "expected 0 (a bolus) or at least {shortest_minutes:.2e} minutes (shorter is one instant to the solver), found {}",
+                    num(minutes)
+                ),
+            );
             continue;
         }
         let Some(horizon) = horizon else { continue };

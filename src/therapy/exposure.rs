@@ -102,6 +102,34 @@ impl StretchActivity {
         self.negligible
     }
 
+    /// Whether the stretch's concentrations and activity are numbers: not where a dose or a
+    /// PK or potency value is beyond what f64 holds (a 1e308 mg dose, an infusion of 1e-320
+    /// minutes, a K_D of 1e-320 nM). Their concentrations were NaN, and the activity of a NaN
+    /// concentration was taken as 0 without a word (found by fuzzing).
+    pub fn is_finite(&self) -> bool {
+        let c = &self.curve;
+        let concentrations = if c.is_valid() {
+            [
+                c.steady_mg_per_l,
+                c.a_mg_per_l,
+                c.alpha_per_day,
+                c.b_mg_per_l,
+                c.beta_per_day,
+            ]
+            .iter()
+            .all(|v| v.is_finite())
+        } else {
+            self.pk.concentration_mg_per_l(self.start).is_finite()
+        };
+        concentrations
+            && self.start.central_mg.is_finite()
+            && self.start.peripheral_mg.is_finite()
+            && self.rate_mg_per_day.is_finite()
+            && self.half_mg_per_l.is_finite()
+            && self.half_mg_per_l > 0.0
+            && self.hill.is_finite()
+    }
+
     /// The concentration curve and the half-activity concentration, where the activity is
     /// `c / (c + half)` of `c = curve.at(dt)` clamped at 0 (Hill 1, a two-exponential
     /// curve): the form SIMD lanes evaluate with the same operations as [`Self::at`]. `None`

@@ -293,6 +293,12 @@ impl<const N: usize, M: OdeModel<N>, O: Observer> Driver<'_, '_, N, M, O> {
                     .zip(&pt.infusion)
                     .map(|((e, a), r)| e.stretch(*a, *r))
                     .collect();
+                if !pt.drugs.iter().all(|d| d.is_finite()) {
+                    return Next::Finished(Err(SolveError {
+                        failure: Failure::DrugExposure,
+                        day: t0,
+                    }));
+                }
                 hold_to_drug_onset(&mut pt.carry.h, &seg.rates, &pt.drugs, exposures, t0);
             }
             while pt.next < pt.prepared.grid.len()

@@ -324,6 +324,9 @@ impl std::fmt::Display for SolveError {
                     .to_string()
             }
             Failure::NonFinite => "a state became NaN or infinite".to_string(),
+            Failure::DrugExposure => "a drug's concentration or activity is not a finite number \
+                 (a dose, PK or potency value beyond what f64 holds)"
+                .to_string(),
             Failure::ObserverDone => "the observer asked the solve to stop".to_string(),
         };
         write!(f, "{what} on day {:.6}", self.day)
@@ -567,6 +570,12 @@ pub fn solve<const N: usize, M: OdeModel<N>, O: Observer + ?Sized>(
                     .collect(),
                 cache: std::cell::RefCell::new((f64::NAN, [0.0; MAX_INPUTS])),
             };
+            if !inputs.drugs.iter().all(|d| d.is_finite()) {
+                return Err(SolveError {
+                    failure: Failure::DrugExposure,
+                    day: t0,
+                });
+            }
             let exposures = problem.exposures;
             let f = |t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>| {
                 model.rhs(&p, t, y, &inputs.at(t), dy)

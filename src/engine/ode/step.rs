@@ -15,6 +15,9 @@ pub enum Failure {
     Stiff,
     /// A state or its derivative became NaN or infinite.
     NonFinite,
+    /// A drug's concentration or activity is not a number: a dose, PK or potency value beyond
+    /// what f64 holds.
+    DrugExposure,
     /// The problem does not fit the model (built wrongly through the library).
     InvalidProblem(&'static str),
     /// Not a failure: the observer has every output it needs (a patient's follow-up has
