@@ -943,10 +943,13 @@ fn log_range<'a>(series: impl Iterator<Item = &'a [f64]>) -> (f64, f64) {
         .flat_map(|s| s.iter().copied())
         .filter(|v| v.is_finite())
         .fold(0.0_f64, f64::max);
-    if max <= 0.0 {
+    let (low, high) = (max * 1e-5, max * 2.0);
+    // A log axis from 0 (a subnormal maximum times 1e-5) or to inf never ended its ticks: a
+    // 1e-320 mg dose hung the run (found by fuzzing). Such values are drawn as nothing.
+    if !(low.is_normal() && high.is_finite()) {
         return (1e-3, 1.0);
     }
-    (max * 1e-5, max * 2.0)
+    (low, high)
 }
 
 fn exposure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, input: &FigureInput<'_>) -> Drawn
@@ -1236,6 +1239,24 @@ mod tests {
         (1..=n)
             .map(|i| (i as f64 * 0.618_033_988_749_894_9).fract() * horizon_day)
             .collect()
+    }
+
+    #[test]
+    fn a_log_range_is_always_normal_numbers() {
+        for values in [
+            vec![],
+            vec![0.0],
+            vec![-1.0, f64::NAN],
+            vec![1e-320],
+            vec![5e-324],
+            vec![1e-303],
+            vec![1e308],
+            vec![f64::MAX],
+        ] {
+            let (low, high) = log_range(std::iter::once(values.as_slice()));
+            assert!(low.is_normal() && high.is_normal() && low < high, "{values:?}");
+        }
+        assert_eq!(log_range(std::iter::once(&[3.0, 40.0][..])), (4e-4, 80.0));
     }
 
     #[test]
