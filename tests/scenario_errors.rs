@@ -1372,3 +1372,21 @@ fn validate_on_a_shipped_scenario_prints_ok() {
     assert!(run.status.success(), "status {:?}: {stderr}", run.status);
     assert_eq!(stdout.trim(), "OK", "stderr: {stderr}");
 }
+
+/// An absolute tolerance beyond any state's magnitude asks for no accuracy at all; at 1e300
+/// NaN reached the output (found by fuzzing).
+#[test]
+fn an_absolute_tolerance_beyond_any_magnitude_is_refused() {
+    for atol in ["atol = 1e101", "atol = { T = 1e300 }"] {
+        let text = insert_after("rtol = 1e-6", atol);
+        let error = must_fail(parse(&text), &text);
+        let d = error
+            .0
+            .iter()
+            .find(|d| d.key.starts_with("solver.atol"))
+            .unwrap_or_else(|| panic!("{error}"));
+        assert_mentions(d, &["expected an absolute tolerance of at most 1e100"]);
+    }
+    let text = insert_after("rtol = 1e-6", "atol = 1e100");
+    parse(&text).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -1200,8 +1200,15 @@ where
             .flat_map(|s| s.iter().copied())
             .filter(|v| v.is_finite())
             .fold(0.0_f64, f64::max);
-        // A log axis when the state spans more than two decades.
-        let log = max > 0.0 && positive_min.is_finite() && max / positive_min > 100.0;
+        // A log axis when the state spans more than two decades, between normal numbers: a log
+        // axis to inf (a value above f64::MAX / 2) never ended its ticks and hung `report`
+        // (found by fuzzing).
+        let lo = positive_min.max(max * 1e-8);
+        let log = max > 0.0
+            && positive_min.is_finite()
+            && max / positive_min > 100.0
+            && lo.is_normal()
+            && (max * 2.0).is_finite();
         let label = format!("{name} ({unit})");
         let legend = (i == 0).then_some(if log {
             SeriesLabelPosition::LowerRight
@@ -1209,12 +1216,15 @@ where
             SeriesLabelPosition::UpperRight
         });
         if log {
-            let lo = positive_min.max(max * 1e-8);
             let chart = panel_chart(area, &label)
                 .build_cartesian_2d(0.0..x_max, (lo..max * 2.0).log_scale())?;
             state_panel(chart, input, name, unit, lo, legend)?;
         } else {
-            let top = if max > 0.0 { max * 1.05 } else { 1.0 };
+            let top = if max > 0.0 {
+                (max * 1.05).min(f64::MAX)
+            } else {
+                1.0
+            };
             let chart = panel_chart(area, &label).build_cartesian_2d(0.0..x_max, 0.0..top)?;
             state_panel(chart, input, name, unit, f64::NEG_INFINITY, legend)?;
         }
@@ -1254,9 +1264,43 @@ mod tests {
             vec![f64::MAX],
         ] {
             let (low, high) = log_range(std::iter::once(values.as_slice()));
-            assert!(low.is_normal() && high.is_normal() && low < high, "{values:?}");
+            assert!(
+                low.is_normal() && high.is_normal() && low < high,
+                "{values:?}"
+            );
         }
         assert_eq!(log_range(std::iter::once(&[3.0, 40.0][..])), (4e-4, 80.0));
+    }
+
+    /// A typical course with a value near f64::MAX or a subnormal one: the mechanism figure is
+    /// drawn (a log axis to inf hung `report`, found by fuzzing).
+    #[test]
+    fn the_mechanism_figure_draws_values_at_the_ends_of_f64() {
+        let arms = vec![ArmRecords {
+            name: "a".into(),
+            patients: Vec::new(),
+        }];
+        let analysis = analyse(&arms, &TrialSpec::default(), 10.0, 1);
+        for extreme in [1e308, f64::MAX, 5e-324] {
+            let typical = vec![Course {
+                time_day: vec![0.0, 1.0, 2.0],
+                series: vec![("TV".into(), vec![1.0, extreme, 1e-3])],
+            }];
+            let input = FigureInput {
+                arms: &["a".to_string()],
+                analysis: &analysis,
+                records: &arms,
+                assessments: &[],
+                typical: &typical,
+                drugs: &[],
+                radiation_days: &[],
+                states: &[("TV".into(), "mm3".into())],
+                horizon_day: 2.0,
+                swimmer_patients: 0,
+            };
+            let svg = svg("mechanism", &input).expect("draws");
+            assert!(svg.contains("TV (mm3)"), "{extreme}");
+        }
     }
 
     #[test]

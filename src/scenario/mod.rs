@@ -624,6 +624,9 @@ impl Checker<'_> {
     }
 }
 
+/// The largest absolute tolerance a scenario may ask for.
+const MAX_ATOL: f64 = 1e100;
+
 /// A number as a message shows it: in full, or in scientific notation when it is very small
 /// or very large (`1e-300`, not three hundred zeros).
 fn num(x: f64) -> String {
@@ -912,9 +915,29 @@ fn resolve_solver(
             );
         }
     }
+    // An absolute tolerance beyond any magnitude a state can have asks for no accuracy at all:
+    // at 1e300 the states grew until DOP853's interpolant overflowed between finite step ends
+    // and wrote NaN (found by fuzzing).
+    let atol_ok = |c: &mut Checker, p: &KeyPath, v: f64| {
+        c.non_negative(p, v, true)
+            && {
+                let ok = v <= MAX_ATOL;
+                if !ok {
+                    c.error(
+                    p,
+                    format!(
+                        "expected an absolute tolerance of at most {} (beyond any state's magnitude), found {}",
+                        num(MAX_ATOL),
+                        num(v)
+                    ),
+                );
+                }
+                ok
+            }
+    };
     match &s.atol {
         None => {}
-        Some(AbsoluteTolerance::Uniform(v)) if c.non_negative(&path.key("atol"), *v, true) => {
+        Some(AbsoluteTolerance::Uniform(v)) if atol_ok(c, &path.key("atol"), *v) => {
             options.atol = Some(vec![*v; model.states.len()]);
         }
         Some(AbsoluteTolerance::Uniform(_)) => {}
@@ -928,7 +951,7 @@ fn resolve_solver(
                 let p = path.key("atol").key(k);
                 match model.state_index(k) {
                     Some(i) => {
-                        if c.non_negative(&p, *v, true) {
+                        if atol_ok(c, &p, *v) {
                             atol[i] = *v;
                         }
                     }
