@@ -292,6 +292,22 @@ fn cohort_errors_name_key_and_line() {
         "cohort.parameters.a.max",
         "min < max",
     );
+    // Spreads whose draws overflow f64 gave inf parameters (found by fuzzing).
+    check(
+        "[cohort.parameters]\na = { dist = \"uniform\", min = -1e308, max = 1e308 }\n",
+        "cohort.parameters.a.max",
+        "max - min below f64::MAX",
+    );
+    check(
+        "[cohort.parameters]\na = { dist = \"lognormal\", median = 1, omega = 1000 }\n",
+        "cohort.parameters.a.omega",
+        "draws stay below f64::MAX",
+    );
+    check(
+        "[cohort.parameters]\na = { dist = \"normal\", mean = 1, sd = 1e308 }\n",
+        "cohort.parameters.a.sd",
+        "draws stay below f64::MAX",
+    );
     check(
         "[cohort.parameters]\na = { dist = \"lognormal\", median = 0.18, cv = 0.2 }\nb = { dist = \"lognormal\", median = 2e-9, cv = 0.2 }\nn = { dist = \"lognormal\", median = 1e-7, cv = 0.2 }\n\
          [[cohort.correlation]]\nbetween = [\"a\", \"b\"]\nrho = 0.9\n[[cohort.correlation]]\nbetween = [\"a\", \"n\"]\nrho = 0.9\n[[cohort.correlation]]\nbetween = [\"b\", \"n\"]\nrho = -0.9\n",

@@ -4,6 +4,10 @@
 use super::schema::{CohortSection, DistributionSection};
 use super::{Checker, KeyPath, names, num};
 use crate::cohort::sampling::{Distribution, cholesky, omega_from_cv};
+
+/// How many SDs from the centre a normal or lognormal draw is taken to reach: a Box–Muller
+/// deviate from 53-bit uniforms is at most 8.6 in size (correlated ones may rarely exceed it).
+const DRAW_SDS: f64 = 10.0;
 use crate::model::ModelSpec;
 use nalgebra::DMatrix;
 
@@ -87,12 +91,34 @@ fn distribution(
                     return None;
                 }
             };
+            // Draws reach about ten SDs of log at the very most; beyond f64 there they were
+            // inf in patients.csv (omega 1000, found by fuzzing).
+            if !(median.ln() + DRAW_SDS * omega).exp().is_finite() {
+                c.error(
+                    &path.key(if d.cv.is_some() { "cv" } else { "omega" }),
+                    format!(
+                        "expected a spread whose draws stay below f64::MAX (median e^(±{DRAW_SDS} omega)); found omega {}",
+                        num(omega)
+                    ),
+                );
+                return None;
+            }
             Some(Distribution::LogNormal { median, omega })
         }
         "normal" => {
             let mean = need(c, "mean", d.mean)?;
             let sd = need(c, "sd", d.sd)?;
             let sd = positive(c, "sd", sd)?;
+            if !(mean.abs() + DRAW_SDS * sd).is_finite() {
+                c.error(
+                    &path.key("sd"),
+                    format!(
+                        "expected a spread whose draws stay below f64::MAX (mean ± {DRAW_SDS} sd); found sd {}",
+                        num(sd)
+                    ),
+                );
+                return None;
+            }
             if let (Some(lo), Some(hi)) = (d.min, d.max)
                 && lo >= hi
             {
@@ -113,6 +139,18 @@ fn distribution(
             let (min, max) = (need(c, "min", d.min)?, need(c, "max", d.max)?);
             if min >= max || (d.dist == "loguniform" && min <= 0.0) {
                 c.error(&path.key("max"), format!("expected 0 < min < max for a log-uniform, min < max for a uniform; found min {} and max {}", num(min), num(max)));
+                return None;
+            }
+            // A uniform draws min + (max - min) u: a width beyond f64 gave inf (found by fuzzing).
+            if !(max - min).is_finite() {
+                c.error(
+                    &path.key("max"),
+                    format!(
+                        "expected max - min below f64::MAX; found min {} and max {}",
+                        num(min),
+                        num(max)
+                    ),
+                );
                 return None;
             }
             Some(if d.dist == "uniform" {
