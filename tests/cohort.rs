@@ -308,6 +308,46 @@ fn cohort_errors_name_key_and_line() {
         "cohort.parameters.a.sd",
         "draws stay below f64::MAX",
     );
+    // A state drawn below 0, or a covariate at or below 0, is refused before any patient is
+    // simulated with it (a normal initial tumour without `min` drew negative volumes).
+    check(
+        "[cohort.initial]\nT = { dist = \"normal\", mean = 1e6, sd = 1e5 }\n",
+        "cohort.initial.T",
+        "a normal without `min` can draw any value",
+    );
+    check(
+        "[cohort.initial]\nT = { dist = \"uniform\", min = -1, max = 1e6 }\n",
+        "cohort.initial.T.min",
+        "expected draws at least 0",
+    );
+    check(
+        "[cohort.initial]\nE = { dist = \"categorical\", values = [1e5, -3], weights = [1, 1] }\n",
+        "cohort.initial.E.values",
+        "one of its values is -3",
+    );
+    check(
+        "[cohort.covariates]\nweight_kg = { dist = \"normal\", mean = 70, sd = 12, min = 0 }\n",
+        "cohort.covariates.weight_kg.min",
+        "expected draws above 0",
+    );
+    check(
+        "[cohort.covariates]\nheight_cm = { dist = \"fixed\", value = -160 }\n",
+        "cohort.covariates.height_cm.value",
+        "expected draws above 0",
+    );
+    for fine in [
+        "[cohort.initial]\nT = { dist = \"normal\", mean = 1e6, sd = 1e5, min = 0 }\n",
+        "[cohort.initial]\nT = { dist = \"fixed\", value = 0 }\n",
+        "[cohort.covariates]\nweight_kg = { dist = \"lognormal\", median = 70, cv = 0.2 }\n",
+    ] {
+        let text = format!("{base}{fine}");
+        assert!(Scenario::parse(&text, "c.toml", &[]).is_ok(), "{fine}");
+    }
+    check(
+        "[cohort.parameters]\na = { dist = \"categorical\", values = [1, nan] }\n",
+        "cohort.parameters.a.values",
+        "expected finite `values`",
+    );
     check(
         "[cohort.parameters]\na = { dist = \"lognormal\", median = 0.18, cv = 0.2 }\nb = { dist = \"lognormal\", median = 2e-9, cv = 0.2 }\nn = { dist = \"lognormal\", median = 1e-7, cv = 0.2 }\n\
          [[cohort.correlation]]\nbetween = [\"a\", \"b\"]\nrho = 0.9\n[[cohort.correlation]]\nbetween = [\"a\", \"n\"]\nrho = 0.9\n[[cohort.correlation]]\nbetween = [\"b\", \"n\"]\nrho = -0.9\n",

@@ -224,6 +224,18 @@ fn tumour_death_is_where_the_burden_reaches_the_lethal_volume() {
         why.contains("baseline") && why.contains("lethal_volume_ml"),
         "{why}"
     );
+    // Nor is a patient without a tumour at baseline: every RECIST change is relative to it
+    // (a tumour of 0 gave NaN percent changes in assessments.csv).
+    s.lethal_volume_ml = None;
+    for v0 in [0.0, -1.0, f64::NAN] {
+        let mut empty = v.clone();
+        empty[0] = v0;
+        let why = evaluate(&days, &empty, &schedule, horizon, &s, NEVER).unwrap_err();
+        assert!(
+            why.contains("baseline") && why.contains("not eligible"),
+            "{why}"
+        );
+    }
 }
 
 #[test]

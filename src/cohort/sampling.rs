@@ -115,6 +115,30 @@ impl Distribution {
             Distribution::Fixed(v) => *v,
         }
     }
+
+    /// The lowest value a draw can take, and whether a draw can take exactly it (a
+    /// lognormal's draws approach 0 but are above it; a normal without `min` reaches -inf).
+    /// Validation compares it with what the quantity may be: a state at least 0, a covariate
+    /// above 0.
+    pub fn lower_bound(&self) -> (f64, bool) {
+        match self {
+            Distribution::LogNormal { .. } => (0.0, false),
+            Distribution::Normal { min, .. } => (min.unwrap_or(f64::NEG_INFINITY), min.is_some()),
+            Distribution::Uniform { min, .. }
+            | Distribution::LogUniform { min, .. }
+            | Distribution::Beta { min, .. } => (*min, true),
+            Distribution::Categorical { values, weights } => (
+                values
+                    .iter()
+                    .zip(weights)
+                    .filter(|&(_, w)| *w > 0.0)
+                    .map(|(v, _)| *v)
+                    .fold(f64::INFINITY, f64::min),
+                true,
+            ),
+            Distribution::Fixed(v) => (*v, true),
+        }
+    }
 }
 
 /// A correlation matrix's Cholesky factor, or the pair that makes it impossible.

@@ -176,12 +176,13 @@ fn distribution(
             let weights = d.weights.clone().unwrap_or_else(|| vec![1.0; values.len()]);
             if values.is_empty()
                 || values.len() != weights.len()
+                || values.iter().any(|v| !v.is_finite())
                 || weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
                 || weights.iter().sum::<f64>() <= 0.0
             {
                 c.error(
                     &path.key("values"),
-                    "expected `values` and as many non-negative `weights` (summing above 0)",
+                    "expected finite `values` and as many non-negative `weights` (summing above 0)",
                 );
                 return None;
             }
@@ -193,6 +194,55 @@ fn distribution(
             None
         }
     }
+}
+
+/// What a sampled quantity may be: a state is an amount (cells, mm3, mg), at least 0, as
+/// `[model.initial]` requires; a covariate (weight, height, GFR) is above 0, as `[patient]`
+/// requires. A distribution that can draw outside is refused here, before any patient is
+/// simulated with an impossible value (a normal initial tumour volume without `min` drew
+/// negative volumes, simulated and assessed as NaN percent changes).
+fn check_lower_bound(
+    c: &mut Checker<'_>,
+    path: &KeyPath,
+    dist: &Distribution,
+    what: &str,
+    strictly_positive: bool,
+) -> bool {
+    let (lowest, attained) = dist.lower_bound();
+    let ok = if strictly_positive {
+        lowest > 0.0 || (lowest == 0.0 && !attained)
+    } else {
+        lowest >= 0.0
+    };
+    if !ok {
+        let want = if strictly_positive {
+            "above 0"
+        } else {
+            "at least 0"
+        };
+        let (key, why) = match dist {
+            Distribution::Normal { min: None, .. } => (
+                None,
+                format!(
+                    "a normal without `min` can draw any value: give `min` {want} (a truncated normal) or use a lognormal"
+                ),
+            ),
+            Distribution::Categorical { .. } => (
+                Some("values"),
+                format!("one of its values is {}", num(lowest)),
+            ),
+            Distribution::Fixed(_) => (Some("value"), format!("found {}", num(lowest))),
+            _ => (
+                Some("min"),
+                format!("its `min` is {}: give `min` {want}", num(lowest)),
+            ),
+        };
+        c.error(
+            &key.map_or_else(|| path.clone(), |k| path.key(k)),
+            format!("expected draws {want} ({what}); {why}"),
+        );
+    }
+    ok
 }
 
 pub(super) fn resolve(
@@ -254,7 +304,9 @@ pub(super) fn resolve(
                 continue;
             }
         };
-        if let Some(dist) = distribution(c, &p, d) {
+        if let Some(dist) = distribution(c, &p, d)
+            && check_lower_bound(c, &p, &dist, "a covariate is above 0", true)
+        {
             varying.push(Varying {
                 name: key.clone(),
                 target,
@@ -266,7 +318,9 @@ pub(super) fn resolve(
         let p = path.key("initial").key(key);
         match model.state_index(key) {
             Some(i) => {
-                if let Some(dist) = distribution(c, &p, d) {
+                if let Some(dist) = distribution(c, &p, d)
+                    && check_lower_bound(c, &p, &dist, "a state cannot be negative", false)
+                {
                     varying.push(Varying {
                         name: format!("initial.{key}"),
                         target: Target::Initial(i),

@@ -129,7 +129,8 @@ fn first_reaching(times: &[f64], values: &[f64], level: f64) -> Option<f64> {
 
 /// Evaluates one patient: `times` and `volume_mm3` are the tumour course at the outputs (the
 /// assessment `visits` among them), up to `horizon_day`. A patient whose tumour is already at
-/// the lethal volume at baseline cannot enter the trial: that is an error saying so.
+/// the lethal volume at baseline cannot enter the trial, nor one without a tumour to measure
+/// (RECIST's changes are relative to the baseline): those are errors saying so.
 pub fn evaluate(
     times: &[f64],
     volume_mm3: &[f64],
@@ -138,6 +139,14 @@ pub fn evaluate(
     spec: &TrialSpec,
     patient: PatientTimes,
 ) -> Result<Endpoints, String> {
+    if let Some(&v0) = volume_mm3.first()
+        && (v0.is_nan() || v0 <= 0.0)
+    {
+        return Err(format!(
+            "the tumour is {} mm3 at baseline, nothing to measure a response against: not eligible",
+            v0
+        ));
+    }
     if let (Some(ml), Some(&v0)) = (spec.lethal_volume_ml, volume_mm3.first())
         && v0 >= ml * 1000.0
     {
