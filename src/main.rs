@@ -723,11 +723,18 @@ fn write_model(out: &mut impl Write, spec: &ModelSpec) -> io::Result<()> {
             s.description
         )?;
     }
-    writeln!(out, "\nParameters (name, default, unit; source):")?;
+    writeln!(
+        out,
+        "\nParameters (name, default, unit; source; every value at least 0 unless said):"
+    )?;
     for p in spec.parameters {
+        let domain = match p.domain {
+            immunotrial::model::Domain::NonNegative => String::new(),
+            other => format!(" ({})", other.describe()),
+        };
         writeln!(
             out,
-            "  {:<10} {:<12} {:<16} {}  [{}]",
+            "  {:<10} {:<12} {:<16} {}{domain}  [{}]",
             p.name,
             number(p.default),
             p.unit,

@@ -335,7 +335,50 @@ fn cohort_errors_name_key_and_line() {
         "cohort.covariates.height_cm.value",
         "expected draws above 0",
     );
+    // Parameters keep to their model's declared domains: a rate is never negative, Kuznetsov's
+    // g (the half-saturation of effector proliferation) is above 0.
+    check(
+        "[cohort.parameters]\na = { dist = \"normal\", mean = 0.18, sd = 0.05 }\n",
+        "cohort.parameters.a",
+        "a normal without `min` can draw any value: give `min` at least 0",
+    );
+    check(
+        "[cohort.parameters]\ng = { dist = \"uniform\", min = 0, max = 3e7 }\n",
+        "cohort.parameters.g.min",
+        "expected draws above 0; its `min` is 0",
+    );
+    check(
+        "[cohort.parameters]\nd = { dist = \"beta\", a = 2, b = 2, min = -0.1, max = 0.5 }\n",
+        "cohort.parameters.d.min",
+        "its `min` is -0.1",
+    );
+    // A fraction stays from 0 to 1: a lognormal cannot, a beta on [0, 1] does.
+    let fraction = |dist: &str| {
+        Scenario::parse(
+            &format!(
+                "name = \"c\"\nhorizon_days = 10\n[model]\nname = \"immunity_cycle\"\n[[arm]]\nname = \"a\"\n[cohort]\npatients = 10\nseed = 1\n[cohort.parameters]\nf_field = {dist}\n"
+            ),
+            "c.toml",
+            &[],
+        )
+    };
+    let e = fraction("{ dist = \"lognormal\", median = 0.3, cv = 0.2 }").unwrap_err();
+    assert!(
+        e.0.iter().any(|d| d.key == "cohort.parameters.f_field"
+            && d.message
+                .contains("expected draws from 0 to 1; a lognormal")),
+        "{e}"
+    );
+    let e = fraction("{ dist = \"normal\", mean = 0.3, sd = 0.1, min = 0 }").unwrap_err();
+    assert!(
+        e.0.iter().any(|d| d.key == "cohort.parameters.f_field"
+            && d.message.contains("a normal without `max`")),
+        "{e}"
+    );
+    assert!(fraction("{ dist = \"beta\", a = 2, b = 5 }").is_ok());
     for fine in [
+        "[cohort.parameters]\na = { dist = \"normal\", mean = 0.18, sd = 0.05, min = 0 }\n",
+        "[cohort.parameters]\ng = { dist = \"lognormal\", median = 2e7, cv = 0.3 }\n",
         "[cohort.initial]\nT = { dist = \"normal\", mean = 1e6, sd = 1e5, min = 0 }\n",
         "[cohort.initial]\nT = { dist = \"fixed\", value = 0 }\n",
         "[cohort.covariates]\nweight_kg = { dist = \"lognormal\", median = 70, cv = 0.2 }\n",

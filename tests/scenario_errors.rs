@@ -313,6 +313,37 @@ fn unknown_parameter_lists_the_parameters() {
     assert_mentions(&d, &["unknown parameter", "alpha", "mu_I", "K_T"]);
 }
 
+/// A parameter outside its model's declared domain is refused, saying what was expected: de
+/// Pillis's k is the half-saturation of T-cell recruitment (0 gives 0/0 at D*T = 0), and no
+/// rate is negative.
+#[test]
+fn a_parameter_outside_its_domain_is_refused() {
+    let text = insert_after("preset = \"patient9\"", "\n[model.parameters]\nk = 0");
+    let d = expect_file_error(&text, "model.parameters.k", "k = 0");
+    assert_mentions(&d, &["expected a finite number above 0", "found 0"]);
+    let text = insert_after("preset = \"patient9\"", "\n[model.parameters]\na = -0.1");
+    let d = expect_file_error(&text, "model.parameters.a", "a = -0.1");
+    assert_mentions(&d, &["expected a finite number at least 0", "-0.1"]);
+    let error = must_fail(parse_with(BASE, &["model.parameters.k=-3"]), BASE);
+    let d = &error.0[0];
+    assert_eq!(
+        d.location,
+        Location::Override("model.parameters.k=-3".into())
+    );
+    assert_mentions(d, &["above 0"]);
+    // A fraction of the immunity-cycle model, above 1.
+    let text = "name = \"f\"\nhorizon_days = 10\n[model]\nname = \"immunity_cycle\"\n[model.parameters]\nf_icd = 1.5\n[[arm]]\nname = \"a\"\n";
+    let e = parse(text).unwrap_err();
+    let d =
+        e.0.iter()
+            .find(|d| d.key == "model.parameters.f_icd")
+            .expect("f_icd");
+    assert!(d.message.contains("from 0 to 1"), "{}", d.message);
+    // At the domain's edges, accepted.
+    let s = parse_with(BASE, &["model.parameters.a=0", "model.parameters.k=1e-300"]).unwrap();
+    assert_eq!(param(&s, "a"), 0.0);
+}
+
 #[test]
 fn unknown_state_in_initial_lists_the_states() {
     let text = insert_after("N = 1e3", "X = 5.0");

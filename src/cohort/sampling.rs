@@ -118,8 +118,7 @@ impl Distribution {
 
     /// The lowest value a draw can take, and whether a draw can take exactly it (a
     /// lognormal's draws approach 0 but are above it; a normal without `min` reaches -inf).
-    /// Validation compares it with what the quantity may be: a state at least 0, a covariate
-    /// above 0.
+    /// Validation compares it with what the quantity may be (its [`crate::model::Domain`]).
     pub fn lower_bound(&self) -> (f64, bool) {
         match self {
             Distribution::LogNormal { .. } => (0.0, false),
@@ -134,6 +133,27 @@ impl Distribution {
                     .filter(|&(_, w)| *w > 0.0)
                     .map(|(v, _)| *v)
                     .fold(f64::INFINITY, f64::min),
+                true,
+            ),
+            Distribution::Fixed(v) => (*v, true),
+        }
+    }
+
+    /// The highest value a draw can take, and whether a draw can take exactly it.
+    pub fn upper_bound(&self) -> (f64, bool) {
+        match self {
+            Distribution::LogNormal { .. } => (f64::INFINITY, false),
+            Distribution::Normal { max, .. } => (max.unwrap_or(f64::INFINITY), max.is_some()),
+            Distribution::Uniform { max, .. }
+            | Distribution::LogUniform { max, .. }
+            | Distribution::Beta { max, .. } => (*max, true),
+            Distribution::Categorical { values, weights } => (
+                values
+                    .iter()
+                    .zip(weights)
+                    .filter(|&(_, w)| *w > 0.0)
+                    .map(|(v, _)| *v)
+                    .fold(f64::NEG_INFINITY, f64::max),
                 true,
             ),
             Distribution::Fixed(v) => (*v, true),

@@ -116,7 +116,7 @@ pub static SPEC: ModelSpec = ModelSpec {
             2.02e7,
             "cells^2",
             "tumour size (squared) of half-maximal NK recruitment",
-        ),
+        ).positive(),
         param("p", 3.42e-6, "1/(cell*day)", "NK inactivation by tumour"),
         param("m", 0.204, "1/day", "CD8+ death rate"),
         param(
@@ -125,7 +125,7 @@ pub static SPEC: ModelSpec = ModelSpec {
             "1/day",
             "maximal CD8+ recruitment by killed tumour",
         ),
-        param("k", 3.66e7, "cells^2", "half-maximal CD8+ recruitment"),
+        param("k", 3.66e7, "cells^2", "half-maximal CD8+ recruitment").positive(),
         param("q", 1.42e-6, "1/(cell*day)", "CD8+ inactivation by tumour"),
         param(
             "r1",
@@ -170,7 +170,7 @@ pub static SPEC: ModelSpec = ModelSpec {
             "IU",
             "IL-2 of half-maximal CD8+ proliferation",
             "Kirschner & Panetta 1998 via de Pillis et al. 2008, Table 1 (one copy of the 2006 table has 2e2, a typo)",
-        ),
+        ).positive(),
     ],
     presets: &[
         PresetSpec {

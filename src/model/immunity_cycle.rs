@@ -83,7 +83,7 @@ pub static SPEC: ModelSpec = ModelSpec {
     states: &super::kosinsky2018::STATES,
     parameters: &[
         param("r", 0.4, "1/day", "tumour growth rate", KOSINSKY),
-        param("TVmax", 2500.0, "mm3", "maximal tumour volume", KOSINSKY),
+        param("TVmax", 2500.0, "mm3", "maximal tumour volume", KOSINSKY).positive(),
         param(
             "d0",
             0.01,
@@ -104,14 +104,16 @@ pub static SPEC: ModelSpec = ModelSpec {
             "mm3",
             "antigen of half-maximal T-cell priming",
             KOSINSKY,
-        ),
+        )
+        .positive(),
         param(
             "S_R",
             30.5,
             "mm3",
             "antigen of half-maximal suppression of activation",
             KOSINSKY,
-        ),
+        )
+        .positive(),
         param(
             "kpro",
             3.0,
@@ -153,7 +155,8 @@ pub static SPEC: ModelSpec = ModelSpec {
             "cells",
             "effector T cells of half-maximal PD-L1 induction",
             KOSINSKY,
-        ),
+        )
+        .positive(),
         param("kpdl", 1.0, "1/day", "PD-L1 turnover rate", KOSINSKY),
         param(
             "Ktcd",
@@ -161,7 +164,8 @@ pub static SPEC: ModelSpec = ModelSpec {
             "1/day",
             "tumour cell death of half-maximal dendritic-cell maturation",
             KOSINSKY,
-        ),
+        )
+        .positive(),
         param(
             "alpha",
             0.146,
@@ -182,8 +186,9 @@ pub static SPEC: ModelSpec = ModelSpec {
             "DSB/(cell*Gy)",
             "double-strand breaks per Gy",
             KOSINSKY,
-        ),
-        param("tau", 0.02, "day", "DSB repair time", KOSINSKY),
+        )
+        .positive(),
+        param("tau", 0.02, "day", "DSB repair time", KOSINSKY).positive(),
         param(
             "mu",
             0.1725,
@@ -211,28 +216,32 @@ pub static SPEC: ModelSpec = ModelSpec {
             "L",
             "mouse antibody distribution volume",
             "Kosinsky et al. 2018, methods",
-        ),
+        )
+        .positive(),
         param(
             "K_D",
             30.0,
             "nM",
             "mouse antibody concentration of half-maximal PD-L1 blockade",
             "Kosinsky et al. 2018, methods",
-        ),
+        )
+        .positive(),
         param(
             "mw_mAb_kDa",
             150.0,
             "kDa",
             "mouse antibody molecular weight",
             "assumption: a full IgG",
-        ),
+        )
+        .positive(),
         param(
             "weight_kg",
             0.02,
             "kg",
             "mouse body weight (converts mg/kg of the mouse antibody)",
             "assumption: a typical adult BALB/c mouse",
-        ),
+        )
+        .positive(),
         param(
             "k_chemo",
             0.0,
@@ -246,7 +255,8 @@ pub static SPEC: ModelSpec = ModelSpec {
             "1",
             "fraction of chemotherapy-killed cells dying immunogenically",
             "set by preset",
-        ),
+        )
+        .fraction(),
         param(
             "k_lympho",
             0.0,
@@ -281,7 +291,8 @@ pub static SPEC: ModelSpec = ModelSpec {
             "1",
             "fraction of effector T cells in the radiation field",
             "set by preset",
-        ),
+        )
+        .fraction(),
     ],
     presets: &[
         PresetSpec {

@@ -134,7 +134,7 @@ pub static SPEC: ModelSpec = ModelSpec {
     states: &STATES,
     parameters: &[
         param("r", 0.4, "1/day", "tumour growth rate", TABLE1),
-        param("TVmax", 2500.0, "uL", "maximal tumour volume", TABLE1),
+        param("TVmax", 2500.0, "uL", "maximal tumour volume", TABLE1).positive(),
         param("d0", 0.01, "1/day", "basal tumour cell death rate", TABLE1),
         param(
             "kLN",
@@ -149,14 +149,16 @@ pub static SPEC: ModelSpec = ModelSpec {
             "uL",
             "antigen of half-maximal T-cell priming",
             TABLE1,
-        ),
+        )
+        .positive(),
         param(
             "S_R",
             30.5,
             "uL",
             "antigen of half-maximal suppression of activation",
             TABLE1,
-        ),
+        )
+        .positive(),
         param(
             "kpro",
             3.0,
@@ -198,7 +200,8 @@ pub static SPEC: ModelSpec = ModelSpec {
             "cells",
             "effector T cells of half-maximal PD-L1 induction",
             TABLE1,
-        ),
+        )
+        .positive(),
         param("kpdl", 1.0, "1/day", "PD-L1 turnover rate", TABLE1),
         param(
             "Ktcd",
@@ -206,7 +209,8 @@ pub static SPEC: ModelSpec = ModelSpec {
             "1/day",
             "tumour cell death of half-maximal dendritic-cell maturation",
             TABLE1,
-        ),
+        )
+        .positive(),
         param("alpha", 0.146, "1/Gy", "linear radiosensitivity", TABLE1),
         param(
             "delta",
@@ -214,8 +218,9 @@ pub static SPEC: ModelSpec = ModelSpec {
             "DSB/(cell*Gy)",
             "double-strand breaks per Gy",
             TABLE1,
-        ),
-        param("tau", 0.02, "day", "DSB repair time", TABLE1),
+        )
+        .positive(),
+        param("tau", 0.02, "day", "DSB repair time", TABLE1).positive(),
         param(
             "mu",
             0.1725,
@@ -231,28 +236,31 @@ pub static SPEC: ModelSpec = ModelSpec {
             TEXT,
         ),
         param("kel_mAb", 0.15, "1/day", "antibody elimination rate", TEXT),
-        param("V_mAb_L", 0.003, "L", "antibody distribution volume", TEXT),
+        param("V_mAb_L", 0.003, "L", "antibody distribution volume", TEXT).positive(),
         param(
             "K_D",
             30.0,
             "nM",
             "antibody concentration of half-maximal PD-L1 blockade",
             TEXT,
-        ),
+        )
+        .positive(),
         param(
             "mw_mAb_kDa",
             150.0,
             "kDa",
             "antibody molecular weight",
             "assumption: a full IgG; the paper does not state it",
-        ),
+        )
+        .positive(),
         param(
             "weight_kg",
             0.02,
             "kg",
             "mouse body weight (converts mg/kg doses)",
             "assumption: a typical adult BALB/c mouse; the paper does not state it",
-        ),
+        )
+        .positive(),
     ],
     presets: &[],
     inputs: &[

@@ -36,6 +36,38 @@ pub struct StateSpec {
     pub scale: f64,
 }
 
+/// The values a quantity can take: what a scenario may set it to, or draw it from. Every
+/// declared parameter is a rate, a size, an amount or a fraction, so none is negative; one
+/// that a right-hand side divides by (a half-saturation constant, a maximum, a volume) must be
+/// above 0, where 0 would give 0/0; a fraction of a population is at most 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// 0 or more.
+    NonNegative,
+    /// Above 0.
+    Positive,
+    /// From 0 to 1.
+    Fraction,
+}
+
+impl Domain {
+    pub fn contains(self, x: f64) -> bool {
+        match self {
+            Domain::NonNegative => x >= 0.0 && x.is_finite(),
+            Domain::Positive => x > 0.0 && x.is_finite(),
+            Domain::Fraction => (0.0..=1.0).contains(&x),
+        }
+    }
+    /// As an error message says what was expected: "at least 0", "above 0", "from 0 to 1".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Domain::NonNegative => "at least 0",
+            Domain::Positive => "above 0",
+            Domain::Fraction => "from 0 to 1",
+        }
+    }
+}
+
 /// A parameter of a model, with its default value and where that value comes from.
 #[derive(Debug, Clone, Copy)]
 pub struct ParameterSpec {
@@ -45,6 +77,8 @@ pub struct ParameterSpec {
     pub description: &'static str,
     /// Citation of the value, or `assumption: ...` with a sentence of reasoning.
     pub source: &'static str,
+    /// The values it may take ([`Domain::NonNegative`] unless declared otherwise).
+    pub domain: Domain,
 }
 
 impl ParameterSpec {
@@ -62,6 +96,21 @@ impl ParameterSpec {
             unit,
             description,
             source,
+            domain: Domain::NonNegative,
+        }
+    }
+    /// A parameter the right-hand side divides by: above 0.
+    pub const fn positive(self) -> Self {
+        ParameterSpec {
+            domain: Domain::Positive,
+            ..self
+        }
+    }
+    /// A fraction: from 0 to 1.
+    pub const fn fraction(self) -> Self {
+        ParameterSpec {
+            domain: Domain::Fraction,
+            ..self
         }
     }
 }
@@ -378,6 +427,56 @@ mod tests {
                         preset.name
                     );
                 }
+            }
+        }
+    }
+
+    /// Every default and preset value lies in its parameter's declared domain, and every
+    /// initial state is at least 0: what a scenario may set, a model ships.
+    #[test]
+    fn every_shipped_value_lies_in_its_domain() {
+        let mut checked = 0;
+        for spec in specs() {
+            let mut cases = vec![("defaults", spec.with_preset(None))];
+            for preset in spec.presets {
+                cases.push((preset.name, spec.with_preset(Some(preset.name))));
+            }
+            for (case, values) in cases {
+                let (parameters, initial) = values.expect("the model's own presets");
+                for (p, value) in spec.parameters.iter().zip(&parameters) {
+                    assert!(
+                        p.domain.contains(*value),
+                        "{} {case}: {} = {value}, expected {}",
+                        spec.name,
+                        p.name,
+                        p.domain.describe()
+                    );
+                    checked += 1;
+                }
+                for (s, value) in spec.states.iter().zip(&initial) {
+                    assert!(*value >= 0.0, "{} {case}: {} = {value}", spec.name, s.name);
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    #[test]
+    fn domains_hold_what_they_say() {
+        for (domain, inside, outside) in [
+            (Domain::NonNegative, [0.0, 3e5], [-1e-300, f64::INFINITY]),
+            (Domain::Positive, [5e-324, 1.0], [0.0, f64::NAN]),
+            (
+                Domain::Fraction,
+                [0.0, 1.0],
+                [1.0 + f64::EPSILON, -0.0 - 1e-300],
+            ),
+        ] {
+            for x in inside {
+                assert!(domain.contains(x), "{domain:?} {x}");
+            }
+            for x in outside {
+                assert!(!domain.contains(x), "{domain:?} {x}");
             }
         }
     }

@@ -8,7 +8,7 @@ use crate::cohort::sampling::{Distribution, cholesky, omega_from_cv};
 /// How many SDs from the centre a normal or lognormal draw is taken to reach: a Box–Muller
 /// deviate from 53-bit uniforms is at most 8.6 in size (correlated ones may rarely exceed it).
 const DRAW_SDS: f64 = 10.0;
-use crate::model::ModelSpec;
+use crate::model::{Domain, ModelSpec};
 use nalgebra::DMatrix;
 
 /// What a sampled quantity sets in each patient.
@@ -196,53 +196,56 @@ fn distribution(
     }
 }
 
-/// What a sampled quantity may be: a state is an amount (cells, mm3, mg), at least 0, as
-/// `[model.initial]` requires; a covariate (weight, height, GFR) is above 0, as `[patient]`
-/// requires. A distribution that can draw outside is refused here, before any patient is
-/// simulated with an impossible value (a normal initial tumour volume without `min` drew
-/// negative volumes, simulated and assessed as NaN percent changes).
-fn check_lower_bound(
-    c: &mut Checker<'_>,
-    path: &KeyPath,
-    dist: &Distribution,
-    what: &str,
-    strictly_positive: bool,
-) -> bool {
-    let (lowest, attained) = dist.lower_bound();
-    let ok = if strictly_positive {
-        lowest > 0.0 || (lowest == 0.0 && !attained)
-    } else {
-        lowest >= 0.0
+/// A sampled quantity's distribution must stay in its domain: a parameter in its model's
+/// declared [`Domain`], a state at least 0 (an amount: cells, mm3, mg, as `[model.initial]`
+/// requires), a covariate (weight, height, GFR) above 0 (as `[patient]` requires). One that
+/// can draw outside is refused here, before any patient is simulated with an impossible value
+/// (a normal initial tumour volume without `min` drew negative volumes, simulated and
+/// assessed as NaN percent changes).
+fn check_domain(c: &mut Checker<'_>, path: &KeyPath, dist: &Distribution, domain: Domain) -> bool {
+    let (lowest, lowest_drawn) = dist.lower_bound();
+    let (highest, _) = dist.upper_bound();
+    let low_ok = match domain {
+        Domain::Positive => lowest > 0.0 || (lowest == 0.0 && !lowest_drawn),
+        Domain::NonNegative | Domain::Fraction => lowest >= 0.0,
     };
-    if !ok {
-        let want = if strictly_positive {
-            "above 0"
-        } else {
-            "at least 0"
-        };
-        let (key, why) = match dist {
-            Distribution::Normal { min: None, .. } => (
-                None,
-                format!(
-                    "a normal without `min` can draw any value: give `min` {want} (a truncated normal) or use a lognormal"
-                ),
-            ),
-            Distribution::Categorical { .. } => (
-                Some("values"),
-                format!("one of its values is {}", num(lowest)),
-            ),
-            Distribution::Fixed(_) => (Some("value"), format!("found {}", num(lowest))),
-            _ => (
-                Some("min"),
-                format!("its `min` is {}: give `min` {want}", num(lowest)),
-            ),
-        };
-        c.error(
-            &key.map_or_else(|| path.clone(), |k| path.key(k)),
-            format!("expected draws {want} ({what}); {why}"),
-        );
+    let high_ok = domain != Domain::Fraction || highest <= 1.0;
+    if low_ok && high_ok {
+        return true;
     }
-    ok
+    let want = domain.describe();
+    let (bound, value) = if low_ok {
+        ("max", highest)
+    } else {
+        ("min", lowest)
+    };
+    let (key, why) = match dist {
+        Distribution::Normal { .. } if value.is_infinite() => (
+            None,
+            format!(
+                "a normal without `{bound}` can draw any value: give `{bound}` {want} (a truncated normal)"
+            ),
+        ),
+        Distribution::LogNormal { .. } => (
+            None,
+            "a lognormal can draw any value above 0: use a beta, a uniform or a truncated normal"
+                .to_string(),
+        ),
+        Distribution::Categorical { .. } => (
+            Some("values"),
+            format!("one of its values is {}", num(value)),
+        ),
+        Distribution::Fixed(_) => (Some("value"), format!("found {}", num(value))),
+        _ => (
+            Some(bound),
+            format!("its `{bound}` is {}: give `{bound}` {want}", num(value)),
+        ),
+    };
+    c.error(
+        &key.map_or_else(|| path.clone(), |k| path.key(k)),
+        format!("expected draws {want}; {why}"),
+    );
+    false
 }
 
 pub(super) fn resolve(
@@ -272,7 +275,9 @@ pub(super) fn resolve(
         let p = path.key("parameters").key(key);
         match model.parameter_index(key) {
             Some(i) => {
-                if let Some(dist) = distribution(c, &p, d) {
+                if let Some(dist) = distribution(c, &p, d)
+                    && check_domain(c, &p, &dist, model.parameters[i].domain)
+                {
                     varying.push(Varying {
                         name: key.clone(),
                         target: Target::Parameter(i),
@@ -305,7 +310,7 @@ pub(super) fn resolve(
             }
         };
         if let Some(dist) = distribution(c, &p, d)
-            && check_lower_bound(c, &p, &dist, "a covariate is above 0", true)
+            && check_domain(c, &p, &dist, Domain::Positive)
         {
             varying.push(Varying {
                 name: key.clone(),
@@ -319,7 +324,7 @@ pub(super) fn resolve(
         match model.state_index(key) {
             Some(i) => {
                 if let Some(dist) = distribution(c, &p, d)
-                    && check_lower_bound(c, &p, &dist, "a state cannot be negative", false)
+                    && check_domain(c, &p, &dist, Domain::NonNegative)
                 {
                     varying.push(Varying {
                         name: format!("initial.{key}"),

@@ -711,12 +711,17 @@ fn validate(
         let path = model_path.key("parameters").key(key);
         match model.parameter_index(key) {
             Some(i) => {
-                if value.is_finite() {
+                let domain = model.parameters[i].domain;
+                if domain.contains(*value) {
                     parameters[i] = *value;
                 } else {
                     c.error(
                         &path,
-                        format!("expected a finite number, found {}", num(*value)),
+                        format!(
+                            "expected a finite number {}, found {}",
+                            domain.describe(),
+                            num(*value)
+                        ),
                     );
                 }
             }
