@@ -116,47 +116,31 @@ impl Distribution {
         }
     }
 
-    /// The lowest value a draw can take, and whether a draw can take exactly it (a
-    /// lognormal's draws approach 0 but are above it; a normal without `min` reaches -inf).
-    /// Validation compares it with what the quantity may be (its [`crate::model::Domain`]).
-    pub fn lower_bound(&self) -> (f64, bool) {
+    /// The lowest and the highest value a draw can take, each with whether a draw can take
+    /// exactly it (a lognormal's draws approach 0 but stay above it; a normal without `min`
+    /// reaches -inf). Validation compares them with what the quantity may be (its
+    /// [`crate::model::Domain`]).
+    pub fn support(&self) -> [(f64, bool); 2] {
         match self {
-            Distribution::LogNormal { .. } => (0.0, false),
-            Distribution::Normal { min, .. } => (min.unwrap_or(f64::NEG_INFINITY), min.is_some()),
-            Distribution::Uniform { min, .. }
-            | Distribution::LogUniform { min, .. }
-            | Distribution::Beta { min, .. } => (*min, true),
-            Distribution::Categorical { values, weights } => (
-                values
-                    .iter()
-                    .zip(weights)
-                    .filter(|&(_, w)| *w > 0.0)
-                    .map(|(v, _)| *v)
-                    .fold(f64::INFINITY, f64::min),
-                true,
-            ),
-            Distribution::Fixed(v) => (*v, true),
-        }
-    }
-
-    /// The highest value a draw can take, and whether a draw can take exactly it.
-    pub fn upper_bound(&self) -> (f64, bool) {
-        match self {
-            Distribution::LogNormal { .. } => (f64::INFINITY, false),
-            Distribution::Normal { max, .. } => (max.unwrap_or(f64::INFINITY), max.is_some()),
-            Distribution::Uniform { max, .. }
-            | Distribution::LogUniform { max, .. }
-            | Distribution::Beta { max, .. } => (*max, true),
-            Distribution::Categorical { values, weights } => (
-                values
-                    .iter()
-                    .zip(weights)
-                    .filter(|&(_, w)| *w > 0.0)
-                    .map(|(v, _)| *v)
-                    .fold(f64::NEG_INFINITY, f64::max),
-                true,
-            ),
-            Distribution::Fixed(v) => (*v, true),
+            Distribution::LogNormal { .. } => [(0.0, false), (f64::INFINITY, false)],
+            Distribution::Normal { min, max, .. } => [
+                (min.unwrap_or(f64::NEG_INFINITY), min.is_some()),
+                (max.unwrap_or(f64::INFINITY), max.is_some()),
+            ],
+            Distribution::Uniform { min, max }
+            | Distribution::LogUniform { min, max }
+            | Distribution::Beta { min, max, .. } => [(*min, true), (*max, true)],
+            Distribution::Categorical { values, weights } => {
+                let drawn = || values.iter().zip(weights).filter(|&(_, w)| *w > 0.0);
+                [
+                    (drawn().map(|(v, _)| *v).fold(f64::INFINITY, f64::min), true),
+                    (
+                        drawn().map(|(v, _)| *v).fold(f64::NEG_INFINITY, f64::max),
+                        true,
+                    ),
+                ]
+            }
+            Distribution::Fixed(v) => [(*v, true), (*v, true)],
         }
     }
 }

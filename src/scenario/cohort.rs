@@ -203,8 +203,7 @@ fn distribution(
 /// (a normal initial tumour volume without `min` drew negative volumes, simulated and
 /// assessed as NaN percent changes).
 fn check_domain(c: &mut Checker<'_>, path: &KeyPath, dist: &Distribution, domain: Domain) -> bool {
-    let (lowest, lowest_drawn) = dist.lower_bound();
-    let (highest, _) = dist.upper_bound();
+    let [(lowest, lowest_drawn), (highest, _)] = dist.support();
     let low_ok = match domain {
         Domain::Positive => lowest > 0.0 || (lowest == 0.0 && !lowest_drawn),
         Domain::NonNegative | Domain::Fraction => lowest >= 0.0,
