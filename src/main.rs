@@ -268,14 +268,23 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                 )?;
                 writeln!(out, "wrote {}", dir.join("patients.csv").display())?;
             }
-            if shard.is_none() && !finish(&dir, printing, out)? {
-                return Ok(ExitCode::FAILURE);
-            }
+            // Too many failures: no trial analysis or report, whose endpoints would silently
+            // leave out patients who seldom fail at random (found by a user audit: the
+            // responders of a Kosinsky arm failed, and its response rate fell from 58% to 1%).
             if summary.failed_fraction() > summary.max_failed_fraction {
                 eprintln!(
-                    "error: {} of {} patient-arms failed, more than the allowed fraction {} ([cohort] max_failed_fraction); see the failure column",
-                    summary.failed, summary.patient_arms, summary.max_failed_fraction
+                    "error: {} of {} patient-arms failed, more than the allowed fraction {} ([cohort] max_failed_fraction); see the failure column of {}. \
+                     The trial analysis and report are not written, since they would leave those patients out; \
+                     `immunotrial report {}` writes them anyway, marked as from a failed run",
+                    summary.failed,
+                    summary.patient_arms,
+                    summary.max_failed_fraction,
+                    dir.join("patients.csv").display(),
+                    dir.display()
                 );
+                return Ok(ExitCode::FAILURE);
+            }
+            if shard.is_none() && !finish(&dir, printing, out)? {
                 return Ok(ExitCode::FAILURE);
             }
             Ok(ExitCode::SUCCESS)
@@ -577,6 +586,9 @@ fn finish(dir: &std::path::Path, printing: Printing, out: &mut impl Write) -> io
             return Ok(false);
         }
     };
+    if let Some(why) = folder.too_many_failed() {
+        eprintln!("warning: {}: {why}", dir.display());
+    }
     let png = printing.png || folder.scenario.png;
     let report = match immunotrial::report::trial_report::write_report(dir, &folder, &analysis, png)
     {
@@ -638,7 +650,10 @@ fn finish(dir: &std::path::Path, printing: Printing, out: &mut impl Write) -> io
 /// why) when it could not.
 fn analyse(dir: &std::path::Path, out: &mut impl Write) -> io::Result<bool> {
     match immunotrial::trial::analysis::analyse_dir(dir) {
-        Ok(_) => {
+        Ok((folder, _)) => {
+            if let Some(why) = folder.too_many_failed() {
+                eprintln!("warning: {}: {why}", dir.display());
+            }
             for file in ["arms.csv", "summary.json", "km_pfs.csv", "km_os.csv"] {
                 writeln!(out, "wrote {}", dir.join(file).display())?;
             }

@@ -200,12 +200,34 @@ a = { dist = "loguniform", min = 0.1, max = 40 }
         json["failed_patient_arms"].as_u64().unwrap(),
         failed.len() as u64
     );
-    // With the default allowance (1%) the same run exits non-zero, files still written.
+    assert!(out.join("report.html").exists() && out.join("arms.csv").exists());
+    // With the default allowance (1%) the same run exits non-zero. The patients and run.json
+    // are written, to say what failed, but no trial analysis or report, whose endpoints
+    // would leave the failed patients out; `report` writes them on request, marked.
     std::fs::write(&file, text.replace("max_failed_fraction = 0.9\n", "")).unwrap();
-    let o = run(&file, &dir.join("strict"), &[]);
+    let strict = dir.join("strict");
+    let o = run(&file, &strict, &[]);
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("max_failed_fraction"));
-    assert!(dir.join("strict").join("patients.csv").exists());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("max_failed_fraction") && stderr.contains("not written"),
+        "{stderr}"
+    );
+    assert!(strict.join("patients.csv").exists() && strict.join("run.json").exists());
+    for file in ["arms.csv", "summary.json", "report.html"] {
+        assert!(!strict.join(file).exists(), "{file}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_immunotrial"))
+        .arg("report")
+        .arg(&strict)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning"));
+    let html = std::fs::read_to_string(strict.join("report.html")).unwrap();
+    assert!(html.contains("This run failed"));
+    let fine = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!fine.contains("This run failed"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -462,6 +462,13 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
         STYLE
     );
     let _ = writeln!(h, "<h1>{title}</h1>");
+    if let Some(why) = folder.too_many_failed() {
+        let _ = writeln!(
+            h,
+            "<p class=\"warning\"><b>This run failed:</b> {}.</p>",
+            escape(&why)
+        );
+    }
     if let Some(d) = &scenario.description {
         let _ = writeln!(h, "<p class=\"description\">{}</p>", escape(d));
     }
@@ -657,6 +664,7 @@ table.numbers td{text-align:right}table.numbers td:first-child{text-align:left}
 table.ranking td:last-child{text-align:right}
 .swatch{display:inline-block;width:0.9em;height:0.9em;margin-right:0.4em;vertical-align:middle;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .note{font-size:0.8em;color:#444}.description{white-space:pre-line}
+.warning{border:2px solid #b00;background:#fee;padding:0.5em 0.8em}
 figure{margin:1em 0;page-break-inside:avoid;break-inside:avoid}
 figure svg{max-width:100%;height:auto}figcaption{font-size:0.85em;color:#333}
 @media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{page-break-inside:avoid}figure svg{max-height:8.5in;width:auto}}";

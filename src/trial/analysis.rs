@@ -828,6 +828,25 @@ pub struct RunFolder {
     pub records: Vec<ArmRecords>,
 }
 
+impl RunFolder {
+    /// Why this run's results are not to be trusted as a trial's, if they are not: more
+    /// patient-arms failed than `[cohort] max_failed_fraction` allows. Failures are seldom
+    /// at random (they cluster in patients with extreme courses, often the responders), so
+    /// endpoints computed without them are biased.
+    pub fn too_many_failed(&self) -> Option<String> {
+        let failed = self.run["failed_patient_arms"].as_u64()?;
+        let fraction = self.run["failed_fraction"].as_f64()?;
+        let allowed = self.scenario.cohort.as_ref()?.max_failed_fraction;
+        (fraction > allowed).then(|| {
+            format!(
+                "{failed} patient-arms ({:.1}%) failed, more than [cohort] max_failed_fraction = {allowed} allows; \
+                 the results leave them out and are likely biased (see the failure column of patients.csv)",
+                100.0 * fraction
+            )
+        })
+    }
+}
+
 /// Reads a run folder: the trial settings, arms and horizon from its
 /// `scenario.resolved.toml`, the seed from its `run.json`, the patients from `patients.csv`.
 pub fn read_run(dir: &Path) -> Result<RunFolder, AnalysisError> {
