@@ -320,7 +320,9 @@ impl std::fmt::Display for SolveError {
             ),
             Failure::InvalidProblem(why) => format!("the problem is malformed: {why}"),
             Failure::Stiff => {
-                "the problem became stiff (an explicit method would need vanishing steps)"
+                "the problem became stiff (an explicit method would need vanishing steps; \
+                 [solver] method = \"auto\" switches to a stiff method where it must, \
+                 or stiffness = \"continue\" goes on with small steps)"
                     .to_string()
             }
             Failure::NonFinite => "a state became NaN or infinite".to_string(),
