@@ -9,6 +9,7 @@ use super::figures::{
 use super::{font, value, write_atomic};
 use crate::engine::Delivery;
 use crate::model::InputRole;
+use crate::model::ModelSpec;
 use crate::scenario::schema::{ArmDrugSection, ArmSection, DoseSection, RadiationSection};
 use crate::therapy::pk::concentrations;
 use crate::trial::analysis::{Analysis, Estimate, RunFolder, summary_json};
@@ -315,8 +316,8 @@ fn describe_drug(d: &ArmDrugSection) -> String {
         )
     } else if let Some(every) = d.every_days {
         format!(
-            "every {} days{}, from day {}",
-            value(every),
+            "every {}{}, from day {}",
+            self::every(every),
             d.count
                 .map_or(" until the horizon".to_string(), |c| format!(
                     " ({c} doses)"
@@ -338,27 +339,33 @@ fn describe_radiation(r: &RadiationSection) -> String {
             days(list)
         ),
         None => format!(
-            "radiotherapy {} x {} Gy, every {} days from day {}",
+            "radiotherapy {} x {} Gy, every {} from day {}",
             r.fractions.unwrap_or(1),
             value(r.dose_per_fraction_gy),
-            value(r.every_days.unwrap_or(1.0)),
+            every(r.every_days.unwrap_or(1.0)),
             value(r.start_day.unwrap_or(0.0))
         ),
     }
 }
 
-fn describe_dose(d: &DoseSection) -> String {
+/// A `[[arm.dose]]` as a reader would say it, amounts in the input's unit: `repeat` counts
+/// every administration, the first included.
+fn describe_dose(d: &DoseSection, model: &ModelSpec) -> String {
+    let unit = model
+        .input_index(&d.input)
+        .map_or(String::new(), |i| format!(" {}", model.inputs[i].unit));
     let amount = match (d.amount, d.amount_per_day) {
-        (Some(a), _) => format!("{} at once", value(a)),
+        (Some(a), _) => format!("{}{unit} at once", value(a)),
         (None, Some(rate)) => format!(
-            "{} a day for {} days",
+            "{}{unit} a day for {} days",
             value(rate),
             value(d.duration_days.unwrap_or(0.0))
         ),
         _ => String::new(),
     };
     let repeat = match (d.every_days, d.repeat) {
-        (Some(e), Some(n)) => format!(", every {} days, {n} more times", value(e)),
+        (Some(e), Some(n)) => format!(", every {}, {n} times in all", every(e)),
+        (Some(e), None) => format!(", every {} until the horizon", every(e)),
         _ => String::new(),
     };
     format!(
@@ -368,13 +375,22 @@ fn describe_dose(d: &DoseSection) -> String {
     )
 }
 
-fn treatments(arm: &ArmSection) -> String {
+/// "day", "3 days", "0.5 days".
+fn every(days: f64) -> String {
+    if days == 1.0 {
+        "day".to_string()
+    } else {
+        format!("{} days", value(days))
+    }
+}
+
+fn treatments(arm: &ArmSection, model: &ModelSpec) -> String {
     let items: Vec<String> = arm
         .drugs
         .iter()
         .map(describe_drug)
         .chain(arm.radiation.iter().map(describe_radiation))
-        .chain(arm.doses.iter().map(describe_dose))
+        .chain(arm.doses.iter().map(|d| describe_dose(d, model)))
         .collect();
     if items.is_empty() {
         "no treatment".to_string()
@@ -494,7 +510,7 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
             "<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td><td>{}</td></tr>",
             hex(k),
             escape(&arm.name),
-            treatments(arm)
+            treatments(arm, scenario.model)
         );
     }
     h.push_str("</table>\n");
@@ -668,3 +684,37 @@ table.ranking td:last-child{text-align:right}
 figure{margin:1em 0;page-break-inside:avoid;break-inside:avoid}
 figure svg{max-width:100%;height:auto}figcaption{font-size:0.85em;color:#333}
 @media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{page-break-inside:avoid}figure svg{max-height:8.5in;width:auto}}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `repeat` counts every administration (the engine gives `repeat = 5` five fractions),
+    /// and amounts carry the input's unit.
+    #[test]
+    fn a_dose_is_described_as_the_engine_gives_it() {
+        let model = &crate::model::kosinsky2018::SPEC;
+        let dose = DoseSection {
+            input: "radiation".into(),
+            amount_per_day: None,
+            amount: Some(2.0),
+            duration_days: None,
+            start_day: Some(7.0),
+            every_days: Some(1.0),
+            repeat: Some(5),
+        };
+        assert_eq!(
+            describe_dose(&dose, model),
+            "radiation 2 Gy at once from day 7, every day, 5 times in all"
+        );
+        let weekly = DoseSection {
+            every_days: Some(7.0),
+            repeat: None,
+            ..dose
+        };
+        assert_eq!(
+            describe_dose(&weekly, model),
+            "radiation 2 Gy at once from day 7, every 7 days until the horizon"
+        );
+    }
+}
