@@ -55,8 +55,8 @@ enum Command {
         scenario: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        /// Number of patients (default: the scenario's [cohort] patients).
-        #[arg(long)]
+        /// Number of patients, at least 1 (default: the scenario's [cohort] patients).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         patients: Option<u64>,
         /// Random seed (default: the scenario's [cohort] seed).
         #[arg(long)]
@@ -116,8 +116,8 @@ enum Command {
         /// The survival endpoint of the log-rank test: pfs or os.
         #[arg(long, default_value = "pfs")]
         endpoint: String,
-        /// Cohort size when running a scenario (default: its [cohort] patients).
-        #[arg(long)]
+        /// Cohort size when running a scenario, at least 1 (default: its [cohort] patients).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         patients: Option<u64>,
         /// Random seed (default: the cohort's).
         #[arg(long)]

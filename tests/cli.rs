@@ -39,6 +39,14 @@ fn simulate_writes_trajectory_and_resolved_scenario_that_repeats_the_run() {
     // 6 arms x 101 output times (every 0.5 days to day 50) + header.
     assert_eq!(trajectory.lines().count(), 6 * 101 + 1);
     assert!(!trajectory.contains("NaN") && !trajectory.contains("inf"));
+    // The cumulative dose of an arm without radiation is 0, not -0 (an empty f64 sum).
+    assert!(
+        trajectory
+            .lines()
+            .flat_map(|l| l.split(','))
+            .all(|field| field != "-0"),
+        "a -0 in trajectory.csv"
+    );
 
     let again = fresh_dir("again");
     let status = bin()

@@ -739,6 +739,15 @@ fn a_thread_count_out_of_range_is_refused_naming_the_option() {
         );
         assert!(!out.join("patients.csv").exists());
     }
+    // No patients is no trial (it wrote an empty report).
+    let o = run(
+        &model_file("tnbc_combinations.toml"),
+        &out,
+        &["--patients", "0"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--patients"));
+    assert!(!out.join("patients.csv").exists());
 }
 
 /// A dose beyond what f64 holds (1e308 mg) gave NaN concentrations, whose activity was taken

@@ -109,7 +109,8 @@ fn radiation_column(scenario: &Scenario) -> Option<usize> {
         .then_some(input)
 }
 
-/// Dose of `input` given by day `t` (boluses at `t` included).
+/// Dose of `input` given by day `t` (boluses at `t` included). Summed from +0: an empty
+/// `f64` sum is -0, which the trajectory files wrote as `-0` for arms without radiation.
 fn cumulative(arm: &Arm, input: usize, t: f64) -> f64 {
     arm.schedule
         .administrations
@@ -128,7 +129,7 @@ fn cumulative(arm: &Arm, input: usize, t: f64) -> f64 {
                 duration_days,
             } => amount_per_day * (t - a.start_day).clamp(0.0, duration_days),
         })
-        .sum()
+        .fold(0.0, |total, dose| total + dose)
 }
 
 /// A number for a CSV file: shortest round-trip form, scientific outside 1e-5..1e16, and no
