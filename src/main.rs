@@ -542,8 +542,8 @@ fn power(a: PowerArgs, out: &mut impl Write) -> io::Result<ExitCode> {
     );
     writeln!(
         out,
-        "power of `{}` against `{}`: {} simulated trials per size, two-sided alpha {}",
-        a.arm, a.vs, a.reps, a.alpha
+        "power of `{}` against `{}` (rejections in favour of `{}`): {} simulated trials per size, two-sided alpha {}",
+        a.arm, a.vs, a.arm, a.reps, a.alpha
     )?;
     writeln!(
         out,
