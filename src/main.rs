@@ -50,9 +50,13 @@ enum Command {
         overrides: Vec<String>,
     },
     /// Run the scenario's virtual cohort: every patient through every arm, in parallel;
-    /// writes patients.csv, scenario.resolved.toml and run.json into the output folder.
+    /// writes patients.csv, scenario.resolved.toml and run.json into the output folder,
+    /// then the trial analysis (arms.csv, summary.json, km_pfs.csv, km_os.csv,
+    /// assessments.csv, typical_patient.csv) and the report (figures/, report.html).
     Run {
+        /// The scenario file (TOML), with a [cohort] section.
         scenario: PathBuf,
+        /// Output folder (created if needed).
         #[arg(long)]
         out: PathBuf,
         /// Number of patients, at least 1 (default: the scenario's [cohort] patients).
@@ -74,13 +78,14 @@ enum Command {
         /// reference the lanes are tested against: the same results, more slowly).
         #[arg(long)]
         no_lanes: bool,
+        /// Override a value of the file by its dotted path, e.g. --set cohort.patients=500
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
         #[command(flatten)]
         printing: Printing,
     },
-    /// Rebuild a run's report (figures and report.html) and trial files from its
-    /// patients.csv, without simulating.
+    /// Rebuild a run's trial analysis (arms.csv, summary.json, km_*.csv) and its report
+    /// (figures and report.html) from its patients.csv, without simulating.
     Report {
         /// The folder of `immunotrial run` or of `immunotrial merge`.
         dir: PathBuf,
@@ -125,6 +130,7 @@ enum Command {
         /// Keep the cohort run of a scenario in this folder.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Override a value of the scenario file by its dotted path (with a scenario only)
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
     },
@@ -133,6 +139,7 @@ enum Command {
         /// The shard folders.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+        /// Output folder for the merged run (created if needed).
         #[arg(long)]
         out: PathBuf,
         #[command(flatten)]
