@@ -374,6 +374,17 @@ fn cohort_errors_name_key_and_line() {
         "cohort.parameters.d.min",
         "its `min` is -0.1",
     );
+    // A correlation names what it cannot find.
+    check(
+        "[cohort.parameters]\na = { dist = \"lognormal\", median = 0.18, cv = 0.2 }\n[[cohort.correlation]]\nbetween = [\"a\", \"foo\"]\nrho = 0.5\n",
+        "cohort.correlation[0].between",
+        "found `foo` not sampled; sampled: a",
+    );
+    check(
+        "[cohort.parameters]\na = { dist = \"lognormal\", median = 0.18, cv = 0.2 }\n[[cohort.correlation]]\nbetween = [\"a\", \"a\"]\nrho = 0.5\n",
+        "cohort.correlation[0].between",
+        "found the same quantity twice",
+    );
     // A fraction stays from 0 to 1: a lognormal cannot, a beta on [0, 1] does.
     let fraction = |dist: &str| {
         Scenario::parse(

@@ -236,8 +236,10 @@ fn malformed_toml_unclosed_table_header() {
 
 /// Unknown keys are reported with the key as written (not a dotted path): check that the
 /// key is named, the line and column are right, and the message lists the valid keys.
-fn expect_unknown_key(text: &str, bogus: &str, valid: &[&str]) {
-    let d = expect_file_error(text, bogus, &format!("{bogus} ="));
+/// An unknown key is named by its whole path (`arm[1].colour`), at the line it is on.
+fn expect_unknown_key(text: &str, path: &str, valid: &[&str]) {
+    let bogus = path.rsplit('.').next().unwrap();
+    let d = expect_file_error(text, path, &format!("{bogus} ="));
     assert_mentions(&d, &["unknown field", bogus]);
     assert_mentions(&d, valid);
 }
@@ -251,19 +253,19 @@ fn unknown_key_at_top_level() {
 #[test]
 fn unknown_key_in_model() {
     let text = insert_after("preset = \"patient9\"", "presett = \"patient10\"");
-    expect_unknown_key(&text, "presett", &["preset", "parameters", "initial"]);
+    expect_unknown_key(&text, "model.presett", &["preset", "parameters", "initial"]);
 }
 
 #[test]
 fn unknown_key_in_solver() {
     let text = insert_after("rtol = 1e-6", "rtoll = 1e-3");
-    expect_unknown_key(&text, "rtoll", &["rtol", "atol", "method"]);
+    expect_unknown_key(&text, "solver.rtoll", &["rtol", "atol", "method"]);
 }
 
 #[test]
 fn unknown_key_in_arm() {
     let text = insert_after("name = \"treated\"", "colour = \"red\"");
-    expect_unknown_key(&text, "colour", &["name", "description", "dose"]);
+    expect_unknown_key(&text, "arm[1].colour", &["name", "description", "dose"]);
 }
 
 #[test]
@@ -271,7 +273,7 @@ fn unknown_key_in_dose() {
     let text = insert_after("start_day = 10.0", "stop_day = 20.0");
     expect_unknown_key(
         &text,
-        "stop_day",
+        "arm[1].dose[0].stop_day",
         &["start_day", "amount_per_day", "duration_days", "every_days"],
     );
 }
@@ -1190,7 +1192,7 @@ fn every_unknown_key_and_every_other_error_is_reported() {
     assert_eq!(error.0.len(), 3, "{error}");
     let d = find_on_line(&error, &text, "horizon_dayz", "horizon_dayz =");
     assert_mentions(d, &["unknown field", "horizon_days"]);
-    let d = find_on_line(&error, &text, "stop_day", "stop_day =");
+    let d = find_on_line(&error, &text, "arm[1].dose[0].stop_day", "stop_day =");
     assert_mentions(d, &["unknown field", "start_day"]);
     let d = error
         .0
@@ -1220,7 +1222,7 @@ fn unknown_keys_keep_their_place_in_the_file_as_written() {
             .find(|d| d.key == key)
             .unwrap_or_else(|| panic!("{error}"));
         let line = line_of(&text, marker);
-        let column = column_of(&text, marker, key);
+        let column = column_of(&text, marker, key.rsplit('.').next().unwrap());
         assert_eq!(
             d.location,
             Location::File {
@@ -1232,8 +1234,8 @@ fn unknown_keys_keep_their_place_in_the_file_as_written() {
         );
     };
     check("horizon_dayz", "horizon_dayz =");
-    check("extra", "extra =");
-    check("more", "[solver.more]");
+    check("solver.extra", "extra =");
+    check("solver.more", "[solver.more]");
 }
 
 #[test]
@@ -1242,7 +1244,7 @@ fn unknown_keys_and_wrong_types_are_all_reported() {
     let text = text.replace("horizon_days = 100\n", "horizon_days = \"long\"\n");
     let text = text.replace("amount = 1e9\n", "amount = \"lots\"\n");
     let error = must_fail(parse(&text), &text);
-    find_on_line(&error, &text, "rtoll", "rtoll =");
+    find_on_line(&error, &text, "solver.rtoll", "rtoll =");
     find_on_line(&error, &text, "horizon_days", "\"long\"");
     find_on_line(&error, &text, "arm[1].dose[1].amount", "\"lots\"");
     assert_eq!(error.0.len(), 3, "{error}");
@@ -1266,7 +1268,7 @@ fn unknown_keys_are_collected_up_to_fifty() {
 fn unknown_key_in_the_file_and_a_bad_override_are_both_reported() {
     let text = insert_after("rtol = 1e-6", "rtoll = 1e-3");
     let error = must_fail(parse_with(&text, &["model.initial.T=-1"]), &text);
-    find_on_line(&error, &text, "rtoll", "rtoll =");
+    find_on_line(&error, &text, "solver.rtoll", "rtoll =");
     let d = error
         .0
         .iter()
@@ -1420,4 +1422,42 @@ fn an_absolute_tolerance_beyond_any_magnitude_is_refused() {
     }
     let text = insert_after("rtol = 1e-6", "atol = 1e100");
     parse(&text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Errors come in the order of the file, whichever check found them (an unknown key is found
+/// before any value is checked), and a file that cannot be read is named without a line.
+#[test]
+fn errors_come_in_the_order_of_the_file() {
+    let text = replace_line("horizon_days = 100", "horizon_days = -5");
+    let text = text.replace("start_day = 10.0\n", "start_day = 10.0\nstop_day = 20.0\n");
+    let error = must_fail(parse(&text), &text);
+    let lines: Vec<usize> = error
+        .0
+        .iter()
+        .map(|d| match d.location {
+            Location::File { line, .. } => line,
+            ref other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            line_of(&text, "horizon_days = -5"),
+            line_of(&text, "stop_day =")
+        ],
+        "{error}"
+    );
+    let missing = Path::new("tests/no_such_scenario.toml");
+    let error = Scenario::load(missing, &[]).unwrap_err();
+    assert_eq!(
+        error.0[0].location,
+        Location::WholeFile(missing.display().to_string())
+    );
+    assert!(
+        error.to_string().starts_with(&format!(
+            "error: {}: cannot read the scenario file",
+            missing.display()
+        )),
+        "{error}"
+    );
 }

@@ -375,11 +375,21 @@ pub(super) fn resolve(
                 correlation[(i, j)] = pair.rho;
                 correlation[(j, i)] = pair.rho;
             }
-            _ => {
+            (i, j) => {
+                let unknown: Vec<String> = [(a, i), (b, j)]
+                    .iter()
+                    .filter(|(_, found)| found.is_none())
+                    .map(|(name, _)| format!("`{name}`"))
+                    .collect();
+                let what = if unknown.is_empty() {
+                    "the same quantity twice".to_string()
+                } else {
+                    format!("{} not sampled", unknown.join(" and "))
+                };
                 c.error(
                     &p.key("between"),
                     format!(
-                        "expected two different sampled quantities; sampled: {}",
+                        "expected two different sampled quantities, found {what}; sampled: {}",
                         varying
                             .iter()
                             .map(|v| v.name.as_str())

@@ -76,6 +76,20 @@ pub enum Location {
     },
     /// In a `--set KEY=VALUE` of the command line.
     Override(String),
+    /// The file as a whole (one that cannot be read).
+    WholeFile(String),
+}
+
+impl Location {
+    /// Where a diagnostic comes in a list: the file from top to bottom, then the overrides
+    /// in the order given, then what concerns the file as a whole.
+    pub fn order(&self) -> (u8, usize, usize) {
+        match self {
+            Location::File { line, column, .. } => (0, *line, *column),
+            Location::Override(_) => (1, 0, 0),
+            Location::WholeFile(_) => (2, 0, 0),
+        }
+    }
 }
 
 impl fmt::Display for Location {
@@ -83,6 +97,7 @@ impl fmt::Display for Location {
         match self {
             Location::File { path, line, column } => write!(f, "{path}:{line}:{column}"),
             Location::Override(set) => write!(f, "--set {set}"),
+            Location::WholeFile(path) => write!(f, "{path}"),
         }
     }
 }

@@ -81,11 +81,7 @@ impl Scenario {
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| {
             ScenarioError(vec![Diagnostic {
-                location: Location::File {
-                    path: origin.clone(),
-                    line: 1,
-                    column: 1,
-                },
+                location: Location::WholeFile(origin.clone()),
                 key: String::new(),
                 message: format!("cannot read the scenario file: {e}"),
             }])
@@ -93,8 +89,21 @@ impl Scenario {
         Scenario::parse(&text, &origin, overrides)
     }
 
-    /// Validates scenario `text`; `origin` names it in errors (usually its path).
+    /// Validates scenario `text`; `origin` names it in errors (usually its path). Errors come
+    /// in the order of the file, then of the overrides.
     pub fn parse(
+        text: &str,
+        origin: &str,
+        overrides: &[String],
+    ) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_in_passes(text, origin, overrides).map_err(|mut e| {
+            e.0.sort_by_key(|d| d.location.order());
+            e
+        })
+    }
+
+    /// The checks of [`Scenario::parse`], pass by pass, with errors in the order found.
+    fn parse_in_passes(
         text: &str,
         origin: &str,
         overrides: &[String],
@@ -222,8 +231,13 @@ fn check_schema(
             Err(e) => e,
         };
         if found_errors == MAX_SCHEMA_ERRORS {
+            // The whole file's, so that it comes after the errors it counts.
+            let location = match at(0) {
+                Location::File { path, .. } => Location::WholeFile(path),
+                other => other,
+            };
             errors.push(Diagnostic {
-                location: at(0),
+                location,
                 key: String::new(),
                 message: format!(
                     "stopped after {MAX_SCHEMA_ERRORS} errors in the keys of the file; correct them and validate again"
@@ -236,12 +250,13 @@ fn check_schema(
         let message = e.message().trim();
         if quoted_after(message, "unknown field `").is_some()
             && let Some(found) = find_span(tree.get_ref(), &KeyPath::root(), &span, true)
-            && let Some(KeyStep::Key(written)) = found.path.0.last()
+            && matches!(found.path.0.last(), Some(KeyStep::Key(_)))
         {
-            // Reported with the key as written, where it is written.
+            // Reported with the key as written, where it is written, by its whole path
+            // (`arm[2].drug[0].infusion_min`: the leaf alone did not say which table).
             errors.push(Diagnostic {
                 location: at(span.start),
-                key: written.clone(),
+                key: found.path.to_string(),
                 message: message.to_string(),
             });
             remove_tree_path(tree.get_mut(), &found.path.0);
