@@ -750,6 +750,24 @@ fn a_thread_count_out_of_range_is_refused_naming_the_option() {
         );
         assert!(!out.join("patients.csv").exists());
     }
+    // An output folder that cannot be made is named (it said only "File exists").
+    let file = out.with_extension("file");
+    std::fs::write(&file, "").unwrap();
+    let o = run(
+        &model_file("tnbc_combinations.toml"),
+        &file,
+        &["--patients", "4"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!(
+            "cannot create the output folder {}",
+            file.display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let _ = std::fs::remove_file(&file);
     // No patients is no trial (it wrote an empty report).
     let o = run(
         &model_file("tnbc_combinations.toml"),

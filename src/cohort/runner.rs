@@ -571,7 +571,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
     header.push("failure".to_string());
     let visits = assessment_days(&scenario.trial, scenario.horizon_day);
 
-    std::fs::create_dir_all(out)?;
+    std::fs::create_dir_all(out).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot create the output folder {}: {e}", out.display()),
+        )
+    })?;
     // Outputs of an earlier run in this folder that this run might not write (a shard writes
     // no trial files, a later shard no sampled assessments): removed, so that nothing stale
     // is read back as this run's.
