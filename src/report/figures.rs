@@ -219,14 +219,71 @@ fn font_of(size: f64) -> TextStyle<'static> {
     (font::FAMILY, size).into_font().color(&BLACK)
 }
 
-fn months(day: f64) -> f64 {
-    day / DAYS_PER_MONTH
+/// The time axis of the trial figures: months, as trials report them, or days where the study
+/// is too short for months to be read (the 50 days of a mouse study drawn on a 0-3 month axis
+/// filled half the figure, with no tick between).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeAxis {
+    /// Days in one unit of the axis.
+    pub days_per_unit: f64,
+    /// The axis runs from 0 to here (in its unit): the horizon, rounded up to a tick.
+    pub max: f64,
+    pub tick_every: f64,
+    /// "mo" or "d", after a number.
+    pub unit: &'static str,
+    /// "Months" or "Days".
+    pub name: &'static str,
 }
 
-fn horizon_months(input: &FigureInput<'_>) -> f64 {
-    let m = months(input.horizon_day);
-    // Up to the next multiple of 3 months, for round ticks.
-    (m / 3.0).ceil() * 3.0
+impl TimeAxis {
+    /// The longest study drawn in days: four months.
+    pub const MAX_DAYS_IN_DAYS: f64 = 122.0;
+
+    pub fn of(horizon_day: f64) -> TimeAxis {
+        if horizon_day <= Self::MAX_DAYS_IN_DAYS {
+            // The smallest round step that leaves at most eight intervals.
+            let tick_every = [1.0, 2.0, 5.0, 10.0, 20.0]
+                .into_iter()
+                .find(|step| horizon_day / step <= 8.0 + 1e-9)
+                .unwrap_or(20.0);
+            TimeAxis {
+                days_per_unit: 1.0,
+                max: ((horizon_day / tick_every).ceil() * tick_every).max(tick_every),
+                tick_every,
+                unit: "d",
+                name: "Days",
+            }
+        } else {
+            // Up to the next multiple of 3 months; ticks every 3 months up to a year, then
+            // every 6, 12 or 24, at most eight intervals.
+            let max = (horizon_day / DAYS_PER_MONTH / 3.0).ceil() * 3.0;
+            let tick_every = if max <= 12.0 {
+                3.0
+            } else {
+                [6.0, 12.0, 24.0, 60.0]
+                    .into_iter()
+                    .find(|step| max / step <= 8.0 + 1e-9)
+                    .unwrap_or(120.0)
+            };
+            TimeAxis {
+                days_per_unit: DAYS_PER_MONTH,
+                max,
+                tick_every,
+                unit: "mo",
+                name: "Months",
+            }
+        }
+    }
+    /// `day` on the axis.
+    pub fn at(&self, day: f64) -> f64 {
+        day / self.days_per_unit
+    }
+    pub fn ticks(&self) -> Vec<f64> {
+        (0..)
+            .map(|i| i as f64 * self.tick_every)
+            .take_while(|t| *t <= self.max + 1e-9)
+            .collect()
+    }
 }
 
 fn fmt_estimate(value: Option<f64>, lower: Option<f64>, upper: Option<f64>, scale: f64) -> String {
@@ -243,17 +300,19 @@ fn km_label(
     s: &SurvivalSummary,
     hr: Option<(f64, f64, f64)>,
     is_control: bool,
+    axis: &TimeAxis,
 ) -> String {
     let median = match s.median_day.value {
         None => "not reached".to_string(),
         Some(_) => format!(
-            "{} mo",
+            "{} {}",
             fmt_estimate(
                 s.median_day.value,
                 s.median_day.lower,
                 s.median_day.upper,
-                1.0 / DAYS_PER_MONTH,
-            )
+                1.0 / axis.days_per_unit,
+            ),
+            axis.unit
         ),
     };
     let versus = match (is_control, hr) {
@@ -275,12 +334,9 @@ where
 {
     use plotters::style::text_anchor::{HPos, Pos, VPos};
     let n_arms = input.analysis.arms.len() as u32;
-    let x_max = horizon_months(input);
-    let tick_every = if x_max > 12.0 { 6.0 } else { 3.0 };
-    let ticks: Vec<f64> = (0..)
-        .map(|i| i as f64 * tick_every)
-        .take_while(|t| *t <= x_max + 1e-9)
-        .collect();
+    let axis = TimeAxis::of(input.horizon_day);
+    let x_max = axis.max;
+    let ticks = axis.ticks();
     let (upper, below) = root.split_vertically(KM_CHART_HEIGHT);
     // Room on the left for the arm names of the numbers-at-risk table.
     let mut chart = ChartBuilder::on(&upper)
@@ -290,10 +346,10 @@ where
         .x_label_area_size(44)
         .y_label_area_size(64)
         .build_cartesian_2d(0.0..x_max, 0.0..1.02)?;
-    // The month ticks are ours (every 3 or 6 months), so that the table lines up with them.
+    // The ticks are ours, so that the table lines up with them.
     chart
         .configure_mesh()
-        .x_desc("Months since the start of treatment")
+        .x_desc(format!("{} since the start of treatment", axis.name))
         .y_desc(format!("{title} (probability)"))
         .x_labels(0)
         .y_labels(6)
@@ -310,7 +366,7 @@ where
         // Drawn at the figure's resolution: a cohort of a million patients has about a million
         // distinct death times per arm, and an SVG with every step was 163 MB.
         let column = |t: f64| chart.backend_coord(&(t, 0.0)).0;
-        let outline = KmOutline::of(&s.curve, column);
+        let outline = KmOutline::of(&s.curve, &axis, column);
         let mut band = outline.upper_band;
         band.extend(outline.lower_band.into_iter().rev());
         chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.12))))?;
@@ -321,7 +377,7 @@ where
         }))?;
         // The median, where reached: dashed down to the axis.
         if let Some(m) = s.median_day.value {
-            let m = months(m);
+            let m = axis.at(m);
             dashed_line(&mut chart, (m, 0.0), (m, 0.5), 4, colour.stroke_width(1))?;
         }
         let versus = if std::ptr::eq(s, &arm.pfs) {
@@ -333,7 +389,7 @@ where
             .as_ref()
             .and_then(|c| c.cox)
             .map(|c| (c.hr, c.hr_lower, c.hr_upper));
-        labels.push(km_label(arm, s, hr, k == control));
+        labels.push(km_label(arm, s, hr, k == control, &axis));
     }
     dashed_line(
         &mut chart,
@@ -388,8 +444,13 @@ where
             (16, y),
             font_of(11.0).color(&arm_colour(k)).pos(left(VPos::Center)),
         ))?;
-        for &t in &ticks {
-            let day = t * DAYS_PER_MONTH;
+        // Ticks past the horizon (the axis is rounded up to a tick) have no one at risk to
+        // count: left blank rather than 0.
+        for &t in ticks
+            .iter()
+            .filter(|&&t| t * axis.days_per_unit <= input.horizon_day + 1e-9)
+        {
+            let day = t * axis.days_per_unit;
             let at_risk = curve
                 .steps
                 .iter()
@@ -406,10 +467,10 @@ where
     Ok(())
 }
 
-/// What a Kaplan–Meier figure draws of one arm, in months: the step line, its 95% band (upper
+/// What a Kaplan–Meier figure draws of one arm, on the time axis: the step line, its 95% band (upper
 /// edge and lower edge, both from time 0) and a censoring tick per pixel column.
 ///
-/// Steps whose times fall in one pixel column (`column` maps months to the figure's pixel x)
+/// Steps whose times fall in one pixel column (`column` maps the axis to the figure's pixel x)
 /// are drawn as one: a single vertical at the first of them, from the value before them to the
 /// value after the last. The survival curve does not rise, so its vertical covers every value
 /// the merged steps pass through. The band's edges can rise a little (after heavy censoring),
@@ -421,19 +482,19 @@ struct KmOutline {
     line: Vec<(f64, f64)>,
     upper_band: Vec<(f64, f64)>,
     lower_band: Vec<(f64, f64)>,
-    /// (months, survival) of the last censoring in each pixel column that has one.
+    /// (time on the axis, survival) of the last censoring in each pixel column that has one.
     censoring: Vec<(f64, f64)>,
 }
 
 impl KmOutline {
-    fn of(curve: &KaplanMeier, column: impl Fn(f64) -> i32) -> KmOutline {
+    fn of(curve: &KaplanMeier, axis: &TimeAxis, column: impl Fn(f64) -> i32) -> KmOutline {
         let start = vec![(0.0, 1.0)];
         let (mut line, mut upper_band, mut lower_band) = (start.clone(), start.clone(), start);
         let mut censoring: Vec<(f64, f64)> = Vec::new();
         let (mut event_column, mut censoring_column) = (None, None);
         let mut previous = (1.0, 1.0, 1.0);
         for step in &curve.steps {
-            let t = months(step.time);
+            let t = axis.at(step.time);
             if step.events > 0.0 {
                 let (lo, hi) = step.interval();
                 let here = Some(column(t));
@@ -465,7 +526,7 @@ impl KmOutline {
                 censoring_column = here;
             }
         }
-        let t_end = curve.steps.last().map_or(0.0, |s| months(s.time));
+        let t_end = curve.steps.last().map_or(0.0, |s| axis.at(s.time));
         line.push((t_end, previous.0));
         upper_band.push((t_end, previous.2));
         lower_band.push((t_end, previous.1));
@@ -652,7 +713,8 @@ where
         "Change in tumour diameter from baseline at each assessment (sampled patients)",
         input.records.len(),
     )?;
-    let x_max = horizon_months(input);
+    let axis = TimeAxis::of(input.horizon_day);
+    let x_max = axis.max;
     for (k, (area, arm)) in areas.iter().zip(input.records).enumerate() {
         let mut chart = ChartBuilder::on(area)
             .caption(shorten(&arm.name, 60), font_of(13.0).color(&arm_colour(k)))
@@ -662,7 +724,7 @@ where
             .build_cartesian_2d(0.0..x_max, -105.0..105.0)?;
         chart
             .configure_mesh()
-            .x_desc("Months")
+            .x_desc(axis.name)
             .x_label_formatter(&|x| tick_label(*x))
             .y_desc("Change (%)")
             .y_labels(9)
@@ -688,7 +750,7 @@ where
                 .assessments
                 .iter()
                 .filter(|a| a.arm == k && a.patient == patient)
-                .map(|a| (months(a.day), clamp_change(a.change_pct)))
+                .map(|a| (axis.at(a.day), clamp_change(a.change_pct)))
                 .collect();
             let colour = response_colour(best);
             chart.draw_series(LineSeries::new(points.clone(), colour.stroke_width(1)))?;
@@ -720,7 +782,8 @@ where
         "Time on study: ▲ response, ✕ progression, ● death, | lost to follow-up, → followed to the end",
         input.records.len(),
     )?;
-    let x_max = horizon_months(input);
+    let axis = TimeAxis::of(input.horizon_day);
+    let x_max = axis.max;
     for (k, (area, arm)) in areas.iter().zip(input.records).enumerate() {
         let shown: Vec<_> = arm
             .patients
@@ -738,7 +801,7 @@ where
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .x_desc("Months")
+            .x_desc(axis.name)
             .x_label_formatter(&|x| tick_label(*x))
             .y_desc("Patient")
             .y_labels(shown.len().min(10))
@@ -755,14 +818,14 @@ where
         let colour = arm_colour(k);
         for (i, p) in shown.iter().enumerate() {
             let y = i as f64;
-            let end = months(p.os.time);
+            let end = axis.at(p.os.time);
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(0.0, y - 0.3), (end, y + 0.3)],
                 colour.mix(0.35).filled(),
             )))?;
             if let Some(r) = p.response_day {
                 chart.draw_series(std::iter::once(TriangleMarker::new(
-                    (months(r), y),
+                    (axis.at(r), y),
                     5,
                     response_colour(Response::Cr).filled(),
                 )))?;
@@ -770,7 +833,7 @@ where
             let died_at_pfs = p.os.event && (p.os.time - p.pfs.time).abs() < 1e-9;
             if p.pfs.event && !died_at_pfs {
                 chart.draw_series(std::iter::once(Cross::new(
-                    (months(p.pfs.time), y),
+                    (axis.at(p.pfs.time), y),
                     5,
                     response_colour(Response::Pd).stroke_width(2),
                 )))?;
@@ -1243,6 +1306,36 @@ mod tests {
         Observation { time, event }
     }
 
+    /// Trials in months, short studies in days: a 50-day mouse study drawn on a 0-3 month
+    /// axis filled half the figure with no tick between.
+    #[test]
+    fn the_time_axis_is_in_days_for_a_short_study_and_months_otherwise() {
+        let mouse = TimeAxis::of(50.0);
+        assert_eq!((mouse.unit, mouse.max, mouse.tick_every), ("d", 50.0, 10.0));
+        assert_eq!(mouse.ticks(), [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]);
+        assert_eq!(mouse.at(35.0), 35.0);
+        let week = TimeAxis::of(7.0);
+        assert_eq!((week.max, week.tick_every), (7.0, 1.0));
+        let four_months = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS);
+        assert_eq!((four_months.unit, four_months.max), ("d", 140.0));
+        assert!(four_months.ticks().len() <= 9 + 1);
+        let trial = TimeAxis::of(730.5);
+        assert_eq!((trial.unit, trial.max, trial.tick_every), ("mo", 24.0, 6.0));
+        assert_eq!(trial.at(730.5), 24.0);
+        let half_year = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS + 1.0);
+        assert_eq!(
+            (half_year.unit, half_year.max, half_year.tick_every),
+            ("mo", 6.0, 3.0)
+        );
+        // Every axis has a few ticks and reaches its horizon.
+        for horizon in [0.5, 1.0, 3.0, 13.0, 41.0, 99.0, 121.0, 200.0, 3000.0] {
+            let axis = TimeAxis::of(horizon);
+            let ticks = axis.ticks();
+            assert!((2..=10).contains(&ticks.len()), "{horizon}: {ticks:?}");
+            assert!(axis.max >= axis.at(horizon), "{horizon}");
+        }
+    }
+
     /// Distinct, exactly known times from a fixed sequence (the golden ratio's fractional
     /// parts), so the test needs no random generator.
     fn spread_times(n: usize, horizon_day: f64) -> Vec<f64> {
@@ -1311,8 +1404,9 @@ mod tests {
             observation(60.0, true),
         ]);
         // One column per 1/100 month: every time apart.
-        let outline = KmOutline::of(&curve, |t| (t * 100.0) as i32);
-        let (t30, t45, t60) = (months(30.0), months(45.0), months(60.0));
+        let axis = TimeAxis::of(730.0);
+        let outline = KmOutline::of(&curve, &axis, |t| (t * 100.0) as i32);
+        let (t30, t45, t60) = (axis.at(30.0), axis.at(45.0), axis.at(60.0));
         let s = curve.steps[0].survival;
         assert!((s - 2.0 / 3.0).abs() < 1e-15);
         assert_eq!(
@@ -1367,8 +1461,9 @@ mod tests {
             .map(|(i, &t)| observation(t, i % 5 != 0))
             .collect();
         let curve = KaplanMeier::fit(&observations);
-        let column = |t: f64| (t / months(730.0) * 700.0) as i32;
-        let outline = KmOutline::of(&curve, column);
+        let axis = TimeAxis::of(730.0);
+        let column = |t: f64| (t / axis.at(730.0) * 700.0) as i32;
+        let outline = KmOutline::of(&curve, &axis, column);
         assert!(outline.line.len() <= 2 * 701 + 2, "{}", outline.line.len());
         assert!(outline.censoring.len() <= 701);
         assert!(
@@ -1385,7 +1480,7 @@ mod tests {
             .collect();
         let mut before = 1.0;
         for step in curve.steps.iter().filter(|s| s.events > 0.0) {
-            let here = column(months(step.time));
+            let here = column(axis.at(step.time));
             assert!(
                 verticals
                     .iter()
@@ -1421,7 +1516,7 @@ mod tests {
         let mut last_event_in_column: Vec<(i32, &KmStep)> = Vec::new();
         let mut last_censoring_in_column: Vec<(i32, &KmStep)> = Vec::new();
         for step in &curve.steps {
-            let here = column(months(step.time));
+            let here = column(axis.at(step.time));
             for (wanted, list) in [
                 (step.events > 0.0, &mut last_event_in_column),
                 (step.censored > 0.0, &mut last_censoring_in_column),

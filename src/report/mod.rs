@@ -213,10 +213,12 @@ pub fn format_utc(secs: i64) -> String {
 }
 
 /// The arms of an analysis as a compact table for the terminal: response rate, median PFS and
-/// OS with their intervals (months), hazard ratio of PFS against control, probability best.
+/// OS with their intervals (in the figures' unit: months, or days for a short study), hazard
+/// ratio of PFS against control, probability best.
 pub fn terminal_summary(a: &crate::trial::analysis::Analysis) -> String {
     use crate::trial::analysis::Estimate;
-    let month = 1.0 / figures::DAYS_PER_MONTH;
+    let axis = figures::TimeAxis::of(a.horizon_day);
+    let per_day = 1.0 / axis.days_per_unit;
     let est = |e: &Estimate, scale: f64, digits: usize| match e.value {
         None => "not reached".to_string(),
         Some(v) => {
@@ -237,8 +239,8 @@ pub fn terminal_summary(a: &crate::trial::analysis::Analysis) -> String {
         "{:<width$}  {:>20}  {:>22}  {:>22}  {:>20}  {:>7}\n",
         "arm",
         "ORR % (95% CI)",
-        "median PFS, mo (CI)",
-        "median OS, mo (CI)",
+        format!("median PFS, {} (CI)", axis.unit),
+        format!("median OS, {} (CI)", axis.unit),
         "HR PFS vs control",
         "P(best)"
     );
@@ -252,8 +254,8 @@ pub fn terminal_summary(a: &crate::trial::analysis::Analysis) -> String {
             "{:<width$}  {:>20}  {:>22}  {:>22}  {:>20}  {:>6.1}%\n",
             arm.name,
             est(&arm.orr, 100.0, 1),
-            est(&arm.pfs.median_day, month, 1),
-            est(&arm.os.median_day, month, 1),
+            est(&arm.pfs.median_day, per_day, 1),
+            est(&arm.os.median_day, per_day, 1),
             hr,
             100.0 * arm.p_best
         ));

@@ -4,7 +4,8 @@
 //! so `immunotrial report DIR` rebuilds it without simulating.
 
 use super::figures::{
-    AssessmentPoint, Course, DAYS_PER_MONTH, DrugCurve, FIGURES, FigureInput, arm_colour, png, svg,
+    AssessmentPoint, Course, DAYS_PER_MONTH, DrugCurve, FIGURES, FigureInput, TimeAxis, arm_colour,
+    png, svg,
 };
 use super::{font, value, write_atomic};
 use crate::engine::Delivery;
@@ -515,8 +516,14 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
     }
     h.push_str("</table>\n");
 
-    h.push_str("<h2>Results</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>n</th><th>Failed</th><th>ORR % (95% CI)</th><th>DCR % (95% CI)</th><th>Median PFS, months (95% CI)</th><th>Median OS, months (95% CI)</th><th>HR PFS (95% CI)</th><th>Log-rank p, PFS</th><th>HR OS (95% CI)</th><th>Log-rank p, OS</th><th>ORR difference, points (95% CI)</th></tr>\n");
-    let month = 1.0 / DAYS_PER_MONTH;
+    // Times in the figures' unit: months, or days for a short (mouse) study.
+    let axis = TimeAxis::of(scenario.horizon_day);
+    let unit = axis.name.to_lowercase();
+    let _ = writeln!(
+        h,
+        "<h2>Results</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>n</th><th>Failed</th><th>ORR % (95% CI)</th><th>DCR % (95% CI)</th><th>Median PFS, {unit} (95% CI)</th><th>Median OS, {unit} (95% CI)</th><th>HR PFS (95% CI)</th><th>Log-rank p, PFS</th><th>HR OS (95% CI)</th><th>Log-rank p, OS</th><th>ORR difference, points (95% CI)</th></tr>"
+    );
+    let per_day = 1.0 / axis.days_per_unit;
     for arm in &a.arms {
         let cox =
             |c: &Option<crate::trial::analysis::Comparison>| match c.as_ref().and_then(|c| c.cox) {
@@ -542,8 +549,8 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
             arm.failed,
             estimate_cell(&arm.orr, 100.0, 1),
             estimate_cell(&arm.dcr, 100.0, 1),
-            estimate_cell(&arm.pfs.median_day, month, 1),
-            estimate_cell(&arm.os.median_day, month, 1),
+            estimate_cell(&arm.pfs.median_day, per_day, 1),
+            estimate_cell(&arm.os.median_day, per_day, 1),
             cox(&arm.pfs_vs_control),
             p(&arm.pfs_vs_control),
             cox(&arm.os_vs_control),
@@ -554,7 +561,7 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
     }
     h.push_str("</table>\n<p class=\"note\">Hover over a number for its exact value. Medians from Kaplan–Meier curves with log-log 95% intervals; hazard ratios from Cox models (Efron ties) against control; ORR intervals exact (Clopper–Pearson), differences by Newcombe's hybrid score method.</p>\n");
 
-    h.push_str("<h2>Landmarks and restricted means</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>PFS 6 mo, % (95% CI)</th><th>PFS 12 mo</th><th>PFS 24 mo</th><th>OS 6 mo</th><th>OS 12 mo</th><th>OS 24 mo</th><th>Restricted mean PFS, months (95% CI)</th><th>Restricted mean OS, months (95% CI)</th></tr>\n");
+    h.push_str(&("<h2>Landmarks and restricted means</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>PFS 6 mo, % (95% CI)</th><th>PFS 12 mo</th><th>PFS 24 mo</th><th>OS 6 mo</th><th>OS 12 mo</th><th>OS 24 mo</th><th>Restricted mean PFS, {unit} (95% CI)</th><th>Restricted mean OS, {unit} (95% CI)</th></tr>\n").replace("{unit}", &unit));
     for arm in &a.arms {
         let _ = write!(h, "<tr><td>{}</td>", escape(&arm.name));
         for s in [&arm.pfs, &arm.os] {
@@ -570,8 +577,8 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
         let _ = writeln!(
             h,
             "<td>{}</td><td>{}</td></tr>",
-            rmst_cell(arm.pfs.rmst_day, arm.pfs.rmst_se_day, month),
-            rmst_cell(arm.os.rmst_day, arm.os.rmst_se_day, month)
+            rmst_cell(arm.pfs.rmst_day, arm.pfs.rmst_se_day, per_day),
+            rmst_cell(arm.os.rmst_day, arm.os.rmst_se_day, per_day)
         );
     }
     h.push_str("</table>\n<p class=\"note\">Survival in percent at each landmark with its log-log 95% interval (a dash where follow-up does not reach it); restricted means up to the horizon, with mean ± 1.96 standard errors.</p>\n");
