@@ -64,6 +64,20 @@ fn dose_without_or_with_an_unknown_unit_says_which_units_are_accepted() {
     );
 }
 
+/// Calvert's formula (mg = AUC x (GFR + 25)) is carboplatin's renal clearance: a target AUC
+/// for another drug was silently dosed by it.
+#[test]
+fn only_carboplatin_is_dosed_by_a_target_auc() {
+    error(
+        "[[arm.drug]]\nname = \"atezolizumab\"\ndose = \"AUC 5\"\n",
+        "AUC 5",
+        "arm[1].drug[0].dose",
+        "holds for carboplatin only; give atezolizumab in mg, mg/kg or mg/m2",
+    );
+    let custom = "[[arm.drug]]\nname = \"my-anti-pd1\"\ndose = \"AUC 5\"\n[[drug]]\nname = \"my-anti-pd1\"\nmechanism = \"pdl1_blockade\"\nmolecular_weight_g_per_mol = 146000\nhalf_life_days = 20\nvolume_l = 6\nkd_nm = 1\n";
+    error(custom, "AUC 5", "arm[1].drug[0].dose", "carboplatin only");
+}
+
 #[test]
 fn negative_dose_is_rejected() {
     error(

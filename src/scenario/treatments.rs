@@ -24,6 +24,8 @@ pub struct DrugDefinition {
     pub molecular_weight_g_per_mol: f64,
     pub pk: TwoCompartment,
     pub potency: Potency,
+    /// May be dosed by a target AUC (Calvert's formula): the catalogue's carboplatin.
+    pub calvert_dosing: bool,
 }
 
 /// One drug as one arm gives it.
@@ -77,6 +79,7 @@ pub(super) fn resolve_drugs(c: &mut Checker<'_>, sections: &[DrugSection]) -> Ve
             molecular_weight_g_per_mol: d.molecular_weight_g_per_mol,
             pk: d.pk,
             potency: d.potency,
+            calvert_dosing: d.calvert_dosing,
         })
         .collect();
     for (i, d) in sections.iter().enumerate() {
@@ -174,6 +177,8 @@ pub(super) fn resolve_drugs(c: &mut Checker<'_>, sections: &[DrugSection]) -> Ve
                 molecular_weight_g_per_mol: d.molecular_weight_g_per_mol,
                 pk,
                 potency,
+                // Calvert's formula is carboplatin's: renal clearance from the GFR.
+                calvert_dosing: false,
             });
         }
     }
@@ -378,6 +383,16 @@ pub(super) fn resolve_arm_drugs(
             continue;
         };
         let dose = match Dose::parse(&d.dose) {
+            Ok(Dose::Auc(_)) if !drug.calvert_dosing => {
+                c.error(
+                    &path.key("dose"),
+                    format!(
+                        "`{}`: a target AUC is dosed by Calvert's formula (mg = AUC x (GFR + 25)), which holds for carboplatin only; give {} in mg, mg/kg or mg/m2",
+                        d.dose, d.name
+                    ),
+                );
+                continue;
+            }
             Ok(dose) => dose,
             Err(e) => {
                 c.error(&path.key("dose"), e.0);

@@ -31,6 +31,9 @@ pub struct Drug {
     pub variability: &'static [(&'static str, f64)],
     pub source: &'static str,
     pub note: &'static str,
+    /// Dosed by a target AUC through Calvert's formula (mg = AUC x (GFR + 25)), which holds
+    /// for a drug cleared by the kidneys as carboplatin is, and no other drug here.
+    pub calvert_dosing: bool,
 }
 
 pub static CATALOGUE: [Drug; 7] = [
@@ -49,6 +52,7 @@ pub static CATALOGUE: [Drug; 7] = [
         variability: &[("CL", 0.38), ("Vc", 0.21)],
         source: "Ahamadi M et al. CPT Pharmacometrics Syst Pharmacol 6:49 (2017)",
         note: "200 mg q3w or 400 mg q6w; terminal half-life 25.8 days",
+        calvert_dosing: false,
     },
     Drug {
         name: "nivolumab",
@@ -66,6 +70,7 @@ pub static CATALOGUE: [Drug; 7] = [
         source: "Bajaj G et al. CPT Pharmacometrics Syst Pharmacol 6:58 (2017)",
         note: "3 mg/kg or 240 mg q2w; the published decrease of clearance over time \
                (Emax -0.295, T50 1410 h, Hill 3.15) is not modelled: linear PK is solved exactly",
+        calvert_dosing: false,
     },
     Drug {
         name: "atezolizumab",
@@ -83,6 +88,7 @@ pub static CATALOGUE: [Drug; 7] = [
         source: "Stroh M et al. Clin Pharmacol Ther 102:305 (2017); CL, Vc and Vss 6.91 L as in \
                  the label; Q and the variabilities UNCONFIRMED",
         note: "1200 mg q3w or 840 mg on days 1 and 15 of 28",
+        calvert_dosing: false,
     },
     Drug {
         name: "ipilimumab",
@@ -99,6 +105,7 @@ pub static CATALOGUE: [Drug; 7] = [
         variability: &[("CL", 0.36), ("Vc", 0.15)],
         source: "Feng Y et al. Br J Clin Pharmacol 78:106 (2014)",
         note: "3 mg/kg q3w for 4 doses; terminal half-life 15.0 days",
+        calvert_dosing: false,
     },
     Drug {
         name: "paclitaxel",
@@ -118,6 +125,7 @@ pub static CATALOGUE: [Drug; 7] = [
         variability: &[("CL", 0.25)],
         source: "Sun 2025, linear model of 80 mg/m2 weekly (reference section 5)",
         note: "80 mg/m2 weekly; paclitaxel is nonlinear at 175 mg/m2, which this model is not for",
+        calvert_dosing: false,
     },
     Drug {
         name: "nab-paclitaxel",
@@ -138,6 +146,7 @@ pub static CATALOGUE: [Drug; 7] = [
         source: "assumption: paclitaxel's disposition (Sun 2025); the albumin-bound formulation \
                  changes the first hours of distribution, not the weekly exposure that drives kill",
         note: "100 mg/m2 on days 1, 8 and 15 of 28",
+        calvert_dosing: false,
     },
     Drug {
         name: "carboplatin",
@@ -158,6 +167,7 @@ pub static CATALOGUE: [Drug; 7] = [
         variability: &[("CL", 0.19), ("Vc", 0.15)],
         source: "Ekhart C et al. Cancer Chemother Pharmacol 62:1139 (2008), free platinum",
         note: "dosed by target AUC (Calvert): mg = AUC x (GFR + 25)",
+        calvert_dosing: true,
     },
 ];
 
