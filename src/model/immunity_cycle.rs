@@ -235,7 +235,7 @@ pub static SPEC: ModelSpec = ModelSpec {
         )
         .positive(),
         param(
-            "weight_kg",
+            "mouse_weight_kg",
             0.02,
             "kg",
             "mouse body weight (converts mg/kg of the mouse antibody)",

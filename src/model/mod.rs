@@ -461,6 +461,23 @@ mod tests {
         assert!(checked > 100, "{checked}");
     }
 
+    /// A cohort's sampled parameters, initial states (`initial.X`) and covariates are columns
+    /// of patients.csv: a parameter named like a covariate gave two `weight_kg` columns (the
+    /// mouse weight of Kosinsky's antibody dosing, now `mouse_weight_kg`).
+    #[test]
+    fn no_parameter_is_named_like_a_patient_covariate() {
+        for spec in specs() {
+            for p in spec.parameters {
+                assert!(
+                    !["weight_kg", "height_cm", "gfr_ml_min"].contains(&p.name),
+                    "{}: parameter {}",
+                    spec.name,
+                    p.name
+                );
+            }
+        }
+    }
+
     #[test]
     fn domains_hold_what_they_say() {
         for (domain, inside, outside) in [
