@@ -254,6 +254,9 @@ fn a_scenario_can_define_its_own_drug() {
     let bad = text.replace("kd_nm = 1", "ec50_mg_per_l = 1");
     let err = Scenario::parse(&bad, "s.toml", &[]).unwrap_err();
     assert!(err.to_string().contains("needs `kd_nm`"), "{err}");
+    // The arm that gives it is not told the drug is unknown as well: it was defined.
+    assert!(!err.to_string().contains("unknown drug"), "{err}");
+    assert_eq!(err.0.len(), 1, "{err}");
 }
 
 #[test]

@@ -70,7 +70,16 @@ fn mechanism_from_name(name: &str) -> Option<Mechanism> {
 }
 
 /// The catalogue's drugs, then the scenario's own `[[drug]]`s.
-pub(super) fn resolve_drugs(c: &mut Checker<'_>, sections: &[DrugSection]) -> Vec<DrugDefinition> {
+/// The drugs an arm can give: the catalogue's and the valid `[[drug]]`s, and the names of
+/// `[[drug]]`s whose errors are reported already (an arm giving one is not told again that
+/// the drug is unknown, as if it had not been defined).
+pub(super) struct Drugs {
+    pub valid: Vec<DrugDefinition>,
+    pub invalid: Vec<String>,
+}
+
+pub(super) fn resolve_drugs(c: &mut Checker<'_>, sections: &[DrugSection]) -> Drugs {
+    let errors_before = c.errors.len();
     let mut drugs: Vec<DrugDefinition> = CATALOGUE
         .iter()
         .map(|d| DrugDefinition {
@@ -182,7 +191,20 @@ pub(super) fn resolve_drugs(c: &mut Checker<'_>, sections: &[DrugSection]) -> Ve
             });
         }
     }
-    drugs
+    // A [[drug]] that reported an error is not among the valid ones.
+    let invalid = if c.errors.len() > errors_before {
+        sections
+            .iter()
+            .filter(|d| !drugs.iter().any(|x| x.name == d.name))
+            .map(|d| d.name.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Drugs {
+        valid: drugs,
+        invalid,
+    }
 }
 
 /// The models that have `mechanism`, for error messages.
@@ -344,14 +366,18 @@ pub(super) fn resolve_arm_drugs(
     arm_path: &KeyPath,
     sections: &[ArmDrugSection],
     model: &'static ModelSpec,
-    drugs: &[DrugDefinition],
+    all_drugs: &Drugs,
     patient: &Patient,
     horizon: Option<f64>,
 ) -> Vec<ArmDrug> {
+    let drugs = &all_drugs.valid;
     let mut out = Vec::new();
     for (i, d) in sections.iter().enumerate() {
         let path = arm_path.key("drug").index(i);
         let Some(drug) = drugs.iter().find(|x| x.name == d.name) else {
+            if all_drugs.invalid.contains(&d.name) {
+                continue;
+            }
             let mut known = drug_names();
             known.extend(
                 drugs
