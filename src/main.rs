@@ -273,7 +273,20 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                     summary.failed,
                     summary.ineligible
                 )?;
-                writeln!(out, "wrote {}", dir.join("patients.csv").display())?;
+                // What the run itself wrote (stale copies of the optional ones were removed).
+                for file in [
+                    "patients.csv",
+                    "trajectories.csv",
+                    "assessments.csv",
+                    "typical_patient.csv",
+                    "scenario.resolved.toml",
+                    "run.json",
+                ] {
+                    let path = dir.join(file);
+                    if path.exists() {
+                        writeln!(out, "wrote {}", path.display())?;
+                    }
+                }
             }
             // Too many failures: no trial analysis or report, whose endpoints would silently
             // leave out patients who seldom fail at random (found by a user audit: the

@@ -831,3 +831,36 @@ fn a_dose_beyond_floating_point_fails_its_patients_saying_why() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `run --verbose` names every file the run wrote, and only those.
+#[test]
+fn verbose_names_every_file_written() {
+    let out = fresh_dir("verbose");
+    let o = run(
+        &model_file("tnbc_combinations.toml"),
+        &out,
+        &["--patients", "8", "--trajectories", "2", "--verbose"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let mut named: Vec<PathBuf> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("wrote "))
+        .map(PathBuf::from)
+        .collect();
+    named.sort();
+    let mut present = Vec::new();
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            for inner in std::fs::read_dir(&path).unwrap() {
+                present.push(inner.unwrap().path());
+            }
+        } else {
+            present.push(path);
+        }
+    }
+    present.sort();
+    assert_eq!(named, present, "{stdout}");
+    let _ = std::fs::remove_dir_all(&out);
+}
