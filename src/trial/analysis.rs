@@ -851,7 +851,15 @@ impl RunFolder {
 /// `scenario.resolved.toml`, the seed from its `run.json`, the patients from `patients.csv`.
 pub fn read_run(dir: &Path) -> Result<RunFolder, AnalysisError> {
     let scenario = crate::scenario::Scenario::load(&dir.join("scenario.resolved.toml"), &[])
-        .map_err(|e| AnalysisError(format!("{}: not a run folder: {e}", dir.display())))?;
+        .map_err(|e| {
+            // The diagnostics without their own "error: ", which the caller prints once.
+            let why: Vec<String> = e.0.iter().map(|d| d.to_string()).collect();
+            AnalysisError(format!(
+                "{}: not a run folder: {}",
+                dir.display(),
+                why.join("; ")
+            ))
+        })?;
     let run_json = dir.join("run.json");
     let run: Value = std::fs::read(&run_json)
         .ok()
