@@ -582,6 +582,49 @@ where
         .collect())
 }
 
+/// [`panels`] with a key of filled squares on one line under the title: a key inside a panel
+/// hid what that panel drew.
+fn panels_with_key<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    count: usize,
+    key: &[(&str, RGBColor)],
+) -> Result<Vec<DrawingArea<DB, Shift>>, Box<dyn Error>>
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let body = root.titled(title, font_of(22.0))?;
+    let (strip, rest) = body.split_vertically(26);
+    let style = font_of(12.0);
+    let widths: Vec<i32> = key
+        .iter()
+        .map(|(name, _)| {
+            strip
+                .estimate_text_size(name, &style)
+                .map_or(40, |(w, _)| w as i32)
+        })
+        .collect();
+    let total: i32 = widths.iter().map(|w| w + 40).sum();
+    let mut x = (strip.dim_in_pixel().0 as i32 - total) / 2;
+    for ((name, colour), w) in key.iter().zip(widths) {
+        strip.draw(&Rectangle::new([(x, 8), (x + 12, 20)], colour.filled()))?;
+        strip.draw(&Text::new(
+            name.to_string(),
+            (x + 18, 14),
+            style.pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        x += w + 40;
+    }
+    let columns = if count > 1 { 2 } else { 1 };
+    let rows = count.div_ceil(columns).max(1);
+    Ok(rest
+        .split_evenly((rows, columns))
+        .into_iter()
+        .take(count)
+        .collect())
+}
+
 fn clamp_change(x: f64) -> f64 {
     x.clamp(-100.0, 100.0)
 }
@@ -593,10 +636,22 @@ where
     /// At most this many patients an arm (the first by patient number): thinner bars say
     /// nothing more and make the file heavy.
     const SHOWN: usize = 300;
-    let areas = panels(
+    let responses = [
+        Response::Cr,
+        Response::Pr,
+        Response::Sd,
+        Response::Pd,
+        Response::Ne,
+    ];
+    let key: Vec<(&str, RGBColor)> = responses
+        .iter()
+        .map(|r| (r.name(), response_colour(*r)))
+        .collect();
+    let areas = panels_with_key(
         root,
         "Best change in tumour diameter from baseline (RECIST 1.1)",
         input.records.len(),
+        &key,
     )?;
     for (k, (area, arm)) in areas.iter().zip(input.records).enumerate() {
         let measured: Vec<(f64, Response)> = arm
@@ -644,40 +699,32 @@ where
                 response_colour(*r).filled(),
             )
         }))?;
-        for (level, label) in [(-30.0, "−30% (PR)"), (20.0, "+20% (PD)")] {
+        // Each level's label just above its line, on a white ground. The bars fall from left
+        // to right, so the PD label goes to the right (bars there are below 0) and the PR one
+        // to the left (bars there are the highest): each where bars seldom reach (the -30%
+        // label sat on the responders' bars).
+        let width = bars.len().max(1) as f64;
+        for (level, label, at_right) in [(-30.0, "−30% (PR)", false), (20.0, "+20% (PD)", true)] {
             dashed_line(
                 &mut chart,
                 (0.0, level),
-                (bars.len().max(1) as f64, level),
+                (width, level),
                 5,
                 BLACK.mix(0.6).stroke_width(1),
             )?;
-            chart.draw_series(std::iter::once(Text::new(
-                label,
-                (bars.len().max(1) as f64 * 0.99, level + 7.0),
-                font_of(10.0).pos(plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Right,
-                    plotters::style::text_anchor::VPos::Center,
-                )),
-            )))?;
-        }
-        if k == 0 {
-            for r in [
-                Response::Cr,
-                Response::Pr,
-                Response::Sd,
-                Response::Pd,
-                Response::Ne,
-            ] {
-                let colour = response_colour(r);
-                chart
-                    .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
-                    .label(r.name())
-                    .legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
-                    });
-            }
-            legend_box(&mut chart, SeriesLabelPosition::LowerLeft, 10.0)?;
+            let style = font_of(10.0);
+            let (w, h) = area.estimate_text_size(label, &style)?;
+            let (w, h) = (w as i32 + 4, h as i32 + 2);
+            let (x, dx) = if at_right {
+                (width * 0.99, -w)
+            } else {
+                (width * 0.01, 0)
+            };
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x, level))
+                    + Rectangle::new([(dx, -h - 2), (dx + w, -2)], WHITE.mix(0.85).filled())
+                    + Text::new(label, (dx + 2, -h - 1), style),
+            ))?;
         }
     }
     Ok(())
@@ -1053,7 +1100,12 @@ where
     for (row, &k) in rows.iter().zip(&treated) {
         let (left, right) = row.split_horizontally((row.dim_in_pixel().0 as f64 * 0.55) as u32);
         let drugs = &input.drugs[k];
+        // Room above the curves for the legend, which hid a long-lived antibody's curve: the
+        // share of the plot its rows take (about 15 px each and 20 px of box), kept empty.
+        let plot_px = (left.dim_in_pixel().1 as f64 - 70.0).max(40.0);
+        let legend_share = ((15.0 * drugs.len() as f64 + 20.0) / plot_px).min(0.5);
         let (lo, hi) = log_range(drugs.iter().map(|d| d.concentration_ug_ml.as_slice()));
+        let hi = lo * (hi / lo).powf(1.0 / (1.0 - legend_share));
         let mut chart = ChartBuilder::on(&left)
             .caption(shorten(&input.arms[k], 60), font_of(13.0))
             .margin(8)
@@ -1090,8 +1142,25 @@ where
             .caption(" ", font_of(13.0))
             .x_label_area_size(32)
             .y_label_area_size(48)
-            .build_cartesian_2d(0.0..x_max, 0.0..1.02)?;
-        days_mesh(&mut chart, "Occupancy or effect")?;
+            .build_cartesian_2d(0.0..x_max, 0.0..1.02 / (1.0 - legend_share))?;
+        // Ticks only from 0 to 1: above is the legend's room.
+        chart
+            .configure_mesh()
+            .x_desc("Days")
+            .x_label_formatter(&|x| tick_label(*x))
+            .y_desc("Occupancy or effect")
+            .y_labels(6)
+            .y_label_formatter(&|y| {
+                if *y <= 1.0 + 1e-9 {
+                    tick_label(*y)
+                } else {
+                    String::new()
+                }
+            })
+            .label_style(font_of(10.0))
+            .axis_desc_style(font_of(11.0))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
         for d in drugs {
             let colour = drug_colour(&d.name);
             chart
@@ -1111,7 +1180,7 @@ where
             )))?;
         }
         if !drugs.is_empty() {
-            legend_box(&mut chart, SeriesLabelPosition::LowerRight, 10.0)?;
+            legend_box(&mut chart, SeriesLabelPosition::UpperRight, 10.0)?;
         }
     }
     Ok(())
@@ -1202,7 +1271,6 @@ fn state_panel<'a, DB, Y>(
     name: &str,
     unit: &str,
     floor: f64,
-    legend: Option<SeriesLabelPosition>,
 ) -> Drawn
 where
     DB: DrawingBackend + 'a,
@@ -1214,7 +1282,7 @@ where
     for (k, course) in input.typical.iter().enumerate() {
         let Some(v) = course.get(name) else { continue };
         let colour = arm_colour(k);
-        let s = chart.draw_series(LineSeries::new(
+        chart.draw_series(LineSeries::new(
             course
                 .time_day
                 .iter()
@@ -1222,14 +1290,6 @@ where
                 .map(|(t, y)| (*t, y.max(floor))),
             colour.stroke_width(2),
         ))?;
-        if legend.is_some() {
-            s.label(input.arms[k].clone()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-            });
-        }
-    }
-    if let Some(position) = legend {
-        legend_box(&mut chart, position, 9.0)?;
     }
     Ok(())
 }
@@ -1245,13 +1305,30 @@ where
             "The typical patient's course is missing (typical_patient.csv; run.json says why).",
         );
     }
-    let areas = panels(
+    // The arms' legend in a panel of its own, after the states' (in the empty cell of an odd
+    // count): drawn over the first state it hid that state's lines.
+    let mut areas = panels(
         root,
         "Typical patient: the model's states in each arm",
-        input.states.len(),
+        input.states.len() + 1,
     )?;
+    if let Some(legend) = areas.pop() {
+        use plotters::style::text_anchor::{HPos, Pos, VPos};
+        for (k, arm) in input.arms.iter().enumerate() {
+            let y = 40 + 20 * k as i32;
+            legend.draw(&PathElement::new(
+                vec![(24, y), (56, y)],
+                arm_colour(k).stroke_width(3),
+            ))?;
+            legend.draw(&Text::new(
+                shorten(arm, 60),
+                (66, y),
+                font_of(13.0).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+        }
+    }
     let x_max = input.horizon_day;
-    for (i, (area, (name, unit))) in areas.iter().zip(input.states).enumerate() {
+    for (area, (name, unit)) in areas.iter().zip(input.states) {
         let series: Vec<&[f64]> = input.typical.iter().filter_map(|c| c.get(name)).collect();
         let positive_min = series
             .iter()
@@ -1273,15 +1350,10 @@ where
             && lo.is_normal()
             && (max * 2.0).is_finite();
         let label = format!("{name} ({unit})");
-        let legend = (i == 0).then_some(if log {
-            SeriesLabelPosition::LowerRight
-        } else {
-            SeriesLabelPosition::UpperRight
-        });
         if log {
             let chart = panel_chart(area, &label)
                 .build_cartesian_2d(0.0..x_max, (lo..max * 2.0).log_scale())?;
-            state_panel(chart, input, name, unit, lo, legend)?;
+            state_panel(chart, input, name, unit, lo)?;
         } else {
             let top = if max > 0.0 {
                 (max * 1.05).min(f64::MAX)
@@ -1289,7 +1361,7 @@ where
                 1.0
             };
             let chart = panel_chart(area, &label).build_cartesian_2d(0.0..x_max, 0.0..top)?;
-            state_panel(chart, input, name, unit, f64::NEG_INFINITY, legend)?;
+            state_panel(chart, input, name, unit, f64::NEG_INFINITY)?;
         }
     }
     Ok(())
