@@ -23,10 +23,56 @@ fn rules(confirm: bool) -> Rules {
     Rules {
         detection_limit_mm: 5.0,
         measurable_min_mm: 10.0,
+        progression_min_increase_mm: 5.0,
         confirm,
         confirm_after_days: 28.0,
         stable_disease_min_days: 42.0,
     }
+}
+
+/// Progression is 20% over the nadir and, by RECIST 1.1, at least 5 mm more: a 3 mm mouse
+/// tumour that doubles in diameter is still SD. `[trial] progression_min_increase_mm` sets
+/// the absolute part; at 1 mm the same doubling is PD, and 20% stays required.
+#[test]
+fn progression_needs_the_absolute_increase_the_trial_sets() {
+    let small = Rules {
+        measurable_min_mm: 1.0,
+        detection_limit_mm: 0.5,
+        ..rules(false)
+    };
+    let doubling = visits(&[3.0, 6.0]);
+    let o = assess(&doubling, &small);
+    assert_eq!((o.best, o.progression_day), (Response::Sd, None));
+    let mouse = Rules {
+        progression_min_increase_mm: 1.0,
+        ..small
+    };
+    let o = assess(&doubling, &mouse);
+    assert_eq!((o.best, o.progression_day), (Response::Pd, Some(42.0)));
+    let o = assess(&visits(&[3.0, 3.5]), &mouse);
+    assert_eq!(
+        (o.best, o.progression_day),
+        (Response::Sd, None),
+        "17% over the nadir is not progression, whatever the absolute increase"
+    );
+    // From the scenario file, with its default and its check.
+    let base = "name = \"t\"\nhorizon_days = 50\n[model]\nname = \"kosinsky2018\"\n[[arm]]\nname = \"a\"\n[trial]\n";
+    let parse = |extra: &str| {
+        immunotrial::scenario::Scenario::parse(&format!("{base}{extra}"), "t.toml", &[])
+    };
+    assert_eq!(parse("").unwrap().trial.progression_min_increase_mm, 5.0);
+    assert_eq!(
+        parse("progression_min_increase_mm = 1\n")
+            .unwrap()
+            .trial
+            .progression_min_increase_mm,
+        1.0
+    );
+    let e = parse("progression_min_increase_mm = -1\n").unwrap_err();
+    assert!(
+        e.to_string().contains("trial.progression_min_increase_mm"),
+        "{e}"
+    );
 }
 
 /// Visits at days 0, 42, 84, ... with these diameters (baseline first).

@@ -53,6 +53,10 @@ pub struct TrialSection {
     /// A lesion is measurable at baseline from this longest diameter on (default 10 mm).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measurable_min_mm: Option<f64>,
+    /// Progression needs at least this increase of the diameter over its nadir besides the
+    /// 20% (default 5 mm, RECIST 1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progression_min_increase_mm: Option<f64>,
     /// A lesion below this longest diameter is a complete response (default 5 mm).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detection_limit_mm: Option<f64>,

@@ -3,6 +3,7 @@
 
 use super::schema::TrialSection;
 use super::{Checker, KeyPath, num};
+use crate::trial::recist::DEFAULT_PROGRESSION_MIN_INCREASE_MM;
 
 /// The endpoint that ranks the arms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +43,8 @@ pub struct TrialSpec {
     pub detection_limit_mm: f64,
     /// A lesion smaller than this at baseline is not measurable (RECIST: 10 mm).
     pub measurable_min_mm: f64,
+    /// Progression's absolute increase over the nadir (RECIST: 5 mm).
+    pub progression_min_increase_mm: f64,
     pub confirm_response: bool,
     /// SD counts towards the best response only from this day after baseline.
     pub stable_disease_min_days: f64,
@@ -63,6 +66,7 @@ impl Default for TrialSpec {
             assessment_at_horizon: true,
             detection_limit_mm: DEFAULT_DETECTION_LIMIT_MM,
             measurable_min_mm: DEFAULT_MEASURABLE_MIN_MM,
+            progression_min_increase_mm: DEFAULT_PROGRESSION_MIN_INCREASE_MM,
             confirm_response: false,
             stable_disease_min_days: DEFAULT_STABLE_DISEASE_MIN_DAYS,
             lethal_volume_ml: None,
@@ -84,6 +88,7 @@ impl TrialSpec {
             assessment_at_horizon: Some(self.assessment_at_horizon),
             detection_limit_mm: Some(self.detection_limit_mm),
             measurable_min_mm: Some(self.measurable_min_mm),
+            progression_min_increase_mm: Some(self.progression_min_increase_mm),
             confirm_response: Some(self.confirm_response),
             stable_disease_min_days: Some(self.stable_disease_min_days),
             lethal_volume_ml: self.lethal_volume_ml,
@@ -148,6 +153,14 @@ pub(super) fn resolve(
     ok &= c.non_negative(
         &path.key("stable_disease_min_days"),
         stable_disease_min_days,
+        false,
+    );
+    let progression_min_increase_mm = s
+        .progression_min_increase_mm
+        .unwrap_or(DEFAULT_PROGRESSION_MIN_INCREASE_MM);
+    ok &= c.non_negative(
+        &path.key("progression_min_increase_mm"),
+        progression_min_increase_mm,
         false,
     );
     let mut rate = |c: &mut Checker<'_>, key: &str, v: Option<f64>| {
@@ -235,6 +248,7 @@ pub(super) fn resolve(
         assessment_at_horizon: s.assessment_at_horizon.unwrap_or(true),
         detection_limit_mm,
         measurable_min_mm,
+        progression_min_increase_mm,
         confirm_response: s.confirm_response.unwrap_or(false),
         stable_disease_min_days,
         lethal_volume_ml,

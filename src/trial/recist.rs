@@ -111,11 +111,21 @@ pub fn diameter_mm(volume_mm3: f64) -> f64 {
     (6.0 * volume_mm3.max(0.0) / std::f64::consts::PI).cbrt()
 }
 
-/// The response at one visit.
-pub fn visit_response(diameter: f64, baseline: f64, nadir: f64, detection_limit: f64) -> Response {
+/// RECIST 1.1's absolute increase over the nadir that progression also needs: 5 mm.
+pub const DEFAULT_PROGRESSION_MIN_INCREASE_MM: f64 = 5.0;
+
+/// The response at one visit: progression is 20% over the nadir and at least
+/// `progression_min_increase` mm.
+pub fn visit_response(
+    diameter: f64,
+    baseline: f64,
+    nadir: f64,
+    detection_limit: f64,
+    progression_min_increase: f64,
+) -> Response {
     if diameter < detection_limit {
         Response::Cr
-    } else if diameter >= 1.2 * nadir && diameter - nadir >= 5.0 {
+    } else if diameter >= 1.2 * nadir && diameter - nadir >= progression_min_increase {
         Response::Pd
     } else if diameter <= 0.7 * baseline {
         Response::Pr
@@ -146,6 +156,9 @@ pub struct Rules {
     pub detection_limit_mm: f64,
     /// A baseline lesion below this is not measurable: NE unless it progresses.
     pub measurable_min_mm: f64,
+    /// Progression needs at least this absolute increase over the nadir besides the 20%
+    /// (RECIST 1.1: 5 mm; a protocol for millimetre-sized mouse tumours may lower it).
+    pub progression_min_increase_mm: f64,
     /// CR and PR count only when confirmed by a visit at least `confirm_after_days` later.
     pub confirm: bool,
     pub confirm_after_days: f64,
@@ -163,6 +176,7 @@ impl Rules {
         Rules {
             detection_limit_mm: spec.detection_limit_mm,
             measurable_min_mm: spec.measurable_min_mm,
+            progression_min_increase_mm: spec.progression_min_increase_mm,
             confirm: spec.confirm_response,
             confirm_after_days: CONFIRM_AFTER_DAYS,
             stable_disease_min_days: spec.stable_disease_min_days,
@@ -189,7 +203,13 @@ pub fn assess(visits: &[(f64, f64)], rules: &Rules) -> RecistOutcome {
     let mut best_change: Option<f64> = None;
     let mut progression_day = None;
     for &(day, d) in &visits[1..] {
-        let response = visit_response(d, baseline, nadir, detection_limit_mm);
+        let response = visit_response(
+            d,
+            baseline,
+            nadir,
+            detection_limit_mm,
+            rules.progression_min_increase_mm,
+        );
         let change = if baseline > 0.0 {
             100.0 * (d / baseline - 1.0)
         } else {
