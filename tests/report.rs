@@ -292,3 +292,17 @@ lethal_volume_ml = 50
     assert!(String::from_utf8_lossy(&o.stderr).contains("typical_patient.csv"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The terminal's hazard ratio is the primary endpoint's: OS when OS is primary (it showed
+/// PFS's whatever the primary), PFS otherwise.
+#[test]
+fn the_terminal_shows_the_primary_endpoints_hazard_ratio() {
+    let out = fresh_dir("primary");
+    for (primary, header) in [("os", "HR OS vs control"), ("pfs", "HR PFS vs control")] {
+        let o = run(&out, &["--set", &format!("trial.primary={primary}")]);
+        let stdout = String::from_utf8(o.stdout).unwrap();
+        let first = stdout.lines().next().unwrap_or_default();
+        assert!(first.contains(header), "{primary}: {first}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -214,10 +214,13 @@ pub fn format_utc(secs: i64) -> String {
 
 /// The arms of an analysis as a compact table for the terminal: response rate, median PFS and
 /// OS with their intervals (in the figures' unit: months, or days for a short study), hazard
-/// ratio of PFS against control, probability best.
+/// ratio against control of the primary endpoint (PFS unless OS is primary), probability best.
 pub fn terminal_summary(a: &crate::trial::analysis::Analysis) -> String {
     use crate::trial::analysis::Estimate;
     let axis = figures::TimeAxis::of(a.horizon_day);
+    // The hazard ratio of the primary endpoint when that is OS; of PFS otherwise.
+    let os_primary = a.primary == crate::scenario::trial::Primary::Os;
+    let hr_endpoint = if os_primary { "OS" } else { "PFS" };
     let per_day = 1.0 / axis.days_per_unit;
     let est = |e: &Estimate, scale: f64, digits: usize| match e.value {
         None => "not reached".to_string(),
@@ -241,11 +244,16 @@ pub fn terminal_summary(a: &crate::trial::analysis::Analysis) -> String {
         "ORR % (95% CI)",
         format!("median PFS, {} (CI)", axis.unit),
         format!("median OS, {} (CI)", axis.unit),
-        "HR PFS vs control",
+        format!("HR {} vs control", hr_endpoint),
         "P(best)"
     );
     for (k, arm) in a.arms.iter().enumerate() {
-        let hr = match arm.pfs_vs_control.as_ref().and_then(|c| c.cox) {
+        let versus = if os_primary {
+            &arm.os_vs_control
+        } else {
+            &arm.pfs_vs_control
+        };
+        let hr = match versus.as_ref().and_then(|c| c.cox) {
             Some(c) => format!("{:.2} ({:.2}–{:.2})", c.hr, c.hr_lower, c.hr_upper),
             None if k == a.control => "control".to_string(),
             None => "—".to_string(),
