@@ -118,9 +118,12 @@ pub const FIGURES: [(&str, &str); 8] = [
     ("km_os", "Kaplan–Meier curves of overall survival"),
     (
         "waterfall",
-        "Best change in tumour diameter, patient by patient",
+        "Best change in tumour diameter, patient by patient (a change above +100% is drawn at +100%, marked ▲)",
     ),
-    ("spider", "Tumour diameter over time, sampled patients"),
+    (
+        "spider",
+        "Tumour diameter over time, sampled patients (a change above +100% is drawn at +100%, as ▲)",
+    ),
     (
         "swimmer",
         "Time on study, response and progression, sampled patients",
@@ -699,6 +702,15 @@ where
                 response_colour(*r).filled(),
             )
         }))?;
+        // A bar cut at +100% says so: a patient whose tumour grew 449% is not one at 100%.
+        chart.draw_series(
+            bars.iter()
+                .enumerate()
+                .filter(|(_, (c, _))| *c > 100.0)
+                .map(|(i, (_, r))| {
+                    TriangleMarker::new((i as f64 + 0.5, 100.0), 4, response_colour(*r).filled())
+                }),
+        )?;
         // Each level's label just above its line, on a white ground. The bars fall from left
         // to right, so the PD label goes to the right (bars there are below 0) and the PR one
         // to the left (bars there are the highest): each where bars seldom reach (the -30%
@@ -793,18 +805,27 @@ where
                 .iter()
                 .find(|p| p.patient == patient)
                 .map_or(Response::Ne, |p| p.best_response);
-            let points: Vec<(f64, f64)> = input
+            let raw: Vec<(f64, f64)> = input
                 .assessments
                 .iter()
                 .filter(|a| a.arm == k && a.patient == patient)
-                .map(|a| (axis.at(a.day), clamp_change(a.change_pct)))
+                .map(|a| (axis.at(a.day), a.change_pct))
                 .collect();
+            let points: Vec<(f64, f64)> = raw.iter().map(|&(t, c)| (t, clamp_change(c))).collect();
             let colour = response_colour(best);
             chart.draw_series(LineSeries::new(points.clone(), colour.stroke_width(1)))?;
             chart.draw_series(
-                points
-                    .into_iter()
-                    .map(|p| Circle::new(p, 2, colour.filled())),
+                raw.iter()
+                    .zip(&points)
+                    .filter(|((_, c), _)| *c <= 100.0)
+                    .map(|(_, &p)| Circle::new(p, 2, colour.filled())),
+            )?;
+            // A change cut at +100% is drawn as a triangle, so that it is not read as +100%.
+            chart.draw_series(
+                raw.iter()
+                    .zip(&points)
+                    .filter(|((_, c), _)| *c > 100.0)
+                    .map(|(_, &p)| TriangleMarker::new(p, 4, colour.filled())),
             )?;
         }
         for level in [-30.0, 20.0] {
@@ -1679,5 +1700,55 @@ mod tests {
         let svg = svg("km_os", &input).expect("draws");
         assert!(svg.len() < 300_000, "{} bytes", svg.len());
         assert!(svg.contains("Overall survival"), "the figure is drawn");
+    }
+
+    /// A best change above +100% is drawn at +100% with a triangle on its bar, so that a
+    /// tumour that grew 449% is not read as one that grew 100%; none below.
+    #[test]
+    fn a_waterfall_bar_cut_at_100_percent_is_marked() {
+        let triangles = |changes: &[f64]| {
+            let end = observation(100.0, true);
+            let arms = vec![ArmRecords {
+                name: "a".into(),
+                patients: changes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| PatientRecord {
+                        patient: i as u64,
+                        failed: false,
+                        best_response: Response::Pd,
+                        best_change_pct: Some(c),
+                        response_day: None,
+                        pfs: end,
+                        os: end,
+                    })
+                    .collect(),
+            }];
+            let spec = TrialSpec {
+                bootstrap: 0,
+                ..TrialSpec::default()
+            };
+            let analysis = analyse(&arms, &spec, 200.0, 1);
+            let names = vec!["a".to_string()];
+            let input = FigureInput {
+                arms: &names,
+                analysis: &analysis,
+                records: &arms,
+                assessments: &[],
+                typical: &[],
+                drugs: &[],
+                radiation_days: &[],
+                states: &[],
+                horizon_day: 200.0,
+                swimmer_patients: 0,
+            };
+            svg("waterfall", &input)
+                .expect("draws")
+                .matches("<polygon")
+                .count()
+        };
+        let plain = triangles(&[50.0, 80.0, 100.0]);
+        assert_eq!(triangles(&[50.0, 449.0, 100.0]), plain + 1);
+        assert_eq!(triangles(&[120.0, 449.0, 100.0]), plain + 2);
     }
 }
