@@ -781,8 +781,14 @@ fn write_model(out: &mut impl Write, spec: &ModelSpec) -> io::Result<()> {
     if spec.inputs.is_empty() {
         writeln!(out, "  (none)")?;
     }
+    // Columns as wide as the longest name (pd1_occupancy overflowed a fixed width).
+    let name_width = spec.inputs.iter().map(|i| i.name.len()).max().unwrap_or(0);
     for i in spec.inputs {
-        writeln!(out, "  {:<10} {:<10} {}", i.name, i.unit, i.description)?;
+        writeln!(
+            out,
+            "  {:<name_width$} {:<10} {}",
+            i.name, i.unit, i.description
+        )?;
     }
     writeln!(out, "\nPresets ([model] preset = ...):")?;
     if spec.presets.is_empty() {
@@ -806,8 +812,13 @@ fn write_model(out: &mut impl Write, spec: &ModelSpec) -> io::Result<()> {
     if spec.derived.is_empty() {
         writeln!(out, "  (none)")?;
     }
+    let name_width = spec.derived.iter().map(|d| d.name.len()).max().unwrap_or(0);
     for d in spec.derived {
-        writeln!(out, "  {:<18} {:<6} {}", d.name, d.unit, d.description)?;
+        writeln!(
+            out,
+            "  {:<name_width$} {:<6} {}",
+            d.name, d.unit, d.description
+        )?;
     }
     Ok(())
 }

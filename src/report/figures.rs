@@ -1093,8 +1093,13 @@ where
                 || input.radiation_days.get(k).is_some_and(|r| !r.is_empty())
         })
         .collect();
+    let irradiated = input.radiation_days.iter().any(|r| !r.is_empty());
     let body = root.titled(
-        "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right); radiation fractions in rose",
+        if irradiated {
+            "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right); radiation fractions in rose"
+        } else {
+            "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right)"
+        },
         font_of(15.0),
     )?;
     if treated.is_empty() {
