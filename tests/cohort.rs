@@ -864,3 +864,86 @@ fn verbose_names_every_file_written() {
     assert_eq!(named, present, "{stdout}");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// A kept trajectory has the drug concentration and cumulative radiation columns of
+/// `simulate`'s trajectory.csv, each patient's from its own PK and dose: without
+/// variability, patient 0's rows are the typical patient's to the byte; with the catalogue's
+/// PK variability, two patients' concentrations differ.
+#[test]
+fn a_kept_trajectory_has_the_patients_own_drug_concentrations() {
+    let dir = fresh_dir("trajectory-drugs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = "name = \"drugs\"\nhorizon_days = 60\n[model]\nname = \"immunity_cycle\"\npreset = \"tnbc_human\"\n\
+                [solver]\nmethod = \"dop853_bounded\"\n\
+                [cohort]\npatients = 2\nseed = 5\npk_variability = false\n\
+                [[arm]]\nname = \"pembrolizumab + RT\"\n[[arm.drug]]\nname = \"pembrolizumab\"\ndose = \"2 mg/kg\"\nevery_days = 21\n\
+                [[arm.radiation]]\ndose_per_fraction_gy = 8\nfractions = 3\nstart_day = 14\nevery_days = 1\n";
+    let file = dir.join("drugs.toml");
+    std::fs::write(&file, text).unwrap();
+    let cohort = dir.join("cohort");
+    let o = run(&file, &cohort, &["--trajectories", "2", "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let typical = dir.join("typical");
+    let o = Command::new(env!("CARGO_BIN_EXE_immunotrial"))
+        .arg("simulate")
+        .arg(&file)
+        .arg("--out")
+        .arg(&typical)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let simulated = std::fs::read_to_string(typical.join("trajectory.csv")).unwrap();
+    let kept = std::fs::read_to_string(cohort.join("trajectories.csv")).unwrap();
+    // The same lines, with the patient column taken out.
+    let without_patient = |line: &str| {
+        let mut fields: Vec<&str> = line.split(',').collect();
+        fields.remove(1);
+        fields.join(",")
+    };
+    let patient_0: Vec<String> = kept
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.split(',').nth(1) == Some("0"))
+        .map(|(_, l)| without_patient(l))
+        .collect();
+    assert!(
+        simulated
+            .lines()
+            .next()
+            .unwrap()
+            .contains("pembrolizumab_ug_ml")
+    );
+    assert!(
+        simulated
+            .lines()
+            .next()
+            .unwrap()
+            .contains("radiation_cumulative_gy")
+    );
+    assert_eq!(patient_0, simulated.lines().collect::<Vec<_>>());
+    // With PK variability each patient has its own concentrations.
+    let varied = dir.join("varied");
+    std::fs::write(
+        &file,
+        text.replace("pk_variability = false", "pk_variability = true"),
+    )
+    .unwrap();
+    let o = run(&file, &varied, &["--trajectories", "2", "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut reader = csv::Reader::from_path(varied.join("trajectories.csv")).unwrap();
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "pembrolizumab_ug_ml")
+        .unwrap();
+    let at_day_30: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[2] == "30")
+        .map(|r| r[column].to_string())
+        .collect();
+    assert_eq!(at_day_30.len(), 2);
+    assert_ne!(at_day_30[0], at_day_30[1]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

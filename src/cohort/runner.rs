@@ -191,6 +191,8 @@ struct TumourSummary<'a> {
     /// where a string for every value took twice the memory of the file (2.1 GB for 1,024
     /// patients x 6 arms) and most of the run's time.
     trajectory: Option<(String, String)>,
+    /// The output times of a kept trajectory, for its drug and radiation columns.
+    trajectory_days: Vec<f64>,
     /// The trial and the patient's background death and dropout, which end its follow-up.
     trial: &'a TrialSpec,
     times: PatientTimes,
@@ -224,6 +226,7 @@ impl Observer for TumourSummary<'_> {
                 push_value(lines, x);
             }
             lines.push('\n');
+            self.trajectory_days.push(time_day);
         }
         if self.follow_up_over {
             return;
@@ -326,6 +329,15 @@ fn group_rows(
     sample: u64,
     one_at_a_time: bool,
 ) -> Vec<PatientOutput> {
+    // The trajectory's drug and radiation columns, if this group keeps any trajectory.
+    let (drug_names, radiation) = if indices.start < keep {
+        (
+            crate::report::drug_columns(scenario),
+            crate::report::radiation_column(scenario),
+        )
+    } else {
+        (Vec::new(), None)
+    };
     let draws: Vec<PatientDraw> = indices
         .clone()
         .map(|i| draw_patient(scenario, spec, seed, i, drugs))
@@ -383,6 +395,7 @@ fn group_rows(
                 course_mm3: Vec::new(),
                 trajectory: (index < keep)
                     .then(|| (csv_fields(&[&arm.name, &index.to_string()]), String::new())),
+                trajectory_days: Vec::new(),
                 trial: &scenario.trial,
                 times: p.times,
                 follow_up_over: false,
@@ -408,7 +421,27 @@ fn group_rows(
             let p = &draws[k];
             let output = &mut outputs[k];
             if let Some((_, lines)) = summary.trajectory.take() {
-                output.trajectory.push_str(&lines);
+                // The patient's own drug concentrations (its PK and dose) and the arm's
+                // cumulative radiation, as the typical patient's trajectory.csv has them.
+                let days = &summary.trajectory_days;
+                let own: Vec<&Exposure> = exposures[k].iter().collect();
+                let concentrations =
+                    crate::report::concentrations_by_drug(&drug_names, arm, &own, days);
+                for (row, line) in lines.lines().enumerate() {
+                    output.trajectory.push_str(line);
+                    for c in &concentrations {
+                        output.trajectory.push(',');
+                        push_value(&mut output.trajectory, c[row]);
+                    }
+                    if let Some(input) = radiation {
+                        output.trajectory.push(',');
+                        push_value(
+                            &mut output.trajectory,
+                            crate::report::cumulative(arm, input, days[row]),
+                        );
+                    }
+                    output.trajectory.push('\n');
+                }
             }
             let mut row = vec![arm.name.clone(), index.to_string()];
             row.extend(p.columns.iter().map(|v| value(*v)));
@@ -602,9 +635,18 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
     let trajectories_partial = out.join("trajectories.csv.partial");
     let mut trajectories = if keep > first {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&trajectories_partial)?);
-        let mut head = vec!["arm", "patient", "time_day"];
-        head.extend(scenario.model.states.iter().map(|s| s.name));
-        head.extend(scenario.model.derived.iter().map(|d| d.name));
+        let mut head: Vec<String> = vec!["arm".into(), "patient".into(), "time_day".into()];
+        head.extend(scenario.model.states.iter().map(|s| s.name.to_string()));
+        head.extend(scenario.model.derived.iter().map(|d| d.name.to_string()));
+        head.extend(
+            crate::report::drug_columns(scenario)
+                .iter()
+                .map(|d| format!("{d}_ug_ml")),
+        );
+        if crate::report::radiation_column(scenario).is_some() {
+            head.push("radiation_cumulative_gy".into());
+        }
+        let head: Vec<&str> = head.iter().map(String::as_str).collect();
         writeln!(w, "{}", csv_fields(&head))?;
         Some(w)
     } else {

@@ -9,6 +9,7 @@ pub mod trial_report;
 use crate::engine::ode::SAME_INSTANT_DAY;
 use crate::engine::{Delivery, Solution};
 use crate::scenario::{Arm, Scenario};
+use crate::therapy::exposure::Exposure;
 use crate::therapy::pk;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -55,23 +56,8 @@ pub fn write_trajectory(
     w.write_record(&header)?;
     let mut record: Vec<String> = Vec::with_capacity(header.len());
     for (arm, solution) in scenario.arms.iter().zip(solutions) {
-        // Exact plasma concentrations at the output times, from the closed-form PK (the same
-        // numbers the model's exposure inputs were computed from).
-        let concentrations: Vec<Vec<f64>> = drugs
-            .iter()
-            .map(|name| {
-                let mut total = vec![0.0; solution.len()];
-                for d in arm.drugs.iter().filter(|d| &d.name == name) {
-                    let c = pk::concentrations(
-                        &d.exposure.pk,
-                        &d.exposure.administrations,
-                        &solution.time_day,
-                    );
-                    total.iter_mut().zip(c).for_each(|(t, c)| *t += c);
-                }
-                total
-            })
-            .collect();
+        let exposures: Vec<&Exposure> = arm.drugs.iter().map(|d| &d.exposure).collect();
+        let concentrations = concentrations_by_drug(&drugs, arm, &exposures, &solution.time_day);
         for row in 0..solution.len() {
             record.clear();
             record.push(arm.name.clone());
@@ -88,8 +74,36 @@ pub fn write_trajectory(
     w.flush()
 }
 
+/// Each drug of `names`' plasma concentration (µg/mL = mg/L) at `times_day`, summed over the
+/// arm's drugs of that name: exact, from the closed-form PK (the same numbers the model's
+/// exposure inputs were computed from). `exposures[i]` is `arm.drugs[i]`'s: the typical
+/// patient's, or a cohort patient's own PK and dose.
+pub(crate) fn concentrations_by_drug(
+    names: &[String],
+    arm: &Arm,
+    exposures: &[&Exposure],
+    times_day: &[f64],
+) -> Vec<Vec<f64>> {
+    names
+        .iter()
+        .map(|name| {
+            let mut total = vec![0.0; times_day.len()];
+            for (_, e) in arm
+                .drugs
+                .iter()
+                .zip(exposures)
+                .filter(|(d, _)| &d.name == name)
+            {
+                let c = pk::concentrations(&e.pk, &e.administrations, times_day);
+                total.iter_mut().zip(c).for_each(|(t, c)| *t += c);
+            }
+            total
+        })
+        .collect()
+}
+
 /// The drugs any arm gives, in order of first appearance: one concentration column each.
-fn drug_columns(scenario: &Scenario) -> Vec<String> {
+pub(crate) fn drug_columns(scenario: &Scenario) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for d in scenario.arms.iter().flat_map(|a| &a.drugs) {
         if !names.contains(&d.name) {
@@ -100,7 +114,7 @@ fn drug_columns(scenario: &Scenario) -> Vec<String> {
 }
 
 /// The model's radiation input, if any arm irradiates.
-fn radiation_column(scenario: &Scenario) -> Option<usize> {
+pub(crate) fn radiation_column(scenario: &Scenario) -> Option<usize> {
     let input = scenario.model.radiation_input()?;
     scenario
         .arms
@@ -111,7 +125,7 @@ fn radiation_column(scenario: &Scenario) -> Option<usize> {
 
 /// Dose of `input` given by day `t` (boluses at `t` included). Summed from +0: an empty
 /// `f64` sum is -0, which the trajectory files wrote as `-0` for arms without radiation.
-fn cumulative(arm: &Arm, input: usize, t: f64) -> f64 {
+pub(crate) fn cumulative(arm: &Arm, input: usize, t: f64) -> f64 {
     arm.schedule
         .administrations
         .iter()
