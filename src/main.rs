@@ -186,6 +186,15 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
             out: dir,
             overrides,
         } => {
+            // A run folder's scenario.resolved.toml is what its analysis reads: simulate's
+            // own would replace it.
+            if dir.join("run.json").exists() {
+                eprintln!(
+                    "error: --out {}: a cohort run's folder (it has run.json), whose scenario.resolved.toml simulate would replace; simulate into another folder",
+                    dir.display()
+                );
+                return Ok(ExitCode::from(INVALID_INPUT));
+            }
             let scenario = match Scenario::load(&scenario, &overrides) {
                 Ok(s) => s,
                 Err(e) => {

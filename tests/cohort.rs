@@ -945,5 +945,21 @@ fn a_kept_trajectory_has_the_patients_own_drug_concentrations() {
         .collect();
     assert_eq!(at_day_30.len(), 2);
     assert_ne!(at_day_30[0], at_day_30[1]);
+    // simulate does not write into a run's folder, whose scenario.resolved.toml it would
+    // replace.
+    let resolved = std::fs::read(varied.join("scenario.resolved.toml")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_immunotrial"))
+        .arg("simulate")
+        .arg(&file)
+        .args(["--set", "horizon_days=30", "--out"])
+        .arg(&varied)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("run.json"));
+    assert_eq!(
+        std::fs::read(varied.join("scenario.resolved.toml")).unwrap(),
+        resolved
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
