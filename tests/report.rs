@@ -73,9 +73,12 @@ fn axis_titles(stem: &str) -> &'static [&'static str] {
         "exposure" => &["Days", "Concentration (µg/mL)", "Occupancy or effect"],
         _ => &[
             "Days",
-            "tumour_volume_mm3 (mm3)",
-            "dTeff (cells)",
-            "PDL1 (1)",
+            "tumour_volume_mm3: total tumour volume TV + TVd (what imaging measures)",
+            "mm3",
+            "dTeff: differentiated effector T cells",
+            "cells",
+            "PDL1: relative PD-L1 expression (0 to 1)",
+            "dimensionless",
         ],
     }
 }

@@ -105,8 +105,8 @@ pub struct FigureInput<'a> {
     /// Per arm: its drugs' curves over the typical course, and its radiation days.
     pub drugs: &'a [Vec<DrugCurve>],
     pub radiation_days: &'a [Vec<f64>],
-    /// States to show in the mechanism figure: (name, unit).
-    pub states: &'a [(String, String)],
+    /// States to show in the mechanism figure.
+    pub states: &'a [Quantity],
     pub horizon_day: f64,
     /// Patients shown in the swimmer plot per arm.
     pub swimmer_patients: usize,
@@ -135,6 +135,14 @@ pub const FIGURES: [(&str, &str); 8] = [
         "The typical patient's tumour and immune states",
     ),
 ];
+
+/// A state or derived output the mechanism figure draws, as the model declares it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    pub name: String,
+    pub unit: String,
+    pub description: String,
+}
 
 /// Pixel size of each figure for this input.
 pub fn size(stem: &str, input: &FigureInput<'_>) -> (u32, u32) {
@@ -1354,7 +1362,15 @@ where
         }
     }
     let x_max = input.horizon_day;
-    for (area, (name, unit)) in areas.iter().zip(input.states) {
+    for (
+        area,
+        Quantity {
+            name,
+            unit,
+            description,
+        },
+    ) in areas.iter().zip(input.states)
+    {
         let series: Vec<&[f64]> = input.typical.iter().filter_map(|c| c.get(name)).collect();
         let positive_min = series
             .iter()
@@ -1375,7 +1391,9 @@ where
             && max / positive_min > 100.0
             && lo.is_normal()
             && (max * 2.0).is_finite();
-        let label = format!("{name} ({unit})");
+        // What the state is, for a reader who does not know the model's names.
+        let label = shorten(&format!("{name}: {description}"), 76);
+        let unit = if unit == "1" { "dimensionless" } else { unit };
         if log {
             let chart = panel_chart(area, &label)
                 .build_cartesian_2d(0.0..x_max, (lo..max * 2.0).log_scale())?;
@@ -1485,12 +1503,16 @@ mod tests {
                 typical: &typical,
                 drugs: &[],
                 radiation_days: &[],
-                states: &[("TV".into(), "mm3".into())],
+                states: &[Quantity {
+                    name: "TV".into(),
+                    unit: "mm3".into(),
+                    description: "viable tumour volume".into(),
+                }],
                 horizon_day: 2.0,
                 swimmer_patients: 0,
             };
             let svg = svg("mechanism", &input).expect("draws");
-            assert!(svg.contains("TV (mm3)"), "{extreme}");
+            assert!(svg.contains("TV: viable tumour volume"), "{extreme}");
         }
     }
 

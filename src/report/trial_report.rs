@@ -4,8 +4,8 @@
 //! so `immunotrial report DIR` rebuilds it without simulating.
 
 use super::figures::{
-    AssessmentPoint, Course, DAYS_PER_MONTH, DrugCurve, FIGURES, FigureInput, TimeAxis, arm_colour,
-    png, svg,
+    AssessmentPoint, Course, DAYS_PER_MONTH, DrugCurve, FIGURES, FigureInput, Quantity, TimeAxis,
+    arm_colour, png, svg,
 };
 use super::{font, value, write_atomic};
 use crate::engine::Delivery;
@@ -142,7 +142,7 @@ struct Loaded {
     typical: Vec<Course>,
     drugs: Vec<Vec<DrugCurve>>,
     radiation_days: Vec<Vec<f64>>,
-    states: Vec<(String, String)>,
+    states: Vec<Quantity>,
 }
 
 fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
@@ -208,7 +208,7 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
         })
         .collect();
     // The states that move in some arm, and the tumour measure if it is derived.
-    let mut states: Vec<(String, String)> = model
+    let mut states: Vec<Quantity> = model
         .states
         .iter()
         .filter(|s| {
@@ -217,12 +217,23 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
                 .filter_map(|c| c.get(s.name))
                 .any(|v| v.iter().any(|x| *x != 0.0))
         })
-        .map(|s| (s.name.to_string(), s.unit.to_string()))
+        .map(|s| Quantity {
+            name: s.name.to_string(),
+            unit: s.unit.to_string(),
+            description: s.description.to_string(),
+        })
         .collect();
     if let Some(d) = model.derived.iter().find(|d| d.name == model.tumour)
         && !typical.is_empty()
     {
-        states.insert(0, (d.name.to_string(), d.unit.to_string()));
+        states.insert(
+            0,
+            Quantity {
+                name: d.name.to_string(),
+                unit: d.unit.to_string(),
+                description: d.description.to_string(),
+            },
+        );
     }
     Ok(Loaded {
         assessments,
