@@ -449,7 +449,21 @@ where
     for (k, arm) in input.analysis.arms.iter().enumerate() {
         let curve = &pick(arm).curve;
         let y = y0 + KM_ROW * (k as i32 + 1);
-        let name = shorten(&arm.name, 30);
+        // As much of the name as fits left of the first column of numbers (the chart's left
+        // margin and its y-label area), a character at a time.
+        let room = (KM_NAMES_WIDTH + 64 - 16 - 24) as f64;
+        let style = font_of(11.0);
+        let fits = |text: &str| {
+            below
+                .estimate_text_size(text, &style)
+                .map_or(true, |(w, _)| f64::from(w) <= room)
+        };
+        let mut chars = arm.name.chars().count();
+        let mut name = arm.name.clone();
+        while chars > 4 && !fits(&name) {
+            chars -= 1;
+            name = shorten(&arm.name, chars);
+        }
         below.draw(&Text::new(
             name,
             (16, y),
