@@ -1461,3 +1461,21 @@ fn errors_come_in_the_order_of_the_file() {
         "{error}"
     );
 }
+
+/// A renamed parameter is still read under its former name, so that the
+/// `scenario.resolved.toml` of a run made before the rename can be analysed again: Kosinsky's
+/// mouse weight was `weight_kg` until it became `mouse_weight_kg`.
+#[test]
+fn a_renamed_parameter_is_read_under_its_former_name() {
+    let text = "name = \"k\"\nhorizon_days = 10\n[model]\nname = \"kosinsky2018\"\n[model.parameters]\nweight_kg = 0.025\n[[arm]]\nname = \"a\"\n\
+                [cohort]\npatients = 2\nseed = 1\n[cohort.parameters]\nweight_kg = { dist = \"uniform\", min = 0.02, max = 0.03 }\n";
+    let s = parse(text).unwrap();
+    assert_eq!(param(&s, "mouse_weight_kg"), 0.025);
+    let cohort = s.cohort.expect("a cohort");
+    assert_eq!(cohort.varying[0].name, "mouse_weight_kg");
+    let resolved = toml::to_string(&s.resolved).unwrap();
+    assert!(resolved.contains("mouse_weight_kg = 0.025"), "{resolved}");
+    // And the resolved file reads back to the same parameters.
+    let again = parse(&resolved).unwrap();
+    assert_eq!(again.parameters, s.parameters);
+}

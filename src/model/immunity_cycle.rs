@@ -241,7 +241,7 @@ pub static SPEC: ModelSpec = ModelSpec {
             "mouse body weight (converts mg/kg of the mouse antibody)",
             "assumption: a typical adult BALB/c mouse",
         )
-        .positive(),
+        .formerly("weight_kg"),
         param(
             "k_chemo",
             0.0,

@@ -260,7 +260,7 @@ pub static SPEC: ModelSpec = ModelSpec {
             "mouse body weight (converts mg/kg doses)",
             "assumption: a typical adult BALB/c mouse; the paper does not state it",
         )
-        .positive(),
+        .formerly("weight_kg"),
     ],
     presets: &[],
     inputs: &[

@@ -79,6 +79,9 @@ pub struct ParameterSpec {
     pub source: &'static str,
     /// The values it may take ([`Domain::NonNegative`] unless declared otherwise).
     pub domain: Domain,
+    /// A name it had before, still read from scenario files (a run folder's
+    /// `scenario.resolved.toml` names every parameter as it was called then).
+    pub formerly: Option<&'static str>,
 }
 
 impl ParameterSpec {
@@ -97,6 +100,14 @@ impl ParameterSpec {
             description,
             source,
             domain: Domain::NonNegative,
+            formerly: None,
+        }
+    }
+    /// Read under its old `name` too.
+    pub const fn formerly(self, name: &'static str) -> Self {
+        ParameterSpec {
+            formerly: Some(name),
+            ..self
         }
     }
     /// A parameter the right-hand side divides by: above 0.
@@ -238,8 +249,16 @@ impl ModelSpec {
     pub fn state_index(&self, name: &str) -> Option<usize> {
         self.states.iter().position(|s| s.name == name)
     }
+    /// The parameter called `name`, now or formerly.
     pub fn parameter_index(&self, name: &str) -> Option<usize> {
-        self.parameters.iter().position(|p| p.name == name)
+        self.parameters
+            .iter()
+            .position(|p| p.name == name)
+            .or_else(|| {
+                self.parameters
+                    .iter()
+                    .position(|p| p.formerly == Some(name))
+            })
     }
     pub fn input_index(&self, name: &str) -> Option<usize> {
         self.inputs.iter().position(|i| i.name == name)

@@ -278,7 +278,8 @@ pub(super) fn resolve(
                     && check_domain(c, &p, &dist, model.parameters[i].domain)
                 {
                     varying.push(Varying {
-                        name: key.clone(),
+                        // Its name now, if the file used a former one.
+                        name: model.parameters[i].name.to_string(),
                         target: Target::Parameter(i),
                         distribution: dist,
                     });
