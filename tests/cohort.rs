@@ -589,6 +589,15 @@ fn trajectories_quote_an_arm_name_as_csv_does() {
         1,
     );
     assert_ne!(renamed, text);
+    // A name with a line break in it too: the trajectory's rows were once found by splitting
+    // the text on newlines, which made this one panic.
+    let broken = "RT + anti-PD-L1\nfrom day 12";
+    let renamed = renamed.replacen(
+        r#"name = "RT + anti-PD-L1 from day 12""#,
+        r#"name = "RT + anti-PD-L1\nfrom day 12""#,
+        1,
+    );
+    assert!(renamed.contains(r#"anti-PD-L1\nfrom"#));
     let dir = fresh_dir("traj-quoted");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("quoted.toml");
@@ -604,6 +613,7 @@ fn trajectories_quote_an_arm_name_as_csv_does() {
     let odd_rows: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[0] == odd).collect();
     assert_eq!(odd_rows.len(), 2 * 101);
     assert!(odd_rows.iter().all(|r| &r[1] == "0" || &r[1] == "1"));
+    assert_eq!(rows.iter().filter(|r| &r[0] == broken).count(), 2 * 101);
     // patients.csv (written record by record) names the arm the same way.
     let quoted = r#""RT, then ""anti-PD-L1"" from day 7""#;
     for file in ["patients.csv", "trajectories.csv"] {

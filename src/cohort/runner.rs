@@ -191,8 +191,11 @@ struct TumourSummary<'a> {
     /// where a string for every value took twice the memory of the file (2.1 GB for 1,024
     /// patients x 6 arms) and most of the run's time.
     trajectory: Option<(String, String)>,
-    /// The output times of a kept trajectory, for its drug and radiation columns.
+    /// The output times of a kept trajectory, and where each of its rows ends in the text
+    /// (before its newline), for the drug and radiation columns appended after the solve: a
+    /// quoted arm name may hold newlines, so the text is not split on them.
     trajectory_days: Vec<f64>,
+    trajectory_row_ends: Vec<usize>,
     /// The trial and the patient's background death and dropout, which end its follow-up.
     trial: &'a TrialSpec,
     times: PatientTimes,
@@ -225,6 +228,7 @@ impl Observer for TumourSummary<'_> {
                 lines.push(',');
                 push_value(lines, x);
             }
+            self.trajectory_row_ends.push(lines.len());
             lines.push('\n');
             self.trajectory_days.push(time_day);
         }
@@ -396,6 +400,7 @@ fn group_rows(
                 trajectory: (index < keep)
                     .then(|| (csv_fields(&[&arm.name, &index.to_string()]), String::new())),
                 trajectory_days: Vec::new(),
+                trajectory_row_ends: Vec::new(),
                 trial: &scenario.trial,
                 times: p.times,
                 follow_up_over: false,
@@ -427,8 +432,10 @@ fn group_rows(
                 let own: Vec<&Exposure> = exposures[k].iter().collect();
                 let concentrations =
                     crate::report::concentrations_by_drug(&drug_names, arm, &own, days);
-                for (row, line) in lines.lines().enumerate() {
-                    output.trajectory.push_str(line);
+                let mut start = 0;
+                for (row, &end) in summary.trajectory_row_ends.iter().enumerate() {
+                    output.trajectory.push_str(&lines[start..end]);
+                    start = end + 1;
                     for c in &concentrations {
                         output.trajectory.push(',');
                         push_value(&mut output.trajectory, c[row]);
