@@ -771,6 +771,12 @@ fn write_model(out: &mut impl Write, spec: &ModelSpec) -> io::Result<()> {
         out,
         "\nParameters (name, default, unit; source; every value at least 0 unless said):"
     )?;
+    let name_width = spec
+        .parameters
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0);
     for p in spec.parameters {
         let domain = match p.domain {
             immunotrial::model::Domain::NonNegative => String::new(),
@@ -778,7 +784,7 @@ fn write_model(out: &mut impl Write, spec: &ModelSpec) -> io::Result<()> {
         };
         writeln!(
             out,
-            "  {:<10} {:<12} {:<16} {}{domain}  [{}]",
+            "  {:<name_width$} {:<12} {:<16} {}{domain}  [{}]",
             p.name,
             number(p.default),
             p.unit,

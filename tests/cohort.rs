@@ -374,6 +374,18 @@ fn cohort_errors_name_key_and_line() {
         "cohort.parameters.d.min",
         "its `min` is -0.1",
     );
+    // A lognormal so small and wide that its draws underflow to 0, for a parameter that must
+    // be above 0 (found by review: 36 of 600 draws were 0).
+    check(
+        "[cohort.parameters]\ng = { dist = \"lognormal\", median = 1e-307, omega = 30 }\n",
+        "cohort.parameters.g",
+        "underflow to 0",
+    );
+    check(
+        "[cohort.parameters]\ng = { dist = \"beta\", a = 2, b = 2, max = 1e7 }\n",
+        "cohort.parameters.g.min",
+        "a beta's default",
+    );
     // A correlation names what it cannot find.
     check(
         "[cohort.parameters]\na = { dist = \"lognormal\", median = 0.18, cv = 0.2 }\n[[cohort.correlation]]\nbetween = [\"a\", \"foo\"]\nrho = 0.5\n",
@@ -385,6 +397,14 @@ fn cohort_errors_name_key_and_line() {
         "cohort.correlation[0].between",
         "found the same quantity twice",
     );
+    // A correlation with a quantity whose distribution was refused says nothing more: that
+    // quantity has its error already (it said "`a` not sampled", though the file samples it).
+    let text = format!(
+        "{base}[cohort.parameters]\na = {{ dist = \"normal\", mean = 0.18, sd = 0.05 }}\nb = {{ dist = \"lognormal\", median = 2e-9, cv = 0.2 }}\n[[cohort.correlation]]\nbetween = [\"a\", \"b\"]\nrho = 0.5\n"
+    );
+    let e = Scenario::parse(&text, "c.toml", &[]).unwrap_err();
+    assert_eq!(e.0.len(), 1, "{e}");
+    assert_eq!(e.0[0].key, "cohort.parameters.a", "{e}");
     // A fraction stays from 0 to 1: a lognormal cannot, a beta on [0, 1] does.
     let fraction = |dist: &str| {
         Scenario::parse(
@@ -412,6 +432,7 @@ fn cohort_errors_name_key_and_line() {
     for fine in [
         "[cohort.parameters]\na = { dist = \"normal\", mean = 0.18, sd = 0.05, min = 0 }\n",
         "[cohort.parameters]\ng = { dist = \"lognormal\", median = 2e7, cv = 0.3 }\n",
+        "[cohort.parameters]\na = { dist = \"lognormal\", median = 1e-307, omega = 30 }\n",
         "[cohort.initial]\nT = { dist = \"normal\", mean = 1e6, sd = 1e5, min = 0 }\n",
         "[cohort.initial]\nT = { dist = \"fixed\", value = 0 }\n",
         "[cohort.covariates]\nweight_kg = { dist = \"lognormal\", median = 70, cv = 0.2 }\n",

@@ -149,7 +149,9 @@ pub fn size(stem: &str, input: &FigureInput<'_>) -> (u32, u32) {
     let n = input.arms.len() as u32;
     match stem {
         "km_pfs" | "km_os" => (960, KM_CHART_HEIGHT + 60 + 2 * KM_ROW as u32 * n),
-        "waterfall" | "spider" => (960, 60 + 230 * n.div_ceil(2)),
+        // The waterfall's response key takes a strip of its own under the title.
+        "waterfall" => (960, 60 + WATERFALL_KEY_HEIGHT + 230 * n.div_ceil(2)),
+        "spider" => (960, 60 + 230 * n.div_ceil(2)),
         "swimmer" => (
             960,
             60 + n.div_ceil(2) * (80 + 14 * input.swimmer_patients as u32),
@@ -165,9 +167,10 @@ pub fn size(stem: &str, input: &FigureInput<'_>) -> (u32, u32) {
                     .count() as u32;
             (960, 60 + 250 * treated.max(1))
         }
+        // The states and a panel for the arms' legend.
         _ => (
             960,
-            60 + 240 * (input.states.len() as u32).div_ceil(2).max(1),
+            60 + 240 * (input.states.len() as u32 + 1).div_ceil(2).max(1),
         ),
     }
 }
@@ -607,6 +610,9 @@ where
         .collect())
 }
 
+/// The height of the key strip of [`panels_with_key`] (the waterfall's), in pixels.
+const WATERFALL_KEY_HEIGHT: u32 = 26;
+
 /// [`panels`] with a key of filled squares on one line under the title: a key inside a panel
 /// hid what that panel drew.
 fn panels_with_key<DB: DrawingBackend>(
@@ -620,7 +626,7 @@ where
 {
     use plotters::style::text_anchor::{HPos, Pos, VPos};
     let body = root.titled(title, font_of(22.0))?;
-    let (strip, rest) = body.split_vertically(26);
+    let (strip, rest) = body.split_vertically(WATERFALL_KEY_HEIGHT);
     let style = font_of(12.0);
     let widths: Vec<i32> = key
         .iter()
@@ -1153,7 +1159,11 @@ where
         let plot_px = (left.dim_in_pixel().1 as f64 - 70.0).max(40.0);
         let legend_share = ((15.0 * drugs.len() as f64 + 20.0) / plot_px).min(0.5);
         let (lo, hi) = log_range(drugs.iter().map(|d| d.concentration_ug_ml.as_slice()));
-        let hi = lo * (hi / lo).powf(1.0 / (1.0 - legend_share));
+        // Kept finite: a log axis to inf never ends its ticks (a concentration near f64::MAX
+        // hung the run; found by review).
+        let hi = Some(lo * (hi / lo).powf(1.0 / (1.0 - legend_share)))
+            .filter(|h| h.is_finite())
+            .unwrap_or(hi);
         let mut chart = ChartBuilder::on(&left)
             .caption(shorten(&input.arms[k], 60), font_of(13.0))
             .margin(8)
@@ -1527,6 +1537,41 @@ mod tests {
             };
             let svg = svg("mechanism", &input).expect("draws");
             assert!(svg.contains("TV: viable tumour volume"), "{extreme}");
+        }
+    }
+
+    /// Concentrations near f64::MAX: the exposure figure is drawn (the legend's headroom above
+    /// the curves overflowed its log axis to inf, which never ended its ticks; found by review).
+    /// A hang fails this test by CI's timeout, not by an assertion.
+    #[test]
+    fn the_exposure_figure_draws_concentrations_at_the_ends_of_f64() {
+        let arms = vec![ArmRecords {
+            name: "a".into(),
+            patients: Vec::new(),
+        }];
+        let analysis = analyse(&arms, &TrialSpec::default(), 10.0, 1);
+        for extreme in [2.9e307, f64::MAX, 5e-324] {
+            let drugs = vec![vec![DrugCurve {
+                name: "x".into(),
+                time_day: vec![0.0, 1.0, 2.0],
+                activity: vec![0.0, 1.0, 0.5],
+                concentration_ug_ml: vec![0.0, extreme, extreme / 2.0],
+                mechanism: "PD-1 blockade".into(),
+            }]];
+            let input = FigureInput {
+                arms: &["a".to_string()],
+                analysis: &analysis,
+                records: &arms,
+                assessments: &[],
+                typical: &[],
+                drugs: &drugs,
+                radiation_days: &[vec![]],
+                states: &[],
+                horizon_day: 2.0,
+                swimmer_patients: 0,
+            };
+            let svg = svg("exposure", &input).expect("draws");
+            assert!(svg.contains("Concentration"), "{extreme}");
         }
     }
 

@@ -204,8 +204,15 @@ fn distribution(
 /// assessed as NaN percent changes).
 fn check_domain(c: &mut Checker<'_>, path: &KeyPath, dist: &Distribution, domain: Domain) -> bool {
     let [(lowest, lowest_drawn), (highest, _)] = dist.support();
+    // A lognormal's draws are above 0 in exact arithmetic, but ten SDs below a tiny median
+    // they underflow to 0 in f64 (S_L with median 1e-307 and omega 30 drew zeros; found by
+    // review).
+    let underflows = match dist {
+        Distribution::LogNormal { median, omega } => (median.ln() - DRAW_SDS * omega).exp() == 0.0,
+        _ => false,
+    };
     let low_ok = match domain {
-        Domain::Positive => lowest > 0.0 || (lowest == 0.0 && !lowest_drawn),
+        Domain::Positive => (lowest > 0.0 || (lowest == 0.0 && !lowest_drawn)) && !underflows,
         Domain::NonNegative | Domain::Fraction => lowest >= 0.0,
     };
     let high_ok = domain != Domain::Fraction || highest <= 1.0;
@@ -225,16 +232,26 @@ fn check_domain(c: &mut Checker<'_>, path: &KeyPath, dist: &Distribution, domain
                 "a normal without `{bound}` can draw any value: give `{bound}` {want} (a truncated normal)"
             ),
         ),
-        Distribution::LogNormal { .. } => (
+        Distribution::LogNormal { .. } if low_ok => (
             None,
             "a lognormal can draw any value above 0: use a beta, a uniform or a truncated normal"
                 .to_string(),
+        ),
+        Distribution::LogNormal { .. } => (
+            None,
+            format!(
+                "a lognormal this small and wide draws values that underflow to 0 (median e^(-{DRAW_SDS} omega) is 0 in f64): give a larger median or a smaller spread"
+            ),
         ),
         Distribution::Categorical { .. } => (
             Some("values"),
             format!("one of its values is {}", num(value)),
         ),
         Distribution::Fixed(_) => (Some("value"), format!("found {}", num(value))),
+        Distribution::Beta { min, .. } if bound == "min" && *min == 0.0 => (
+            Some(bound),
+            format!("its `min` is 0 (a beta's default when none is given): give `min` {want}"),
+        ),
         _ => (
             Some(bound),
             format!("its `{bound}` is {}: give `{bound}` {want}", num(value)),
@@ -377,7 +394,24 @@ pub(super) fn resolve(
                 correlation[(j, i)] = pair.rho;
             }
             (i, j) => {
-                let unknown: Vec<String> = [(a, i), (b, j)]
+                // A name the file samples, but whose distribution was refused (or which the
+                // model lacks), has its error already: not a second one here.
+                let declared = |name: &str| {
+                    section.parameters.contains_key(name)
+                        || section.covariates.contains_key(name)
+                        || section
+                            .initial
+                            .contains_key(name.strip_prefix("initial.").unwrap_or(name))
+                };
+                let missing = [(a, i), (b, j)];
+                if missing
+                    .iter()
+                    .any(|(name, found)| found.is_none() && declared(name))
+                {
+                    ok = false;
+                    continue;
+                }
+                let unknown: Vec<String> = missing
                     .iter()
                     .filter(|(_, found)| found.is_none())
                     .map(|(name, _)| format!("`{name}`"))
