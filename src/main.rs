@@ -365,6 +365,15 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                 if printing.verbose {
                     writeln!(out, "merged {} shards into {}", dirs.len(), dir.display())?;
                 }
+                // As run: too many failures, no trial analysis or report.
+                if let Some(why) = immunotrial::trial::analysis::too_many_failed_in(&dir) {
+                    eprintln!(
+                        "error: {}: {why}. The trial analysis and report are not written; `immunotrial report {}` writes them anyway, marked as from a failed run",
+                        dir.display(),
+                        dir.display()
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
                 Ok(if finish(&dir, printing, out)? {
                     ExitCode::SUCCESS
                 } else {
@@ -552,6 +561,17 @@ fn power(a: PowerArgs, out: &mut impl Write) -> io::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    // Failed patients are left out of the resampling; say so, as they are seldom at random.
+    let (failed, total) = records
+        .iter()
+        .flat_map(|r| &r.patients)
+        .fold((0, 0), |(f, t), p| (f + usize::from(p.failed), t + 1));
+    if failed > 0 {
+        eprintln!(
+            "warning: {failed} of {total} patient-arms of `{}` and `{}` failed; power is estimated from the others, which may bias it (see the failure column of patients.csv)",
+            a.arm, a.vs
+        );
+    }
     if let Some(empty) = records.iter().find(|r| r.patients.iter().all(|p| p.failed)) {
         eprintln!(
             "error: {}: arm `{}` has no analysed patients (is it one of the run's arms?)",

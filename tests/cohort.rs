@@ -228,6 +228,60 @@ a = { dist = "loguniform", min = 0.1, max = 40 }
     assert!(html.contains("This run failed"));
     let fine = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(!fine.contains("This run failed"));
+    // Shards merged into such a run: the same, no analysis or report, exit 1.
+    for k in 1..=2 {
+        let o = run(
+            &file,
+            &dir.join(format!("shard{k}")),
+            &["--shard", &format!("{k}/2")],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "each shard has too many failures too"
+        );
+        assert!(dir.join(format!("shard{k}")).join("patients.csv").exists());
+    }
+    let merged = dir.join("merged");
+    let o = Command::new(env!("CARGO_BIN_EXE_immunotrial"))
+        .arg("merge")
+        .arg(dir.join("shard1"))
+        .arg(dir.join("shard2"))
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not written"));
+    assert!(merged.join("patients.csv").exists() && !merged.join("report.html").exists());
+    // power resamples the patients that did not fail, and says so.
+    let two_arms = dir.join("two-arms.toml");
+    std::fs::write(
+        &two_arms,
+        text.replace("[cohort]", "[[arm]]\nname = \"again\"\n[cohort]"),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_immunotrial"))
+        .arg("power")
+        .arg(&two_arms)
+        .args([
+            "--arm",
+            "again",
+            "--vs",
+            "untreated",
+            "--n",
+            "10",
+            "--reps",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("warning") && stderr.contains("failed"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -834,17 +834,31 @@ impl RunFolder {
     /// at random (they cluster in patients with extreme courses, often the responders), so
     /// endpoints computed without them are biased.
     pub fn too_many_failed(&self) -> Option<String> {
-        let failed = self.run["failed_patient_arms"].as_u64()?;
-        let fraction = self.run["failed_fraction"].as_f64()?;
-        let allowed = self.scenario.cohort.as_ref()?.max_failed_fraction;
-        (fraction > allowed).then(|| {
-            format!(
-                "{failed} patient-arms ({:.1}%) failed, more than [cohort] max_failed_fraction = {allowed} allows; \
-                 the results leave them out and are likely biased (see the failure column of patients.csv)",
-                100.0 * fraction
-            )
-        })
+        failed_beyond_allowance(&self.run, &self.scenario)
     }
+}
+
+/// [`RunFolder::too_many_failed`] of the run in `dir`, from its run.json and
+/// scenario.resolved.toml alone (`merge` asks before it analyses); `None` where either cannot
+/// be read, which the analysis then reports.
+pub fn too_many_failed_in(dir: &Path) -> Option<String> {
+    let scenario =
+        crate::scenario::Scenario::load(&dir.join("scenario.resolved.toml"), &[]).ok()?;
+    let run: Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).ok()?).ok()?;
+    failed_beyond_allowance(&run, &scenario)
+}
+
+fn failed_beyond_allowance(run: &Value, scenario: &crate::scenario::Scenario) -> Option<String> {
+    let failed = run["failed_patient_arms"].as_u64()?;
+    let fraction = run["failed_fraction"].as_f64()?;
+    let allowed = scenario.cohort.as_ref()?.max_failed_fraction;
+    (fraction > allowed).then(|| {
+        format!(
+            "{failed} patient-arms ({:.1}%) failed, more than [cohort] max_failed_fraction = {allowed} allows; \
+             the results leave them out and are likely biased (see the failure column of patients.csv)",
+            100.0 * fraction
+        )
+    })
 }
 
 /// Reads a run folder: the trial settings, arms and horizon from its
