@@ -250,35 +250,43 @@ pub struct TimeAxis {
 }
 
 impl TimeAxis {
-    /// The longest study drawn in days: four months.
-    pub const MAX_DAYS_IN_DAYS: f64 = 122.0;
+    /// The longest study drawn in days: six months (a study of four to six months on a month
+    /// axis had one inner tick).
+    pub const MAX_DAYS_IN_DAYS: f64 = 183.0;
 
     pub fn of(horizon_day: f64) -> TimeAxis {
+        // The smallest step of `steps` that leaves at most eight intervals, and the axis up to
+        // the horizon rounded up to a whole step.
+        let fit = |span: f64, steps: &[f64]| {
+            let step = steps
+                .iter()
+                .copied()
+                .find(|step| span / step <= 8.0 + 1e-9)
+                .unwrap_or_else(|| {
+                    // Beyond the list: a multiple of its last step.
+                    let last = steps[steps.len() - 1];
+                    last * (span / (8.0 * last)).ceil()
+                });
+            (step, ((span / step - 1e-9).ceil() * step).max(step))
+        };
         if horizon_day <= Self::MAX_DAYS_IN_DAYS {
-            // The smallest round step that leaves at most eight intervals.
-            let tick_every = [1.0, 2.0, 5.0, 10.0, 20.0]
-                .into_iter()
-                .find(|step| horizon_day / step <= 8.0 + 1e-9)
-                .unwrap_or(20.0);
+            let (tick_every, max) = fit(horizon_day, &[1.0, 2.0, 5.0, 10.0, 20.0, 30.0]);
             TimeAxis {
                 days_per_unit: 1.0,
-                max: ((horizon_day / tick_every).ceil() * tick_every).max(tick_every),
+                max,
                 tick_every,
                 unit: "d",
                 name: "Days",
             }
         } else {
-            // Up to the next multiple of 3 months; ticks every 3 months up to a year, then
-            // every 6, 12 or 24, at most eight intervals.
-            let max = (horizon_day / DAYS_PER_MONTH / 3.0).ceil() * 3.0;
-            let tick_every = if max <= 12.0 {
-                3.0
+            // Ticks every 3 months up to a year, then every 6, 12, 24 or 60.
+            let months = horizon_day / DAYS_PER_MONTH;
+            let steps: &[f64] = if months <= 12.0 + 1e-9 {
+                &[3.0]
             } else {
-                [6.0, 12.0, 24.0, 60.0]
-                    .into_iter()
-                    .find(|step| max / step <= 8.0 + 1e-9)
-                    .unwrap_or(120.0)
+                &[6.0, 12.0, 24.0, 60.0]
             };
+            let (tick_every, max) = fit(months, steps);
             TimeAxis {
                 days_per_unit: DAYS_PER_MONTH,
                 max,
@@ -473,12 +481,13 @@ where
             font_of(11.0).color(&arm_colour(k)).pos(left(VPos::Center)),
         ))?;
         // Ticks past the horizon (the axis is rounded up to a tick) have no one at risk to
-        // count: left blank rather than 0.
+        // count: left blank rather than 0. One within a day of it (12 months against a
+        // 365-day horizon) counts those at risk at the horizon.
         for &t in ticks
             .iter()
-            .filter(|&&t| t * axis.days_per_unit <= input.horizon_day + 1e-9)
+            .filter(|&&t| t * axis.days_per_unit <= input.horizon_day + 1.0)
         {
-            let day = t * axis.days_per_unit;
+            let day = (t * axis.days_per_unit).min(input.horizon_day);
             let at_risk = curve
                 .steps
                 .iter()
@@ -1456,23 +1465,36 @@ mod tests {
         assert_eq!(mouse.at(35.0), 35.0);
         let week = TimeAxis::of(7.0);
         assert_eq!((week.max, week.tick_every), (7.0, 1.0));
-        let four_months = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS);
-        assert_eq!((four_months.unit, four_months.max), ("d", 140.0));
-        assert!(four_months.ticks().len() <= 9 + 1);
+        let six_months = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS);
+        assert_eq!(
+            (six_months.unit, six_months.max, six_months.tick_every),
+            ("d", 210.0, 30.0)
+        );
+        let four_months = TimeAxis::of(122.0);
+        assert_eq!((four_months.max, four_months.tick_every), (140.0, 20.0));
         let trial = TimeAxis::of(730.5);
         assert_eq!((trial.unit, trial.max, trial.tick_every), ("mo", 24.0, 6.0));
         assert_eq!(trial.at(730.5), 24.0);
-        let half_year = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS + 1.0);
+        let past_half_year = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS + 1.0);
         assert_eq!(
-            (half_year.unit, half_year.max, half_year.tick_every),
-            ("mo", 6.0, 3.0)
+            (
+                past_half_year.unit,
+                past_half_year.max,
+                past_half_year.tick_every
+            ),
+            ("mo", 9.0, 3.0)
         );
-        // Every axis has a few ticks and reaches its horizon.
-        for horizon in [0.5, 1.0, 3.0, 13.0, 41.0, 99.0, 121.0, 200.0, 3000.0] {
+        let year = TimeAxis::of(365.25);
+        assert_eq!((year.max, year.tick_every), (12.0, 3.0));
+        // Every axis has two to eight intervals, reaches its horizon and ends on a tick.
+        for horizon in [
+            0.5, 1.0, 3.0, 13.0, 41.0, 99.0, 121.0, 200.0, 400.0, 1500.0, 3000.0, 5000.0, 36525.0,
+        ] {
             let axis = TimeAxis::of(horizon);
             let ticks = axis.ticks();
-            assert!((2..=10).contains(&ticks.len()), "{horizon}: {ticks:?}");
-            assert!(axis.max >= axis.at(horizon), "{horizon}");
+            assert!((2..=9).contains(&ticks.len()), "{horizon}: {ticks:?}");
+            assert!(axis.max >= axis.at(horizon) - 1e-9, "{horizon}");
+            assert_eq!(ticks.last(), Some(&axis.max), "{horizon}: {ticks:?}");
         }
     }
 
