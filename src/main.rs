@@ -50,9 +50,10 @@ enum Command {
         overrides: Vec<String>,
     },
     /// Run the scenario's virtual cohort: every patient through every arm, in parallel;
-    /// writes patients.csv, scenario.resolved.toml and run.json into the output folder,
-    /// then the trial analysis (arms.csv, summary.json, km_pfs.csv, km_os.csv,
-    /// assessments.csv, typical_patient.csv) and the report (figures/, report.html).
+    /// writes patients.csv, assessments.csv, typical_patient.csv, scenario.resolved.toml,
+    /// run.json (and trajectories.csv when asked) into the output folder, then the trial
+    /// analysis (arms.csv, summary.json, km_pfs.csv, km_os.csv) and the report (figures/,
+    /// report.html), unless more patients failed than [cohort] max_failed_fraction allows.
     Run {
         /// The scenario file (TOML), with a [cohort] section.
         scenario: PathBuf,

@@ -297,15 +297,36 @@ lethal_volume_ml = 50
 }
 
 /// The terminal's hazard ratio is the primary endpoint's: OS when OS is primary (it showed
-/// PFS's whatever the primary), PFS otherwise.
+/// PFS's whatever the primary), PFS otherwise. Header and values: each arm's printed ratio is
+/// arms.csv's `hr_os` or `hr_pfs` to two decimals.
 #[test]
 fn the_terminal_shows_the_primary_endpoints_hazard_ratio() {
     let out = fresh_dir("primary");
-    for (primary, header) in [("os", "HR OS vs control"), ("pfs", "HR PFS vs control")] {
+    for (primary, header, column) in [
+        ("os", "HR OS vs control", "hr_os"),
+        ("pfs", "HR PFS vs control", "hr_pfs"),
+    ] {
         let o = run(&out, &["--set", &format!("trial.primary={primary}")]);
         let stdout = String::from_utf8(o.stdout).unwrap();
         let first = stdout.lines().next().unwrap_or_default();
         assert!(first.contains(header), "{primary}: {first}");
+        let mut arms = csv::Reader::from_path(out.join("arms.csv")).unwrap();
+        let at = arms
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == column)
+            .unwrap();
+        let mut compared = 0;
+        for (record, line) in arms.records().zip(stdout.lines().skip(1)) {
+            let record = record.unwrap();
+            if let Ok(hr) = record[at].parse::<f64>() {
+                let shown = format!("{hr:.2} (");
+                assert!(line.contains(&shown), "{primary}: {line} lacks {shown}");
+                compared += 1;
+            }
+        }
+        assert!(compared >= 4, "{primary}: {compared} arms compared");
     }
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -748,10 +748,10 @@ where
                     TriangleMarker::new((i as f64 + 0.5, 100.0), 4, response_colour(*r).filled())
                 }),
         )?;
-        // Each level's label just above its line, on a white ground. The bars fall from left
-        // to right, so the PD label goes to the right (bars there are below 0) and the PR one
-        // to the left (bars there are the highest): each where bars seldom reach (the -30%
-        // label sat on the responders' bars).
+        // Each level's label just above its line, on a white ground so that it reads over any
+        // bar. The bars fall from left to right, so the PD label goes to the right, where bars
+        // are lowest, and the PR one to the left, where they are highest: where bars reach
+        // least often (the -30% label sat on the responders' bars).
         let width = bars.len().max(1) as f64;
         for (level, label, at_right) in [(-30.0, "−30% (PR)", false), (20.0, "+20% (PD)", true)] {
             dashed_line(
