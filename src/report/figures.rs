@@ -1787,16 +1787,23 @@ mod tests {
                     .collect(),
             })
             .collect();
+        let svg = draw_records("km_os", &arms, horizon_day);
+        assert!(svg.len() < 300_000, "{} bytes", svg.len());
+        assert!(svg.contains("Overall survival"), "the figure is drawn");
+    }
+
+    /// Figure `stem` of these arms' patients alone (no bootstrap, no typical patient).
+    fn draw_records(stem: &str, arms: &[ArmRecords], horizon_day: f64) -> String {
         let spec = TrialSpec {
             bootstrap: 0,
             ..TrialSpec::default()
         };
-        let analysis = analyse(&arms, &spec, horizon_day, 1);
+        let analysis = analyse(arms, &spec, horizon_day, 1);
         let names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
         let input = FigureInput {
             arms: &names,
             analysis: &analysis,
-            records: &arms,
+            records: arms,
             assessments: &[],
             typical: &[],
             drugs: &[],
@@ -1805,9 +1812,7 @@ mod tests {
             horizon_day,
             swimmer_patients: 0,
         };
-        let svg = svg("km_os", &input).expect("draws");
-        assert!(svg.len() < 300_000, "{} bytes", svg.len());
-        assert!(svg.contains("Overall survival"), "the figure is drawn");
+        svg(stem, &input).expect("draws")
     }
 
     /// A best change above +100% is drawn at +100% with a triangle on its bar, so that a
@@ -1832,26 +1837,7 @@ mod tests {
                     })
                     .collect(),
             }];
-            let spec = TrialSpec {
-                bootstrap: 0,
-                ..TrialSpec::default()
-            };
-            let analysis = analyse(&arms, &spec, 200.0, 1);
-            let names = vec!["a".to_string()];
-            let input = FigureInput {
-                arms: &names,
-                analysis: &analysis,
-                records: &arms,
-                assessments: &[],
-                typical: &[],
-                drugs: &[],
-                radiation_days: &[],
-                states: &[],
-                horizon_day: 200.0,
-                swimmer_patients: 0,
-            };
-            svg("waterfall", &input)
-                .expect("draws")
+            draw_records("waterfall", &arms, 200.0)
                 .matches("<polygon")
                 .count()
         };
