@@ -75,7 +75,7 @@ pub static SPEC: ModelSpec = ModelSpec {
     name: "immunity_cycle",
     title: "immunity cycle: checkpoint blockade, chemotherapy and radiotherapy on Kosinsky's cancer-immunity cycle",
     citation: "immunotrial's combination model, built on Kosinsky Y et al. J Immunother Cancer 6:17 (2018); \
-               see `immunotrial models immunity_cycle` for every parameter's source",
+               each parameter's and each preset value's source is listed with it",
     summary: "Tumour, DNA damage, dying cells, dendritic-cell maturation, effector T-cell priming and PD-L1 \
               feedback, with radiotherapy (linear-quadratic, immunogenic death, T-cell kill), chemotherapy \
               (kill of cycling cells, lymphodepletion), PD-1/PD-L1 and CTLA-4 blockade. Defaults are the \
