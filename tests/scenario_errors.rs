@@ -1478,4 +1478,28 @@ fn a_renamed_parameter_is_read_under_its_former_name() {
     // And the resolved file reads back to the same parameters.
     let again = parse(&resolved).unwrap();
     assert_eq!(again.parameters, s.parameters);
+    // Both names at once is an error, in the file, by --set and in a cohort alike.
+    let both = text.replace(
+        "weight_kg = 0.025\n",
+        "weight_kg = 0.025\nmouse_weight_kg = 0.03\n",
+    );
+    let e = parse(&both).unwrap_err();
+    assert!(
+        e.0.iter().any(|d| d.key == "model.parameters.weight_kg"
+            && d.message.contains("former name of `mouse_weight_kg`")),
+        "{e}"
+    );
+    let e = parse_with(text, &["model.parameters.mouse_weight_kg=0.03"]).unwrap_err();
+    assert!(e.to_string().contains("former name"), "{e}");
+    let sampled_twice = text.replace(
+        "[cohort.parameters]\n",
+        "[cohort.parameters]\nmouse_weight_kg = { dist = \"uniform\", min = 0.02, max = 0.03 }\n",
+    );
+    let e =
+        parse(&sampled_twice.replace("[model.parameters]\nweight_kg = 0.025\n", "")).unwrap_err();
+    assert!(
+        e.0.iter()
+            .any(|d| d.key == "cohort.parameters.weight_kg" && d.message.contains("sampled too")),
+        "{e}"
+    );
 }

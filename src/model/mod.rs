@@ -249,6 +249,14 @@ impl ModelSpec {
     pub fn state_index(&self, name: &str) -> Option<usize> {
         self.states.iter().position(|s| s.name == name)
     }
+    /// The current name of the parameter formerly called `name`, if `name` is a former name.
+    pub fn renamed(&self, name: &str) -> Option<&'static str> {
+        self.parameters
+            .iter()
+            .find(|p| p.formerly == Some(name) && p.name != name)
+            .map(|p| p.name)
+    }
+
     /// The parameter called `name`, now or formerly.
     pub fn parameter_index(&self, name: &str) -> Option<usize> {
         self.parameters

@@ -289,6 +289,16 @@ pub(super) fn resolve(
     let mut varying = Vec::new();
     for (key, d) in &section.parameters {
         let p = path.key("parameters").key(key);
+        // Sampled under its former name and its current one: two columns of one parameter.
+        if let Some(now) = model.renamed(key)
+            && section.parameters.contains_key(now)
+        {
+            c.error(
+                &p,
+                format!("`{key}` is the former name of `{now}`, which is sampled too: give one"),
+            );
+            continue;
+        }
         match model.parameter_index(key) {
             Some(i) => {
                 if let Some(dist) = distribution(c, &p, d)

@@ -724,6 +724,17 @@ fn validate(
     };
     for (key, value) in &file.model.parameters {
         let path = model_path.key("parameters").key(key);
+        // A former name and the current one both set: which one holds would be an accident
+        // of their order.
+        if let Some(now) = model.renamed(key)
+            && file.model.parameters.contains_key(now)
+        {
+            c.error(
+                &path,
+                format!("`{key}` is the former name of `{now}`, which is set too: give one"),
+            );
+            continue;
+        }
         match model.parameter_index(key) {
             Some(i) => {
                 let domain = model.parameters[i].domain;
