@@ -562,6 +562,14 @@ fn power(a: PowerArgs, out: &mut impl Write) -> io::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    if let Some(empty) = records.iter().find(|r| r.patients.iter().all(|p| p.failed)) {
+        eprintln!(
+            "error: {}: arm `{}` has no analysed patients (is it one of the run's arms?)",
+            dir.display(),
+            empty.name
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     // Failed patients are left out of the resampling; say so, as they are seldom at random.
     let (failed, total) = records
         .iter()
@@ -572,14 +580,6 @@ fn power(a: PowerArgs, out: &mut impl Write) -> io::Result<ExitCode> {
             "warning: {failed} of {total} patient-arms of `{}` and `{}` failed; power is estimated from the others, which may bias it (see the failure column of patients.csv)",
             a.arm, a.vs
         );
-    }
-    if let Some(empty) = records.iter().find(|r| r.patients.iter().all(|p| p.failed)) {
-        eprintln!(
-            "error: {}: arm `{}` has no analysed patients (is it one of the run's arms?)",
-            dir.display(),
-            empty.name
-        );
-        return Ok(ExitCode::FAILURE);
     }
     let curve = power(
         &records[0],

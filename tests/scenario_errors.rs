@@ -1478,6 +1478,13 @@ fn a_renamed_parameter_is_read_under_its_former_name() {
     // And the resolved file reads back to the same parameters.
     let again = parse(&resolved).unwrap();
     assert_eq!(again.parameters, s.parameters);
+    // A correlation may name it by its former name too (the cohort vanished without a word).
+    let correlated = format!(
+        "{text}S_L = {{ dist = \"lognormal\", median = 8.89, omega = 0.696 }}\n[[cohort.correlation]]\nbetween = [\"weight_kg\", \"S_L\"]\nrho = 0.5\n"
+    );
+    let s = parse(&correlated).unwrap();
+    let cohort = s.cohort.expect("the cohort is kept");
+    assert!(cohort.cholesky[(1, 0)].abs() > 0.4, "{}", cohort.cholesky);
     // Both names at once is an error, in the file, by --set and in a cohort alike.
     let both = text.replace(
         "weight_kg = 0.025\n",

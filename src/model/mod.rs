@@ -505,6 +505,25 @@ mod tests {
         }
     }
 
+    /// A former name reads as its parameter only if nothing else is called that now.
+    #[test]
+    fn no_former_name_is_a_current_one() {
+        for spec in specs() {
+            for p in spec.parameters {
+                let Some(old) = p.formerly else { continue };
+                assert!(
+                    spec.parameters.iter().all(|q| q.name != old)
+                        && spec.states.iter().all(|s| s.name != old)
+                        && spec.derived.iter().all(|d| d.name != old),
+                    "{}: {} was {old}, a current name",
+                    spec.name,
+                    p.name
+                );
+                assert_eq!(spec.parameter_index(old), spec.parameter_index(p.name));
+            }
+        }
+    }
+
     #[test]
     fn domains_hold_what_they_say() {
         for (domain, inside, outside) in [

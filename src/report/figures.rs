@@ -250,24 +250,44 @@ pub struct TimeAxis {
 }
 
 impl TimeAxis {
-    /// The longest study drawn in days: six months (a study of four to six months on a month
-    /// axis had one inner tick).
-    pub const MAX_DAYS_IN_DAYS: f64 = 183.0;
+    /// The longest study drawn in days: eight months, eight ticks of 30 days at most (a study
+    /// of four to six months on a month axis had one inner tick).
+    pub const MAX_DAYS_IN_DAYS: f64 = 240.0;
 
     pub fn of(horizon_day: f64) -> TimeAxis {
-        // The smallest step of `steps` that leaves at most eight intervals, and the axis up to
-        // the horizon rounded up to a whole step.
+        // Of the steps that leave three to eight intervals up to the horizon rounded up to a
+        // whole step (at most eight, where none leaves three), the one that leaves the least
+        // of the axis past the horizon; on a tie, the larger step (fewer ticks).
         let fit = |span: f64, steps: &[f64]| {
-            let step = steps
-                .iter()
-                .copied()
-                .find(|step| span / step <= 8.0 + 1e-9)
-                .unwrap_or_else(|| {
-                    // Beyond the list: a multiple of its last step.
-                    let last = steps[steps.len() - 1];
-                    last * (span / (8.0 * last)).ceil()
-                });
-            (step, ((span / step - 1e-9).ceil() * step).max(step))
+            let span = if span.is_finite() && span > 0.0 {
+                span
+            } else {
+                1.0
+            };
+            let end = |step: f64| ((span / step - 1e-9).ceil() * step).max(step);
+            let beyond = || {
+                // Past the list: the round step (1, 2 or 5 x 10^n) that gives eight intervals.
+                let decade = 10f64.powf((span / 8.0).log10().floor());
+                [1.0, 2.0, 5.0, 10.0]
+                    .into_iter()
+                    .map(|m| m * decade)
+                    .find(|step| span / step <= 8.0 + 1e-9)
+                    .unwrap_or(10.0 * decade)
+            };
+            let intervals = |step: f64| (end(step) / step).round();
+            let best = |fewest: f64| {
+                steps
+                    .iter()
+                    .copied()
+                    .filter(|&step| (fewest..=8.0).contains(&intervals(step)))
+                    .min_by(|a, b| {
+                        (end(*a) - span)
+                            .total_cmp(&(end(*b) - span))
+                            .then(b.total_cmp(a))
+                    })
+            };
+            let step = best(3.0).or_else(|| best(1.0)).unwrap_or_else(beyond);
+            (step, end(step))
         };
         if horizon_day <= Self::MAX_DAYS_IN_DAYS {
             let (tick_every, max) = fit(horizon_day, &[1.0, 2.0, 5.0, 10.0, 20.0, 30.0]);
@@ -279,14 +299,8 @@ impl TimeAxis {
                 name: "Days",
             }
         } else {
-            // Ticks every 3 months up to a year, then every 6, 12, 24 or 60.
-            let months = horizon_day / DAYS_PER_MONTH;
-            let steps: &[f64] = if months <= 12.0 + 1e-9 {
-                &[3.0]
-            } else {
-                &[6.0, 12.0, 24.0, 60.0]
-            };
-            let (tick_every, max) = fit(months, steps);
+            let (tick_every, max) =
+                fit(horizon_day / DAYS_PER_MONTH, &[3.0, 6.0, 12.0, 24.0, 60.0]);
             TimeAxis {
                 days_per_unit: DAYS_PER_MONTH,
                 max,
@@ -493,11 +507,12 @@ where
             font_of(11.0).color(&arm_colour(k)).pos(left(VPos::Center)),
         ))?;
         // Ticks past the horizon (the axis is rounded up to a tick) have no one at risk to
-        // count: left blank rather than 0. One within a day of it (12 months against a
-        // 365-day horizon) counts those at risk at the horizon.
+        // count: left blank rather than 0. One within a hundredth of a tick step of it (12
+        // months against a 365-day horizon) counts those at risk at the horizon.
+        let slack = 0.01 * axis.tick_every * axis.days_per_unit;
         for &t in ticks
             .iter()
-            .filter(|&&t| t * axis.days_per_unit <= input.horizon_day + 1.0)
+            .filter(|&&t| t * axis.days_per_unit <= input.horizon_day + slack)
         {
             let day = (t * axis.days_per_unit).min(input.horizon_day);
             let at_risk = curve
@@ -1477,30 +1492,43 @@ mod tests {
         assert_eq!(mouse.at(35.0), 35.0);
         let week = TimeAxis::of(7.0);
         assert_eq!((week.max, week.tick_every), (7.0, 1.0));
-        let six_months = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS);
+        let eight_months = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS);
         assert_eq!(
-            (six_months.unit, six_months.max, six_months.tick_every),
-            ("d", 210.0, 30.0)
+            (eight_months.unit, eight_months.max, eight_months.tick_every),
+            ("d", 240.0, 30.0)
         );
+        let six_months = TimeAxis::of(183.01);
+        assert_eq!((six_months.max, six_months.tick_every), (210.0, 30.0));
         let four_months = TimeAxis::of(122.0);
         assert_eq!((four_months.max, four_months.tick_every), (140.0, 20.0));
         let trial = TimeAxis::of(730.5);
         assert_eq!((trial.unit, trial.max, trial.tick_every), ("mo", 24.0, 6.0));
         assert_eq!(trial.at(730.5), 24.0);
-        let past_half_year = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS + 1.0);
+        let past_eight_months = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS + 1.0);
         assert_eq!(
             (
-                past_half_year.unit,
-                past_half_year.max,
-                past_half_year.tick_every
+                past_eight_months.unit,
+                past_eight_months.max,
+                past_eight_months.tick_every
             ),
             ("mo", 9.0, 3.0)
         );
         let year = TimeAxis::of(365.25);
         assert_eq!((year.max, year.tick_every), (12.0, 3.0));
+        // Just past a year: 15 months in threes, not 18 in sixes (a third of it empty).
+        let year_and_a_day = TimeAxis::of(366.0);
+        assert_eq!((year_and_a_day.max, year_and_a_day.tick_every), (15.0, 3.0));
+        // Beyond the listed steps, a round one.
+        let long = TimeAxis::of(1e9);
+        let mantissa = long.tick_every / 10f64.powf(long.tick_every.log10().floor());
+        assert!(
+            [1.0, 2.0, 5.0].iter().any(|m| (m - mantissa).abs() < 1e-9),
+            "{long:?}"
+        );
         // Every axis has two to eight intervals, reaches its horizon and ends on a tick.
         for horizon in [
-            0.5, 1.0, 3.0, 13.0, 41.0, 99.0, 121.0, 200.0, 400.0, 1500.0, 3000.0, 5000.0, 36525.0,
+            1e-9, 0.5, 1.0, 3.0, 13.0, 41.0, 99.0, 121.0, 183.0, 200.0, 365.0, 366.0, 400.0, 731.0,
+            1500.0, 3000.0, 5000.0, 36525.0, 1e9,
         ] {
             let axis = TimeAxis::of(horizon);
             let ticks = axis.ticks();

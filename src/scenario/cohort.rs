@@ -250,7 +250,9 @@ fn check_domain(c: &mut Checker<'_>, path: &KeyPath, dist: &Distribution, domain
         Distribution::Fixed(_) => (Some("value"), format!("found {}", num(value))),
         Distribution::Beta { min, .. } if bound == "min" && *min == 0.0 => (
             Some(bound),
-            format!("its `min` is 0 (a beta's default when none is given): give `min` {want}"),
+            format!(
+                "its `min` is 0 (as written, or a beta's default when none is): give `min` {want}"
+            ),
         ),
         _ => (
             Some(bound),
@@ -375,6 +377,9 @@ pub(super) fn resolve(
     for (k, pair) in section.correlations.iter().enumerate() {
         let p = path.key("correlation").index(k);
         let find = |name: &str| {
+            // A parameter's former name finds it under its current one (a run folder made
+            // before the rename correlates `weight_kg`).
+            let name = model.renamed(name).unwrap_or(name);
             varying
                 .iter()
                 .position(|v| v.name == name || v.name == format!("initial.{name}"))
@@ -414,9 +419,12 @@ pub(super) fn resolve(
                             .contains_key(name.strip_prefix("initial.").unwrap_or(name))
                 };
                 let missing = [(a, i), (b, j)];
-                if missing
-                    .iter()
-                    .any(|(name, found)| found.is_none() && declared(name))
+                // Only where that error was given: a run without a cohort and without a word
+                // is the worst outcome of all.
+                if !c.errors.is_empty()
+                    && missing
+                        .iter()
+                        .any(|(name, found)| found.is_none() && declared(name))
                 {
                     ok = false;
                     continue;
