@@ -147,33 +147,31 @@ pub(super) fn resolve(
     let lethal_volume_ml = s
         .lethal_volume_ml
         .map(|v| positive(c, "lethal_volume_ml", Some(v), v));
-    let stable_disease_min_days = s
-        .stable_disease_min_days
-        .unwrap_or(DEFAULT_STABLE_DISEASE_MIN_DAYS);
-    ok &= c.non_negative(
-        &path.key("stable_disease_min_days"),
-        stable_disease_min_days,
-        false,
-    );
-    let progression_min_increase_mm = s
-        .progression_min_increase_mm
-        .unwrap_or(DEFAULT_PROGRESSION_MIN_INCREASE_MM);
-    ok &= c.non_negative(
-        &path.key("progression_min_increase_mm"),
-        progression_min_increase_mm,
-        false,
-    );
-    let mut rate = |c: &mut Checker<'_>, key: &str, v: Option<f64>| {
-        let x = v.unwrap_or(0.0);
+    // A value of at least 0, or its default.
+    let mut at_least_zero = |c: &mut Checker<'_>, key: &str, v: Option<f64>, default: f64| {
+        let x = v.unwrap_or(default);
         ok &= c.non_negative(&path.key(key), x, false);
         x
     };
-    let background_mortality_per_year = rate(
+    let stable_disease_min_days = at_least_zero(
+        c,
+        "stable_disease_min_days",
+        s.stable_disease_min_days,
+        DEFAULT_STABLE_DISEASE_MIN_DAYS,
+    );
+    let progression_min_increase_mm = at_least_zero(
+        c,
+        "progression_min_increase_mm",
+        s.progression_min_increase_mm,
+        DEFAULT_PROGRESSION_MIN_INCREASE_MM,
+    );
+    let background_mortality_per_year = at_least_zero(
         c,
         "background_mortality_per_year",
         s.background_mortality_per_year,
+        0.0,
     );
-    let dropout_per_year = rate(c, "dropout_per_year", s.dropout_per_year);
+    let dropout_per_year = at_least_zero(c, "dropout_per_year", s.dropout_per_year, 0.0);
     let control = match &s.control {
         None => 0,
         Some(name) => match arm_names.iter().position(|a| a == name) {
