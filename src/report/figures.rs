@@ -1567,37 +1567,49 @@ mod tests {
         assert_eq!(log_range(std::iter::once(&[3.0, 40.0][..])), (4e-4, 80.0));
     }
 
-    /// A typical course with a value near f64::MAX or a subnormal one: the mechanism figure is
-    /// drawn (a log axis to inf hung `report`, found by fuzzing).
-    #[test]
-    fn the_mechanism_figure_draws_values_at_the_ends_of_f64() {
+    /// Figure `stem` of the typical patient alone: one arm `a` without patients, with these
+    /// courses, drug curves and states.
+    fn draw_typical(
+        stem: &str,
+        typical: &[Course],
+        drugs: &[Vec<DrugCurve>],
+        states: &[Quantity],
+    ) -> String {
         let arms = vec![ArmRecords {
             name: "a".into(),
             patients: Vec::new(),
         }];
         let analysis = analyse(&arms, &TrialSpec::default(), 10.0, 1);
+        let input = FigureInput {
+            arms: &["a".to_string()],
+            analysis: &analysis,
+            records: &arms,
+            assessments: &[],
+            typical,
+            drugs,
+            radiation_days: &[vec![]],
+            states,
+            horizon_day: 2.0,
+            swimmer_patients: 0,
+        };
+        svg(stem, &input).expect("draws")
+    }
+
+    /// A typical course with a value near f64::MAX or a subnormal one: the mechanism figure is
+    /// drawn (a log axis to inf hung `report`, found by fuzzing).
+    #[test]
+    fn the_mechanism_figure_draws_values_at_the_ends_of_f64() {
+        let states = [Quantity {
+            name: "TV".into(),
+            unit: "mm3".into(),
+            description: "viable tumour volume".into(),
+        }];
         for extreme in [1e308, f64::MAX, 5e-324] {
             let typical = vec![Course {
                 time_day: vec![0.0, 1.0, 2.0],
                 series: vec![("TV".into(), vec![1.0, extreme, 1e-3])],
             }];
-            let input = FigureInput {
-                arms: &["a".to_string()],
-                analysis: &analysis,
-                records: &arms,
-                assessments: &[],
-                typical: &typical,
-                drugs: &[],
-                radiation_days: &[],
-                states: &[Quantity {
-                    name: "TV".into(),
-                    unit: "mm3".into(),
-                    description: "viable tumour volume".into(),
-                }],
-                horizon_day: 2.0,
-                swimmer_patients: 0,
-            };
-            let svg = svg("mechanism", &input).expect("draws");
+            let svg = draw_typical("mechanism", &typical, &[], &states);
             assert!(svg.contains("TV: viable tumour volume"), "{extreme}");
         }
     }
@@ -1607,11 +1619,6 @@ mod tests {
     /// A hang fails this test by CI's timeout, not by an assertion.
     #[test]
     fn the_exposure_figure_draws_concentrations_at_the_ends_of_f64() {
-        let arms = vec![ArmRecords {
-            name: "a".into(),
-            patients: Vec::new(),
-        }];
-        let analysis = analyse(&arms, &TrialSpec::default(), 10.0, 1);
         for extreme in [2.9e307, f64::MAX, 5e-324] {
             let drugs = vec![vec![DrugCurve {
                 name: "x".into(),
@@ -1620,19 +1627,7 @@ mod tests {
                 concentration_ug_ml: vec![0.0, extreme, extreme / 2.0],
                 mechanism: "PD-1 blockade".into(),
             }]];
-            let input = FigureInput {
-                arms: &["a".to_string()],
-                analysis: &analysis,
-                records: &arms,
-                assessments: &[],
-                typical: &[],
-                drugs: &drugs,
-                radiation_days: &[vec![]],
-                states: &[],
-                horizon_day: 2.0,
-                swimmer_patients: 0,
-            };
-            let svg = svg("exposure", &input).expect("draws");
+            let svg = draw_typical("exposure", &[], &drugs, &[]);
             assert!(svg.contains("Concentration"), "{extreme}");
         }
     }
