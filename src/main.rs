@@ -298,20 +298,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                     }
                 }
             }
-            // Too many failures: no trial analysis or report, whose endpoints would silently
-            // leave out patients who seldom fail at random (found by a user audit: the
-            // responders of a Kosinsky arm failed, and its response rate fell from 58% to 1%).
-            if summary.failed_fraction() > summary.max_failed_fraction {
-                eprintln!(
-                    "error: {} of {} patient-arms failed, more than the allowed fraction {} ([cohort] max_failed_fraction); see the failure column of {}. \
-                     The trial analysis and report are not written, since they would leave those patients out; \
-                     `immunotrial report {}` writes them anyway, marked as from a failed run",
-                    summary.failed,
-                    summary.patient_arms,
-                    summary.max_failed_fraction,
-                    dir.join("patients.csv").display(),
-                    dir.display()
-                );
+            if failed_beyond_allowance(&dir) {
                 return Ok(ExitCode::FAILURE);
             }
             if shard.is_none() && !finish(&dir, printing, out)? {
@@ -366,13 +353,7 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                 if printing.verbose {
                     writeln!(out, "merged {} shards into {}", dirs.len(), dir.display())?;
                 }
-                // As run: too many failures, no trial analysis or report.
-                if let Some(why) = immunotrial::trial::analysis::too_many_failed_in(&dir) {
-                    eprintln!(
-                        "error: {}: {why}. The trial analysis and report are not written; `immunotrial report {}` writes them anyway, marked as from a failed run",
-                        dir.display(),
-                        dir.display()
-                    );
+                if failed_beyond_allowance(&dir) {
                     return Ok(ExitCode::FAILURE);
                 }
                 Ok(if finish(&dir, printing, out)? {
@@ -694,6 +675,24 @@ fn finish(dir: &std::path::Path, printing: Printing, out: &mut impl Write) -> io
     write!(out, "{}", immunotrial::report::terminal_summary(&analysis))?;
     writeln!(out, "report: {}", report.display())?;
     Ok(true)
+}
+
+/// Whether the run in `dir` had more failed patient-arms than `[cohort] max_failed_fraction`
+/// allows, saying so: then `run` and `merge` write no trial analysis or report, whose
+/// endpoints would silently leave out patients who seldom fail at random (found by a user
+/// audit: the responders of a Kosinsky arm failed, and its response rate fell from 58% to 1%).
+fn failed_beyond_allowance(dir: &std::path::Path) -> bool {
+    match immunotrial::trial::analysis::too_many_failed_in(dir) {
+        Some(why) => {
+            eprintln!(
+                "error: {}: {why}. The trial analysis and report are not written; `immunotrial report {}` writes them anyway, marked as from a failed run",
+                dir.display(),
+                dir.display()
+            );
+            true
+        }
+        None => false,
+    }
 }
 
 /// Runs the trial analysis of a run folder and names the files it wrote; false (after saying
