@@ -56,6 +56,10 @@ pub enum Distribution {
     Fixed(f64),
 }
 
+/// How many SDs from the centre a normal or lognormal draw is taken to reach: a Box–Muller
+/// deviate from 53-bit uniforms is at most 8.6 in size (correlated ones may rarely exceed it).
+pub const DRAW_SDS: f64 = 10.0;
+
 /// Omega (SD of log) of a lognormal with coefficient of variation `cv`.
 pub fn omega_from_cv(cv: f64) -> f64 {
     (1.0 + cv * cv).ln().sqrt()
@@ -117,12 +121,17 @@ impl Distribution {
     }
 
     /// The lowest and the highest value a draw can take, each with whether a draw can take
-    /// exactly it (a lognormal's draws approach 0 but stay above it; a normal without `min`
+    /// exactly it (a lognormal's draws approach 0 and reach it only by underflow; a normal without `min`
     /// reaches -inf). Validation compares them with what the quantity may be (its
     /// [`crate::model::Domain`]).
     pub fn support(&self) -> [(f64, bool); 2] {
         match self {
-            Distribution::LogNormal { .. } => [(0.0, false), (f64::INFINITY, false)],
+            // Above 0 in exact arithmetic, but ten SDs below a tiny median a draw underflows
+            // to 0 in f64 (median 1e-307 with omega 30 drew zeros; found by review).
+            Distribution::LogNormal { median, omega } => [
+                (0.0, (median.ln() - DRAW_SDS * omega).exp() == 0.0),
+                (f64::INFINITY, false),
+            ],
             Distribution::Normal { min, max, .. } => [
                 (min.unwrap_or(f64::NEG_INFINITY), min.is_some()),
                 (max.unwrap_or(f64::INFINITY), max.is_some()),

@@ -3,11 +3,8 @@
 
 use super::schema::{CohortSection, DistributionSection};
 use super::{Checker, KeyPath, names, num};
-use crate::cohort::sampling::{Distribution, cholesky, omega_from_cv};
+use crate::cohort::sampling::{DRAW_SDS, Distribution, cholesky, omega_from_cv};
 
-/// How many SDs from the centre a normal or lognormal draw is taken to reach: a Box–Muller
-/// deviate from 53-bit uniforms is at most 8.6 in size (correlated ones may rarely exceed it).
-const DRAW_SDS: f64 = 10.0;
 use crate::model::{Domain, ModelSpec};
 use nalgebra::DMatrix;
 
@@ -204,15 +201,8 @@ fn distribution(
 /// assessed as NaN percent changes).
 fn check_domain(c: &mut Checker<'_>, path: &KeyPath, dist: &Distribution, domain: Domain) -> bool {
     let [(lowest, lowest_drawn), (highest, _)] = dist.support();
-    // A lognormal's draws are above 0 in exact arithmetic, but ten SDs below a tiny median
-    // they underflow to 0 in f64 (S_L with median 1e-307 and omega 30 drew zeros; found by
-    // review).
-    let underflows = match dist {
-        Distribution::LogNormal { median, omega } => (median.ln() - DRAW_SDS * omega).exp() == 0.0,
-        _ => false,
-    };
     let low_ok = match domain {
-        Domain::Positive => (lowest > 0.0 || (lowest == 0.0 && !lowest_drawn)) && !underflows,
+        Domain::Positive => lowest > 0.0 || (lowest == 0.0 && !lowest_drawn),
         Domain::NonNegative | Domain::Fraction => lowest >= 0.0,
     };
     let high_ok = domain != Domain::Fraction || highest <= 1.0;
