@@ -231,6 +231,31 @@ fn no_assessment_after_baseline_is_not_evaluable() {
         assess(&visits(&[8.0, 14.0]), &rules(false)).best,
         Response::Pd
     );
+    // Its progression counts though an earlier visit found it smaller or stable (it was NE,
+    // found by an independent re-implementation), and its visits before are NE, not SD or PR.
+    for course in [[8.0, 8.5, 14.0], [8.0, 4.0, 14.0], [8.0, 8.5, 8.5]] {
+        let outcome = assess(&visits(&course), &rules(false));
+        let progressed = course[2] == 14.0;
+        assert_eq!(
+            outcome.best,
+            if progressed {
+                Response::Pd
+            } else {
+                Response::Ne
+            },
+            "{course:?}"
+        );
+        assert_eq!(outcome.visits[0], (42.0, Response::Ne), "{course:?}");
+        assert_eq!(
+            outcome.visits[1].1,
+            if progressed {
+                Response::Pd
+            } else {
+                Response::Ne
+            },
+            "{course:?}"
+        );
+    }
     assert_eq!(
         assess(&visits(&[10.0, 6.0]), &rules(false)).best,
         Response::Pr

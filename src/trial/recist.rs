@@ -8,12 +8,16 @@
 //! - PR: d at least 30% below baseline;
 //! - SD: otherwise.
 //!
-//! PD is checked before PR: a lesion that shrank to a small nadir and regrew is progressing
-//! even if it is still below baseline. Assessment stops at the first PD.
+//! CR is checked first: a lesion below the detection limit cannot be seen, so it cannot be
+//! seen to grow (this matters only where the trial lowers the 5 mm absolute increase under
+//! the detection limit). PD is checked before PR: a lesion that shrank to a small nadir and
+//! regrew is progressing even if it is still below baseline. Assessment stops at the first PD.
 //!
 //! The best overall response is the best visit response before progression (CR > PR > SD >
 //! PD); NE when there is no assessment after baseline, or the lesion was not measurable at
-//! baseline (below `[trial] measurable_min_mm`, RECIST's 10 mm) and did not progress. SD counts only once a minimum
+//! baseline (below `[trial] measurable_min_mm`, RECIST's 10 mm) and did not progress: such a
+//! lesion's visits are NE, or PD where it progressed, and an earlier visit's shrinkage does not
+//! hide a later progression. SD counts only once a minimum
 //! time has passed since baseline (`[trial] stable_disease_min_days`, default 42 days): an
 //! earlier SD followed by progression gives PD, followed by nothing, NE. With confirmation, a
 //! CR counts only if the first visit at least 4 weeks later is again CR, and a PR only if that
@@ -210,6 +214,12 @@ pub fn assess(visits: &[(f64, f64)], rules: &Rules) -> RecistOutcome {
             detection_limit_mm,
             rules.progression_min_increase_mm,
         );
+        // A lesion not measurable at baseline has no response to measure, only progression.
+        let response = if measurable || response == Response::Pd {
+            response
+        } else {
+            Response::Ne
+        };
         let change = if baseline > 0.0 {
             100.0 * (d / baseline - 1.0)
         } else {
@@ -253,10 +263,8 @@ pub fn assess(visits: &[(f64, f64)], rules: &Rules) -> RecistOutcome {
             }
         })
         .collect();
-    let mut best = counted.iter().copied().min().unwrap_or(Response::Ne);
-    if !measurable && best != Response::Pd {
-        best = Response::Ne;
-    }
+    // A non-measurable lesion's visits are NE or PD, so its best is PD if it progressed.
+    let best = counted.iter().copied().min().unwrap_or(Response::Ne);
     let response_day = if best.is_objective() {
         counted
             .iter()
