@@ -752,9 +752,13 @@ fn the_tnbc_cohort_meets_the_accuracy_standard_patient_by_patient() {
 
 /// A patient's solve stops where its follow-up ends (the trial needs nothing after death or
 /// dropout), but a trajectory asked for runs to the horizon, and asking for it changes nothing
-/// in patients.csv. On the shipped TNBC cohort, where many die within two years: a tumour
-/// death's last volume is the first daily output at or past the lethal 50 mL (daily growth is
-/// a few percent at most), not the volume at two years.
+/// in patients.csv. On the shipped TNBC cohort, where many die or drop out within two years,
+/// the summary columns are those of follow-up, checked against the whole kept courses: the end
+/// is the course at the end of follow-up (log-linear between the outputs around it, so a tumour
+/// death ends at the lethal 50 mL), and the nadir is the smallest value at an output before it
+/// or at the end. They had been taken at the first output past the end of follow-up, up to 1.4%
+/// above the lethal volume, and a nadir could come after a dropout (found by an independent
+/// re-implementation of the endpoints).
 #[test]
 fn follow_up_ends_the_solve_but_not_a_trajectory_asked_for() {
     let file = model_file("tnbc_combinations.toml");
@@ -783,33 +787,82 @@ fn follow_up_ends_the_solve_but_not_a_trajectory_asked_for() {
         .unwrap()
         .clone();
     let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (cause, end, arm, patient) = (
+    let (cause, end, min, min_day, os_day, arm, patient) = (
         column("death_cause"),
         column("tumour_volume_mm3_end"),
+        column("tumour_volume_mm3_min"),
+        column("tumour_min_day"),
+        column("os_day"),
         column("arm"),
         column("patient"),
     );
-    let deaths: Vec<_> = rows(&plain)
-        .into_iter()
-        .filter(|r| &r[cause] == "tumour")
-        .collect();
+    let number = |r: &csv::StringRecord, c: usize| -> f64 { r[c].parse().unwrap() };
+    let all = rows(&plain);
+    let deaths: Vec<_> = all.iter().filter(|r| &r[cause] == "tumour").collect();
     assert!(deaths.len() >= 20, "{} tumour deaths", deaths.len());
     for r in &deaths {
-        let v: f64 = r[end].parse().unwrap();
-        assert!((50_000.0..50_000.0 * 1.05).contains(&v), "{r:?}");
+        // The crossing found log-linearly and the course read back there: the same to rounding.
+        let v = number(r, end);
+        assert!((v / 50_000.0 - 1.0).abs() < 1e-12, "{r:?}");
     }
-    // Their trajectories go on to the horizon, beyond the lethal volume.
-    let trajectories = csv::Reader::from_path(kept.join("trajectories.csv"))
+    // Every course against its kept trajectory, which goes on to the horizon.
+    let mut trajectories = csv::Reader::from_path(kept.join("trajectories.csv")).unwrap();
+    let volume = trajectories
+        .headers()
         .unwrap()
-        .records()
-        .map(|r| r.unwrap())
-        .collect::<Vec<_>>();
-    let first = &deaths[0];
-    let course: Vec<_> = trajectories
         .iter()
-        .filter(|t| t[0] == first[arm] && t[1] == first[patient])
-        .collect();
-    assert_eq!(course.last().map(|t| &t[2]), Some("730.5"));
+        .position(|h| h == "tumour_volume_mm3")
+        .unwrap();
+    let trajectories: Vec<csv::StringRecord> =
+        trajectories.into_records().map(|r| r.unwrap()).collect();
+    let mut ended_early = 0;
+    for r in &all {
+        let course: Vec<(f64, f64)> = trajectories
+            .iter()
+            .filter(|t| t[0] == r[arm] && t[1] == r[patient])
+            .map(|t| (t[2].parse().unwrap(), t[volume].parse().unwrap()))
+            .collect();
+        assert_eq!(course.last().map(|c| c.0), Some(730.5));
+        let until = number(r, os_day);
+        // The expected end, log-linear between the outputs around the end of follow-up.
+        let k = course.partition_point(|c| c.0 < until - 1e-9);
+        let (end_day, expected_end) = if (course[k].0 - until).abs() <= 1e-9 {
+            course[k]
+        } else {
+            ended_early += 1;
+            let ((t0, v0), (t1, v1)) = (course[k - 1], course[k]);
+            (
+                until,
+                (v0.ln() + (until - t0) / (t1 - t0) * (v1.ln() - v0.ln())).exp(),
+            )
+        };
+        // Both are the same arithmetic on the same numbers, read back from 17 digits.
+        assert!(
+            (number(r, end) / expected_end - 1.0).abs() < 1e-13,
+            "{r:?}: end {expected_end}"
+        );
+        let (expected_min, expected_day) =
+            course[..k]
+                .iter()
+                .rev()
+                .fold(
+                    (expected_end, end_day),
+                    |m, &(t, v)| {
+                        if v <= m.0 { (v, t) } else { m }
+                    },
+                );
+        assert!(
+            (number(r, min) / expected_min - 1.0).abs() < 1e-13,
+            "{r:?}: min {expected_min} on day {expected_day}"
+        );
+        assert!(
+            (number(r, min_day) - expected_day).abs() < 1e-9,
+            "{r:?}: min {expected_min} on day {expected_day}"
+        );
+        assert!(number(r, min_day) <= until + 1e-9, "{r:?}");
+    }
+    // Dropouts and deaths between outputs, not only at the horizon.
+    assert!(ended_early >= 20, "{ended_early} ended between outputs");
     for d in [plain, kept] {
         let _ = std::fs::remove_dir_all(d);
     }

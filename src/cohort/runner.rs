@@ -16,7 +16,7 @@ use crate::scenario::trial::TrialSpec;
 use crate::therapy::dose::Patient;
 use crate::therapy::exposure::Exposure;
 use crate::therapy::pk::TwoCompartment;
-use crate::trial::endpoints::{Endpoints, PatientTimes, evaluate};
+use crate::trial::endpoints::{Endpoints, PatientTimes, course_summary, evaluate};
 use crate::trial::recist::assessment_days;
 use rand::RngExt;
 use rayon::prelude::*;
@@ -178,15 +178,11 @@ fn draw_patient(
 /// patients of `--trajectories N`).
 struct TumourSummary<'a> {
     measure: TumourMeasure,
-    baseline: f64,
-    end: f64,
-    min: f64,
-    min_day: f64,
-    seen: bool,
-    /// The tumour course in mm3 at every output, for the trial endpoints.
+    /// The tumour course in the measure's units at every output up to the end of follow-up,
+    /// for the trial endpoints (in mm3) and the summary columns (over follow-up).
     mm3_per_unit: f64,
     course_days: Vec<f64>,
-    course_mm3: Vec<f64>,
+    course_values: Vec<f64>,
     /// The `arm,patient` prefix and the CSV lines so far, when the trajectory is kept: as text,
     /// where a string for every value took twice the memory of the file (2.1 GB for 1,024
     /// patients x 6 arms) and most of the run's time.
@@ -207,7 +203,7 @@ struct TumourSummary<'a> {
 impl Observer for TumourSummary<'_> {
     fn start(&mut self, outputs: usize) {
         self.course_days.reserve(outputs);
-        self.course_mm3.reserve(outputs);
+        self.course_values.reserve(outputs);
     }
 
     /// A kept trajectory writes every derived value; the summary reads the tumour measure only.
@@ -239,17 +235,8 @@ impl Observer for TumourSummary<'_> {
             TumourMeasure::State(i) => state[i],
             TumourMeasure::Derived(i) => derived[i],
         };
-        if !self.seen {
-            self.baseline = v;
-            self.seen = true;
-        }
-        if v < self.min {
-            self.min = v;
-            self.min_day = time_day;
-        }
-        self.end = v;
         self.course_days.push(time_day);
-        self.course_mm3.push(v * self.mm3_per_unit);
+        self.course_values.push(v);
         self.follow_up_over =
             self.times
                 .follow_up_over(self.trial, time_day, v * self.mm3_per_unit);
@@ -389,14 +376,9 @@ fn group_rows(
             .zip(indices.clone())
             .map(|(p, index)| TumourSummary {
                 measure,
-                baseline: f64::NAN,
-                end: f64::NAN,
-                min: f64::INFINITY,
-                min_day: f64::NAN,
-                seen: false,
                 mm3_per_unit: scenario.model.tumour_mm3_per_unit,
                 course_days: Vec::new(),
-                course_mm3: Vec::new(),
+                course_values: Vec::new(),
                 trajectory: (index < keep)
                     .then(|| (csv_fields(&[&arm.name, &index.to_string()]), String::new())),
                 trajectory_days: Vec::new(),
@@ -455,20 +437,31 @@ fn group_rows(
             let outcome = results.as_ref().map(|r| r[k]);
             output.rows.push(match outcome {
                 Some(Ok(_)) => {
+                    let course_mm3: Vec<f64> = summary
+                        .course_values
+                        .iter()
+                        .map(|v| v * summary.mm3_per_unit)
+                        .collect();
                     match evaluate(
                         &summary.course_days,
-                        &summary.course_mm3,
+                        &course_mm3,
                         visits,
                         scenario.horizon_day,
                         &scenario.trial,
                         p.times,
                     ) {
                         Ok(endpoints) => {
+                            // Over follow-up only: the course holds one output past its end.
+                            let over_follow_up = course_summary(
+                                &summary.course_days,
+                                &summary.course_values,
+                                endpoints.os_day,
+                            );
                             row.extend([
-                                value(summary.baseline),
-                                value(summary.end),
-                                value(summary.min),
-                                value(summary.min_day),
+                                value(over_follow_up.baseline),
+                                value(over_follow_up.end),
+                                value(over_follow_up.min),
+                                value(over_follow_up.min_day),
                             ]);
                             row.extend(endpoint_columns(&endpoints));
                             row.push(String::new());

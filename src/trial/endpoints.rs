@@ -15,6 +15,7 @@
 //! stream: the same in every arm (the paired design).
 
 use super::recist::{DAYS_PER_YEAR, Response, Rules, assess, diameter_mm};
+use crate::engine::ode::SAME_INSTANT_DAY;
 use crate::scenario::trial::TrialSpec;
 
 /// Why a patient died.
@@ -96,11 +97,11 @@ pub struct Endpoints {
 
 /// The value of a course at `t`: exact at an output time, log-linear between two.
 fn value_at(times: &[f64], values: &[f64], t: f64) -> f64 {
-    let k = times.partition_point(|&x| x < t - 1e-9);
+    let k = times.partition_point(|&x| x < t - SAME_INSTANT_DAY);
     if k >= times.len() {
         return values[values.len() - 1];
     }
-    if (times[k] - t).abs() <= 1e-9 || k == 0 {
+    if (times[k] - t).abs() <= SAME_INSTANT_DAY || k == 0 {
         return values[k];
     }
     let (t0, t1, v0, v1) = (times[k - 1], times[k], values[k - 1], values[k]);
@@ -109,6 +110,52 @@ fn value_at(times: &[f64], values: &[f64], t: f64) -> f64 {
         (v0.ln() + f * (v1.ln() - v0.ln())).exp()
     } else {
         v0 + f * (v1 - v0)
+    }
+}
+
+/// A tumour course over follow-up, in the course's own units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CourseSummary {
+    pub baseline: f64,
+    /// At the end of follow-up: log-linear between the outputs around it, as a lethal
+    /// crossing is found (so a tumour death ends at the lethal volume).
+    pub end: f64,
+    /// The smallest value at an output within follow-up or at its end, and its day (the
+    /// earliest, on ties).
+    pub min: f64,
+    pub min_day: f64,
+}
+
+/// The summary of a course (`times`, `values`) over follow-up, which ends on `until_day` (the
+/// end of overall survival's follow-up). Outputs after it are left out: a cohort's course
+/// holds the first output past the end of follow-up, which a lethal crossing is interpolated
+/// up to, and the tumour there is not the patient's any more.
+pub fn course_summary(times: &[f64], values: &[f64], until_day: f64) -> CourseSummary {
+    let Some(&baseline) = values.first() else {
+        return CourseSummary {
+            baseline: f64::NAN,
+            end: f64::NAN,
+            min: f64::NAN,
+            min_day: f64::NAN,
+        };
+    };
+    // Outputs strictly before the end; one within the same instant is the end itself.
+    let k = times.partition_point(|&t| t < until_day - SAME_INSTANT_DAY);
+    let (end_day, end) = match times.get(k) {
+        Some(&t) if (t - until_day).abs() <= SAME_INSTANT_DAY => (t, values[k]),
+        _ => (until_day, value_at(times, values, until_day)),
+    };
+    let (mut min, mut min_day) = (end, end_day);
+    for (&t, &v) in times[..k].iter().zip(&values[..k]).rev() {
+        if v <= min {
+            (min, min_day) = (v, t);
+        }
+    }
+    CourseSummary {
+        baseline,
+        end,
+        min,
+        min_day,
     }
 }
 
