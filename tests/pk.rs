@@ -209,3 +209,39 @@ fn pembrolizumab_accumulation_matches_the_analytic_ratio() {
     // For orientation: pembrolizumab accumulates about 2.2-fold at 200 mg q3w.
     assert!(ratio > 1.5 && ratio < 3.0, "{ratio}");
 }
+
+/// Inside an infusion, on a fine grid (each output chained from the one before), against the
+/// infusion's own closed form R * (a (1 - e^(-alpha t))/alpha + b (1 - e^(-beta t))/beta), a
+/// and b the bolus coefficients: a sum of two positive terms, each within a few ulp, so 1e-12
+/// relative leaves room for the rounding of a thousand chained steps. Amounts written as
+/// offsets from the infusion's steady state (about 150 g for an antibody) had lost up to seven
+/// digits here, and the first instant came out as -8e-12 mg/L (an independent check found it).
+#[test]
+fn concentrations_inside_an_infusion_keep_their_digits() {
+    for drug in ["pembrolizumab", "nivolumab", "nab-paclitaxel"] {
+        let pk = find_drug(drug).unwrap().pk;
+        let (_, _, k21) = pk.micro_constants();
+        let (alpha, beta) = pk.hybrid_constants();
+        let a = (alpha - k21) / (alpha - beta) / pk.vc_l;
+        let b = (k21 - beta) / (alpha - beta) / pk.vc_l;
+        let (amount_mg, duration_day) = (200.0, 30.0 / 1440.0);
+        let rate = amount_mg / duration_day;
+        let doses = [Administration {
+            start_day: 5.0,
+            amount_mg,
+            duration_day,
+        }];
+        let times: Vec<f64> = (0..=1000).map(|i| 5.0 + i as f64 * 1e-6).collect();
+        let closed = concentrations(&pk, &doses, &times);
+        assert_eq!(closed[0], 0.0, "{drug} at the infusion's first instant");
+        for (t, c) in times.iter().zip(&closed).skip(1) {
+            let dt = t - 5.0;
+            let expected =
+                rate * (a * -(-alpha * dt).exp_m1() / alpha + b * -(-beta * dt).exp_m1() / beta);
+            assert!(
+                (c / expected - 1.0).abs() < 1e-12,
+                "{drug} {dt} days into the infusion: {c} vs {expected}"
+            );
+        }
+    }
+}

@@ -10,7 +10,7 @@
 //! constant coefficients, so between two changes of R the amounts follow exactly
 //!
 //! ```text
-//! x(t) = x_ss + exp(M t) (x(0) - x_ss),   x_ss = (R/k10, R*k12/(k10*k21))
+//! x(t) = exp(M t) x(0) + (integral of exp(M s) ds from 0 to t) (R, 0)
 //! ```
 //! where exp(M t) is a sum of the two exponentials exp(-alpha t) and exp(-beta t) (Sylvester's
 //! formula), alpha > beta the hybrid rate constants. Chaining this over the dosing events is
@@ -73,42 +73,82 @@ impl TwoCompartment {
     }
 
     /// The amounts `dt_day` after `start`, with a constant infusion `rate_mg_per_day` into the
-    /// central compartment throughout (exact).
+    /// central compartment throughout (exact):
+    ///
+    /// ```text
+    /// x(t) = exp(M t) x(0) + (integral of exp(M s) ds from 0 to t) (R, 0)
+    /// ```
+    /// each exponential mode's integral taken as -expm1(-lambda t)/lambda. Written as an offset
+    /// from the steady state instead (x_ss + exp(M t)(x(0) - x_ss)), an infusion's amounts
+    /// were differences of numbers near x_ss, which for an antibody is about 150 g against the
+    /// 0.2 g given: concentrations chained from output to output on a fine grid lost up to
+    /// seven digits, and at an infusion's first instant came out as -8e-12 (found by an
+    /// independent check of the PK).
     pub fn advance(&self, start: Amounts, rate_mg_per_day: f64, dt_day: f64) -> Amounts {
+        if dt_day == 0.0 {
+            return start;
+        }
         let (k10, k12, k21) = self.micro_constants();
+        // (1 - e^(-lambda t)) / lambda, without cancellation for small lambda t.
+        let integral = |lambda: f64| {
+            if lambda > 0.0 {
+                -(-lambda * dt_day).exp_m1() / lambda
+            } else {
+                dt_day
+            }
+        };
         if self.is_one_compartment() {
-            let ss = rate_mg_per_day / k10;
             return Amounts {
-                central_mg: ss + (start.central_mg - ss) * (-k10 * dt_day).exp(),
+                central_mg: start.central_mg * (-k10 * dt_day).exp()
+                    + rate_mg_per_day * integral(k10),
                 peripheral_mg: 0.0,
             };
         }
-        let ss = [rate_mg_per_day / k10, rate_mg_per_day * k12 / (k10 * k21)];
-        let d = [start.central_mg - ss[0], start.peripheral_mg - ss[1]];
         // M = [[-(k10 + k12), k21], [k12, -k21]], eigenvalues -alpha, -beta.
         let (alpha, beta) = self.hybrid_constants();
         let m = [[-(k10 + k12), k21], [k12, -k21]];
-        let e = if (alpha - beta) > 1e-9 * alpha {
+        let id = |i: usize, j: usize| if i == j { 1.0 } else { 0.0 };
+        // exp(Mt) and its integral, entry by entry (`e`, `g`).
+        let (e, g): ([[f64; 2]; 2], [[f64; 2]; 2]) = if (alpha - beta) > 1e-9 * alpha {
             // exp(Mt) = [e^(-alpha t) (M + beta I) - e^(-beta t) (M + alpha I)] / (beta - alpha)
             let (ea, eb) = ((-alpha * dt_day).exp(), (-beta * dt_day).exp());
+            let (ga, gb) = (integral(alpha), integral(beta));
             let w = 1.0 / (beta - alpha);
-            let entry = |i: usize, j: usize| {
-                let id = if i == j { 1.0 } else { 0.0 };
-                w * (ea * (m[i][j] + beta * id) - eb * (m[i][j] + alpha * id))
+            let entry = |i: usize, j: usize, a: f64, b: f64| {
+                w * (a * (m[i][j] + beta * id(i, j)) - b * (m[i][j] + alpha * id(i, j)))
             };
-            [[entry(0, 0), entry(0, 1)], [entry(1, 0), entry(1, 1)]]
+            (
+                [
+                    [entry(0, 0, ea, eb), entry(0, 1, ea, eb)],
+                    [entry(1, 0, ea, eb), entry(1, 1, ea, eb)],
+                ],
+                [
+                    [entry(0, 0, ga, gb), entry(0, 1, ga, gb)],
+                    [entry(1, 0, ga, gb), entry(1, 1, ga, gb)],
+                ],
+            )
         } else {
-            // Repeated eigenvalue -alpha: exp(Mt) = e^(-alpha t) (I + (M + alpha I) t).
+            // Repeated eigenvalue -alpha: exp(Mt) = e^(-alpha t) (I + (M + alpha I) t), whose
+            // integral is g_alpha I + (M + alpha I) (g_alpha - t e^(-alpha t)) / alpha.
             let ea = (-alpha * dt_day).exp();
+            let ga = integral(alpha);
+            let moment = (ga - dt_day * ea) / alpha;
             let entry = |i: usize, j: usize| {
-                let id = if i == j { 1.0 } else { 0.0 };
-                ea * (id + (m[i][j] + alpha * id) * dt_day)
+                (
+                    ea * (id(i, j) + (m[i][j] + alpha * id(i, j)) * dt_day),
+                    ga * id(i, j) + (m[i][j] + alpha * id(i, j)) * moment,
+                )
             };
-            [[entry(0, 0), entry(0, 1)], [entry(1, 0), entry(1, 1)]]
+            let ([e00, e01], [e10, e11]) = ([entry(0, 0), entry(0, 1)], [entry(1, 0), entry(1, 1)]);
+            (
+                [[e00.0, e01.0], [e10.0, e11.0]],
+                [[e00.1, e01.1], [e10.1, e11.1]],
+            )
         };
+        let x = [start.central_mg, start.peripheral_mg];
         Amounts {
-            central_mg: ss[0] + e[0][0] * d[0] + e[0][1] * d[1],
-            peripheral_mg: ss[1] + e[1][0] * d[0] + e[1][1] * d[1],
+            central_mg: e[0][0] * x[0] + e[0][1] * x[1] + g[0][0] * rate_mg_per_day,
+            peripheral_mg: e[1][0] * x[0] + e[1][1] * x[1] + g[1][0] * rate_mg_per_day,
         }
     }
 
