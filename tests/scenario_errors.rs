@@ -826,10 +826,22 @@ fn more_than_a_million_administrations_in_one_dose_is_an_error() {
 
 #[test]
 fn absurdly_fine_output_spacing_is_an_error() {
-    let text = replace_line("output_every_days = 1.0", "output_every_days = 1e-12");
+    // More output times than allowed over the 100-day horizon.
+    let text = replace_line("output_every_days = 1.0", "output_every_days = 5e-6");
     let error = must_fail(parse_promptly(&text, &[]), &text);
     let d = find_on_line(&error, &text, "output_every_days", "output_every_days =");
-    assert_mentions(d, &["horizon_days / 1e7", "1e-5", "1e-12", "10,000,000"]);
+    assert_mentions(d, &["horizon_days / 1e7", "1e-5", "5e-6", "10,000,000"]);
+    // Finer than the instants output times are rounded to, whatever the horizon: 1e-12 days
+    // over a horizon of 1e-9 wrote a thousand rows at two distinct times.
+    for horizon in ["100", "1e-9"] {
+        let text = replace_line("output_every_days = 1.0", "output_every_days = 1e-12").replace(
+            "horizon_days = 100\n",
+            &format!("horizon_days = {horizon}\n"),
+        );
+        let error = must_fail(parse_promptly(&text, &[]), &text);
+        let d = find_on_line(&error, &text, "output_every_days", "output_every_days =");
+        assert_mentions(d, &["at least 1e-6 days", "1e-9 day", "1e-12"]);
+    }
 }
 
 #[test]

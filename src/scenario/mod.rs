@@ -681,7 +681,17 @@ fn validate(
     let output_every = file.output_every_days.unwrap_or(DEFAULT_OUTPUT_EVERY_DAYS);
     let output_ok = c.non_negative(&root.key("output_every_days"), output_every, true);
     let horizon = file.horizon_days;
-    if horizon_ok && output_ok && output_every < horizon / MAX_OUTPUT_TIMES {
+    if output_ok && output_every < crate::engine::ode::MIN_OUTPUT_EVERY_DAY {
+        c.error(
+            &root.key("output_every_days"),
+            format!(
+                "expected a spacing of at least {} days (output times are rounded to the nearest \
+                 1e-9 day), found {}",
+                num(crate::engine::ode::MIN_OUTPUT_EVERY_DAY),
+                num(output_every)
+            ),
+        );
+    } else if horizon_ok && output_ok && output_every < horizon / MAX_OUTPUT_TIMES {
         c.error(
             &root.key("output_every_days"),
             format!(

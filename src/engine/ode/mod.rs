@@ -43,6 +43,10 @@ pub use step::{AnalyticJacobian, DenseOutput, Failure, Monitor, Stats, Tolerance
 /// Two times closer than this (days, about 0.1 ms) are the same instant: an output time that
 /// lands on a dosing time is reported after the dose.
 pub const SAME_INSTANT_DAY: f64 = 1e-9;
+/// The finest output spacing: a thousand of the instants output times are rounded to, so that
+/// no two outputs round onto one time. Finer spacings were accepted, and 1e-12 days wrote a
+/// thousand rows at two distinct times (found by an independent check of the PK).
+pub const MIN_OUTPUT_EVERY_DAY: f64 = 1e-6;
 
 /// Integration method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -402,8 +406,8 @@ fn check<const N: usize, M: OdeModel<N>>(
     if !(problem.horizon_day.is_finite() && problem.horizon_day > 0.0) {
         return Err("the horizon must be a finite number of days above 0");
     }
-    if !(problem.output_every_day.is_finite() && problem.output_every_day > 0.0) {
-        return Err("the output spacing must be a finite number of days above 0");
+    if !(problem.output_every_day.is_finite() && problem.output_every_day >= MIN_OUTPUT_EVERY_DAY) {
+        return Err("the output spacing must be a finite number of days of at least 1e-6");
     }
     if problem.horizon_day / problem.output_every_day > 1e8 {
         return Err("more than 1e8 output times");
