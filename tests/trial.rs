@@ -136,9 +136,26 @@ fn disappearance_below_the_detection_limit_is_cr() {
     let o = assess(&visits(&[30.0, 10.0, 4.0]), &rules(false));
     assert_eq!(o.best, Response::Cr);
     assert_eq!(o.response_day, Some(42.0)); // the first objective response (PR)
-    // Regrowth from a CR by 5 mm or more is progression.
-    let r = assess(&visits(&[30.0, 4.0, 9.5]), &rules(false));
-    assert_eq!(r.visits[1].1, Response::Pd);
+    // A disappeared lesion is recorded as 0 mm (RECIST 1.1, 3.3.2): a change of -100%.
+    assert_eq!(o.recorded_mm, vec![10.0, 0.0]);
+    assert_eq!(o.best_change_pct, Some(-100.0));
+    // Regrowth from a CR is progression as soon as the lesion is seen again: at 6 mm, though
+    // that is under 5 mm above its invisible size of 4 mm (which had been taken as the nadir,
+    // so that progression came only at 9 mm).
+    for regrown in [6.0, 9.5] {
+        let r = assess(&visits(&[30.0, 4.0, 3.0, regrown]), &rules(false));
+        assert_eq!(
+            r.visits.iter().map(|v| v.1).collect::<Vec<_>>(),
+            vec![Response::Cr, Response::Cr, Response::Pd],
+            "{regrown}"
+        );
+        assert_eq!(r.progression_day, Some(126.0));
+        assert_eq!(r.best, Response::Cr);
+    }
+    // Growing unseen below the detection limit stays CR.
+    let unseen = assess(&visits(&[30.0, 2.0, 4.9]), &rules(false));
+    assert_eq!(unseen.visits[1].1, Response::Cr);
+    assert_eq!(unseen.progression_day, None);
 }
 
 #[test]
@@ -156,15 +173,19 @@ fn confirmation_needs_the_next_visit() {
     let confirmed = assess(&visits(&[40.0, 26.0, 25.0]), &rules(true));
     assert_eq!(confirmed.best, Response::Pr);
     assert_eq!(confirmed.response_day, Some(42.0));
-    // CR then CR is CR; CR then PR (not progression) is a confirmed PR.
+    // CR then CR is CR; PR then CR is a confirmed PR; CR then a reappearance is progression,
+    // so the CR is unconfirmed (SD, six weeks in).
     assert_eq!(
         assess(&visits(&[30.0, 4.0, 3.0]), &rules(true)).best,
         Response::Cr
     );
     assert_eq!(
-        assess(&visits(&[30.0, 4.0, 6.0]), &rules(true)).best,
+        assess(&visits(&[30.0, 15.0, 4.0]), &rules(true)).best,
         Response::Pr
     );
+    let reappeared = assess(&visits(&[30.0, 4.0, 6.0]), &rules(true));
+    assert_eq!(reappeared.best, Response::Sd);
+    assert_eq!(reappeared.progression_day, Some(84.0));
     // A response at the last visit cannot be confirmed.
     assert_eq!(
         assess(&visits(&[40.0, 35.0, 20.0]), &rules(true)).best,

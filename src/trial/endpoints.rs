@@ -71,7 +71,8 @@ impl PatientTimes {
     }
 }
 
-/// One tumour assessment: the lesion's diameter, and its response (none at baseline).
+/// One tumour assessment: the lesion's diameter as the visit records it (0 when it has
+/// disappeared below the detection limit), and its response (none at baseline).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Assessment {
     pub day: f64,
@@ -239,25 +240,22 @@ pub fn evaluate(
         Some(d) => (d, true),
         None => (follow_up_end, false),
     };
-    let assessments = held
-        .first()
-        .map(|&(day, diameter_mm)| Assessment {
-            day,
-            diameter_mm,
-            response: None,
-        })
-        .into_iter()
-        .chain(
-            held.iter()
-                .skip(1)
-                .zip(&recist.visits)
-                .map(|(&(day, diameter_mm), &(_, r))| Assessment {
+    let assessments =
+        held.first()
+            .map(|&(day, diameter_mm)| Assessment {
+                day,
+                diameter_mm,
+                response: None,
+            })
+            .into_iter()
+            .chain(recist.visits.iter().zip(&recist.recorded_mm).map(
+                |(&(day, r), &diameter_mm)| Assessment {
                     day,
                     diameter_mm,
                     response: Some(r),
-                }),
-        )
-        .collect();
+                },
+            ))
+            .collect();
     Ok(Endpoints {
         assessments,
         best_response: recist.best,

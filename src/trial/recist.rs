@@ -1,17 +1,24 @@
 //! RECIST 1.1 on one target lesion, at the visits of a trial's assessment schedule
 //! (Eisenhauer et al., Eur J Cancer 45:228, 2009; ../shared/reference/models.md, section 7).
 //!
-//! At each visit after baseline, with d the lesion's longest diameter:
-//! - CR: the lesion is below the detection limit (it has disappeared from imaging);
-//! - PD: d at least 20% and at least 5 mm above the nadir, the smallest diameter so far,
-//!   baseline included;
+//! At each visit after baseline the lesion's longest diameter is recorded as RECIST asks a
+//! radiologist to: its size, or 0 mm when it has disappeared (below the detection limit;
+//! RECIST 1.1, section 3.3.2: "if ... the lesion has likely disappeared, the measurement
+//! should be recorded as 0 mm"). With d the recorded diameter:
+//! - CR: d is 0 (the lesion has disappeared from imaging);
+//! - PD: d at least 20% and at least 5 mm above the nadir, the smallest recorded diameter so
+//!   far, baseline included; or the lesion reappears after a CR (a nadir of 0: with one
+//!   target lesion, the reappearance RECIST counts as progression);
 //! - PR: d at least 30% below baseline;
 //! - SD: otherwise.
 //!
-//! CR is checked first: a lesion below the detection limit cannot be seen, so it cannot be
-//! seen to grow (this matters only where the trial lowers the 5 mm absolute increase under
-//! the detection limit). PD is checked before PR: a lesion that shrank to a small nadir and
-//! regrew is progressing even if it is still below baseline. Assessment stops at the first PD.
+//! CR is checked first: a lesion that cannot be seen cannot be seen to grow. PD is checked
+//! before PR: a lesion that shrank to a small nadir and regrew is progressing even if it is
+//! still below baseline. Assessment stops at the first PD. Changes from baseline are those of
+//! the recorded diameter, so a CR is a change of -100%, as a trial's waterfall plot shows it.
+//! (The lesion's size below the detection limit had been kept as its nadir, so a lesion that
+//! reappeared after a CR was progression only 5 mm above its invisible nadir: in the TNBC
+//! radiotherapy arms, months after it was visible again.)
 //!
 //! The best overall response is the best visit response before progression (CR > PR > SD >
 //! PD); NE when there is no assessment after baseline, or the lesion was not measurable at
@@ -21,9 +28,8 @@
 //! time has passed since baseline (`[trial] stable_disease_min_days`, default 42 days): an
 //! earlier SD followed by progression gives PD, followed by nothing, NE. With confirmation, a
 //! CR counts only if the first visit at least 4 weeks later is again CR, and a PR only if that
-//! visit is PR or CR; an unconfirmed response counts as SD (RECIST 1.1 table 3). A CR followed by a PR that is not
-//! progression is taken as a confirmed PR (the first CR is read as a PR in which small
-//! disease remained, the second reading RECIST allows).
+//! visit is PR or CR; an unconfirmed response counts as SD (RECIST 1.1 table 3). (A lesion
+//! seen again after a CR has progressed, so a CR is confirmed by a CR or not at all.)
 
 use crate::scenario::trial::TrialSpec;
 
@@ -118,20 +124,32 @@ pub fn diameter_mm(volume_mm3: f64) -> f64 {
 /// RECIST 1.1's absolute increase over the nadir that progression also needs: 5 mm.
 pub const DEFAULT_PROGRESSION_MIN_INCREASE_MM: f64 = 5.0;
 
-/// The response at one visit: progression is 20% over the nadir and at least
-/// `progression_min_increase` mm.
+/// The diameter a visit records for a lesion of `diameter` mm: 0 when it is below the
+/// detection limit (it has disappeared from imaging).
+pub fn recorded_mm(diameter: f64, detection_limit: f64) -> f64 {
+    if diameter < detection_limit {
+        0.0
+    } else {
+        diameter
+    }
+}
+
+/// The response at one visit, from the `recorded` diameter ([`recorded_mm`]) and the nadir of
+/// the recorded diameters: progression is 20% over the nadir and at least
+/// `progression_min_increase` mm, or a reappearance after a complete response.
 pub fn visit_response(
-    diameter: f64,
+    recorded: f64,
     baseline: f64,
     nadir: f64,
-    detection_limit: f64,
     progression_min_increase: f64,
 ) -> Response {
-    if diameter < detection_limit {
+    if recorded == 0.0 {
         Response::Cr
-    } else if diameter >= 1.2 * nadir && diameter - nadir >= progression_min_increase {
+    } else if nadir == 0.0
+        || (recorded >= 1.2 * nadir && recorded - nadir >= progression_min_increase)
+    {
         Response::Pd
-    } else if diameter <= 0.7 * baseline {
+    } else if recorded <= 0.7 * baseline {
         Response::Pr
     } else {
         Response::Sd
@@ -152,6 +170,8 @@ pub struct RecistOutcome {
     pub last_assessment_day: f64,
     /// Each assessed visit's day and response, baseline excluded.
     pub visits: Vec<(f64, Response)>,
+    /// Each assessed visit's recorded diameter ([`recorded_mm`]), baseline excluded.
+    pub recorded_mm: Vec<f64>,
 }
 
 /// RECIST's settings for one trial.
@@ -199,21 +219,18 @@ pub fn assess(visits: &[(f64, f64)], rules: &Rules) -> RecistOutcome {
             progression_day: None,
             last_assessment_day: 0.0,
             visits: Vec::new(),
+            recorded_mm: Vec::new(),
         };
     };
     let measurable = baseline >= rules.measurable_min_mm;
     let mut nadir = baseline;
     let mut assessed: Vec<(f64, Response)> = Vec::new();
+    let mut recorded: Vec<f64> = Vec::new();
     let mut best_change: Option<f64> = None;
     let mut progression_day = None;
-    for &(day, d) in &visits[1..] {
-        let response = visit_response(
-            d,
-            baseline,
-            nadir,
-            detection_limit_mm,
-            rules.progression_min_increase_mm,
-        );
+    for &(day, diameter) in &visits[1..] {
+        let d = recorded_mm(diameter, detection_limit_mm);
+        let response = visit_response(d, baseline, nadir, rules.progression_min_increase_mm);
         // A lesion not measurable at baseline has no response to measure, only progression.
         let response = if measurable || response == Response::Pd {
             response
@@ -227,6 +244,7 @@ pub fn assess(visits: &[(f64, f64)], rules: &Rules) -> RecistOutcome {
         };
         best_change = Some(best_change.map_or(change, |b: f64| b.min(change)));
         assessed.push((day, response));
+        recorded.push(d);
         nadir = nadir.min(d);
         if response == Response::Pd {
             progression_day = Some(day);
@@ -280,6 +298,7 @@ pub fn assess(visits: &[(f64, f64)], rules: &Rules) -> RecistOutcome {
         progression_day,
         last_assessment_day: assessed.last().map_or(baseline_day, |v| v.0),
         visits: assessed,
+        recorded_mm: recorded,
     }
 }
 
