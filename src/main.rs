@@ -298,7 +298,17 @@ fn run(command: Command, out: &mut impl Write) -> io::Result<ExitCode> {
                     }
                 }
             }
-            if failed_beyond_allowance(&dir) {
+            // A shard is part of a cohort: `merge` judges the failures of the whole (a shard
+            // over the allowance on its own had failed its job, so a merge waiting on every
+            // shard's success never ran, though the whole cohort was within it).
+            if shard.is_some() {
+                if let Some(why) = immunotrial::trial::analysis::too_many_failed_in(&dir) {
+                    eprintln!(
+                        "note: {}: in this shard alone, {why}; `immunotrial merge` judges the whole cohort",
+                        dir.display()
+                    );
+                }
+            } else if failed_beyond_allowance(&dir) {
                 return Ok(ExitCode::FAILURE);
             }
             if shard.is_none() && !finish(&dir, printing, out)? {

@@ -120,8 +120,22 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
         .map(|w| w[0].k)
         .collect();
     if !missing.is_empty() || !duplicated.is_empty() {
+        let list = |ks: &[u64]| {
+            ks.iter()
+                .map(|k| format!("{k}/{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut problems = Vec::new();
+        if !missing.is_empty() {
+            problems.push(format!("missing {}", list(&missing)));
+        }
+        if !duplicated.is_empty() {
+            problems.push(format!("given twice {}", list(&duplicated)));
+        }
         return Err(MergeError(format!(
-            "shards of {n}: missing {missing:?}, given twice {duplicated:?}"
+            "shards of {n}: {}",
+            problems.join("; ")
         )));
     }
     std::fs::create_dir_all(out).map_err(|e| MergeError(format!("{}: {e}", out.display())))?;

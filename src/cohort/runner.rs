@@ -749,7 +749,16 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         Err(e) => Some(e.to_string()),
     };
     let wall_seconds = started.elapsed().as_secs_f64();
-    let resolved = toml::to_string(&scenario.resolved).map_err(std::io::Error::other)?;
+    // The cohort as it ran: `--patients` and `--seed` given on the command line, and the
+    // defaults, so that the file alone repeats the run.
+    let mut resolved = scenario.resolved.clone();
+    if let Some(section) = &mut resolved.cohort {
+        section.patients = patients;
+        section.seed = seed;
+        section.max_failed_fraction = Some(spec.max_failed_fraction);
+        section.pk_variability = Some(spec.pk_variability);
+    }
+    let resolved = toml::to_string(&resolved).map_err(std::io::Error::other)?;
     write_atomic(&out.join("scenario.resolved.toml"), |w| {
         w.write_all(resolved.as_bytes())
     })?;

@@ -135,7 +135,19 @@ fn distribution(
         "uniform" | "loguniform" => {
             let (min, max) = (need(c, "min", d.min)?, need(c, "max", d.max)?);
             if min >= max || (d.dist == "loguniform" && min <= 0.0) {
-                c.error(&path.key("max"), format!("expected 0 < min < max for a log-uniform, min < max for a uniform; found min {} and max {}", num(min), num(max)));
+                let want = if d.dist == "loguniform" {
+                    "0 < min < max for a log-uniform"
+                } else {
+                    "min < max for a uniform"
+                };
+                c.error(
+                    &path.key("max"),
+                    format!(
+                        "expected {want}; found min {} and max {}",
+                        num(min),
+                        num(max)
+                    ),
+                );
                 return None;
             }
             // A uniform draws min + (max - min) u: a width beyond f64 gave inf (found by fuzzing).
@@ -364,15 +376,21 @@ pub(super) fn resolve(
     }
     let n = varying.len();
     let mut correlation = DMatrix::<f64>::identity(n, n);
+    // Which entry set each pair, to name it where the matrix fails.
+    let mut entry_of_pair = std::collections::HashMap::new();
     for (k, pair) in section.correlations.iter().enumerate() {
         let p = path.key("correlation").index(k);
         let find = |name: &str| {
-            // A parameter's former name finds it under its current one (a run folder made
-            // before the rename correlates `weight_kg`).
-            let name = model.renamed(name).unwrap_or(name);
-            varying
-                .iter()
-                .position(|v| v.name == name || v.name == format!("initial.{name}"))
+            let at = |name: &str| {
+                varying
+                    .iter()
+                    .position(|v| v.name == name || v.name == format!("initial.{name}"))
+            };
+            // A sampled quantity by its own name first (the covariate `weight_kg`), then a
+            // parameter by its former name (a run folder made before `mouse_weight_kg` was
+            // renamed correlates `weight_kg`). The other way round, the covariate could not
+            // be correlated at all on the models that had renamed theirs.
+            at(name).or_else(|| model.renamed(name).and_then(at))
         };
         let [a, b] = pair.between.as_slice() else {
             c.error(
@@ -384,6 +402,34 @@ pub(super) fn resolve(
         };
         match (find(a), find(b)) {
             (Some(i), Some(j)) if i != j => {
+                // A fixed quantity does not vary: a correlation with it would do nothing.
+                if let Some(fixed) = [(a, i), (b, j)]
+                    .into_iter()
+                    .find(|(_, at)| matches!(varying[*at].distribution, Distribution::Fixed(_)))
+                {
+                    c.error(
+                        &p.key("between"),
+                        format!(
+                            "`{}` is fixed, so it cannot be correlated with anything; expected \
+                             two quantities that vary",
+                            fixed.0
+                        ),
+                    );
+                    ok = false;
+                    continue;
+                }
+                if let Some(first) = entry_of_pair.insert((i.min(j), i.max(j)), k) {
+                    c.error(
+                        &p.key("between"),
+                        format!(
+                            "the pair `{a}`, `{b}` is correlated already by \
+                             [[cohort.correlation]] number {}; give each pair once",
+                            first + 1
+                        ),
+                    );
+                    ok = false;
+                    continue;
+                }
                 if !(pair.rho.is_finite() && pair.rho > -1.0 && pair.rho < 1.0) {
                     c.error(
                         &p.key("rho"),
@@ -447,8 +493,14 @@ pub(super) fn resolve(
     let names: Vec<String> = varying.iter().map(|v| v.name.clone()).collect();
     let chol = match cholesky(&correlation, &names) {
         Ok(l) => l,
-        Err(message) => {
-            c.error(&path.key("correlation"), message);
+        Err((message, pair)) => {
+            // At the entry of the pair named, where the file sets it.
+            let at = pair
+                .and_then(|(i, j)| entry_of_pair.get(&(i.min(j), i.max(j))))
+                .map_or(path.key("correlation"), |&k| {
+                    path.key("correlation").index(k).key("rho")
+                });
+            c.error(&at, message);
             return None;
         }
     };
