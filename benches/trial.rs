@@ -40,6 +40,7 @@ pub fn synthetic_arms(patients: u64, arms: usize) -> Vec<ArmRecords> {
                         PatientRecord {
                             patient,
                             failed: false,
+                            ineligible: false,
                             best_response,
                             best_change_pct: Some(rng.random_range(-100.0..50.0)),
                             response_day: None,

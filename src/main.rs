@@ -562,10 +562,13 @@ fn power(a: PowerArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     // Failed patients are left out of the resampling; say so, as they are seldom at random.
+    // (Patients not eligible are left out as a trial leaves them out: no bias to warn of.)
     let (failed, total) = records
         .iter()
         .flat_map(|r| &r.patients)
-        .fold((0, 0), |(f, t), p| (f + usize::from(p.failed), t + 1));
+        .fold((0, 0), |(f, t), p| {
+            (f + usize::from(p.failed && !p.ineligible), t + 1)
+        });
     if failed > 0 {
         eprintln!(
             "warning: {failed} of {total} patient-arms of `{}` and `{}` failed; power is estimated from the others, which may bias it (see the failure column of patients.csv)",

@@ -365,6 +365,21 @@ fn patients_not_eligible_are_counted_apart_from_failures() {
         Some(not_eligible as u64)
     );
     assert_eq!(json["failed_patient_arms"].as_u64(), Some(0));
+    // `power` resamples the eligible patients, as a trial enrols them, and warns of nothing
+    // (it had called them failed and warned of a bias; found by an end-to-end check).
+    let o = Command::new(env!("CARGO_BIN_EXE_immunotrial"))
+        .arg("power")
+        .arg(&out)
+        .args(["--arm", "pembrolizumab", "--vs", "untreated"])
+        .args(["--n", "10", "--reps", "20"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("failed"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 

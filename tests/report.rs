@@ -330,3 +330,46 @@ fn the_terminal_shows_the_primary_endpoints_hazard_ratio() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// An arm without a progression is compared by the log-rank test, but its Cox hazard ratio
+/// has no finite estimate: the table says "not estimable" (it showed a bare dash beside the
+/// log-rank p). Its PFS at 6 months is 100% with no interval, which is undefined there (it
+/// read "100.0 (100.0–100.0)", then would have read "NR–NR"). Made by rewriting a real
+/// run's patients.csv, which `report` analyses again.
+#[test]
+fn a_hazard_ratio_without_an_estimate_and_a_rate_of_100_percent_say_so() {
+    let dir = fresh_dir("degenerate");
+    run(&dir, &["--quiet"]);
+    let path = dir.join("patients.csv");
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (pfs_day, pfs_event) = (column("pfs_day"), column("pfs_event"));
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let mut writer = csv::Writer::from_path(&path).unwrap();
+    writer.write_record(&headers).unwrap();
+    for r in rows {
+        let mut fields: Vec<String> = r.iter().map(str::to_string).collect();
+        if fields[0] == "pembrolizumab" && !fields[pfs_day].is_empty() {
+            fields[pfs_day] = "730.5".to_string();
+            fields[pfs_event] = "0".to_string();
+        }
+        writer.write_record(&fields).unwrap();
+    }
+    writer.flush().unwrap();
+    let o = bin().arg("report").arg(&dir).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let row = |table: &str| {
+        let start = html.find(table).unwrap();
+        let from = start + html[start..].find("<td>pembrolizumab</td>").unwrap();
+        html[from..from + html[from..].find("</tr>").unwrap()].to_string()
+    };
+    let results = row("<h2>Results</h2>");
+    assert!(results.contains("not estimable"), "{results}");
+    let landmarks = row("<h2>Landmarks and restricted means</h2>");
+    let six_months = landmarks.split("<td>").nth(2).unwrap();
+    assert!(six_months.contains(">100.0</span></td>"), "{six_months}");
+    assert!(!landmarks.contains("NR"), "{landmarks}");
+    let _ = std::fs::remove_dir_all(dir);
+}

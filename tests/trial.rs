@@ -539,6 +539,7 @@ fn halving_the_growth_rate_halves_the_hazard_and_doubles_the_median() {
             arms[arm].patients.push(PatientRecord {
                 patient,
                 failed: false,
+                ineligible: false,
                 best_response: e.best_response,
                 best_change_pct: e.best_change_pct,
                 response_day: e.response_day,
@@ -598,6 +599,7 @@ fn record(patient: u64, pfs: (f64, bool), failed: bool) -> PatientRecord {
     PatientRecord {
         patient,
         failed,
+        ineligible: false,
         best_response: if failed { Response::Ne } else { Response::Sd },
         best_change_pct: (!failed).then_some(0.0),
         response_day: None,
@@ -660,6 +662,32 @@ fn degenerate_arms_give_empty_estimates_not_false_ones() {
     assert_eq!(a.arms[2].p_best, 1.0);
     let total: f64 = a.arms.iter().map(|x| x.p_best).sum();
     assert!((total - 1.0).abs() < 1e-12);
+    // Followed past six months without an event: the 6-month rate is 100% with no interval
+    // (undefined where S is 1, R's NA), not an interval from 100% to 100%.
+    let followed = vec![
+        arm(
+            "control",
+            (0..20)
+                .map(|i| record(i, (10.0 * (1.0 + i as f64), true), false))
+                .collect(),
+        ),
+        arm(
+            "no events",
+            (0..20).map(|i| record(i, (400.0, false), false)).collect(),
+        ),
+    ];
+    let a = analyse(&followed, &spec(), 400.0, 11);
+    let six_months = &a.arms[1].pfs.rates[0];
+    assert_eq!(
+        (six_months.value, six_months.lower, six_months.upper),
+        (Some(1.0), None, None)
+    );
+    // Where S is between 0 and 1 the interval is there.
+    let control = &a.arms[0].pfs.rates[0];
+    assert!(
+        control.lower.is_some() && control.upper.is_some(),
+        "{control:?}"
+    );
 }
 
 /// `power` counts rejections in favour of the experimental arm, at a two-sided alpha: between
@@ -684,6 +712,7 @@ fn power_between_identical_arms_is_half_alpha() {
             PatientRecord {
                 patient,
                 failed: false,
+                ineligible: false,
                 best_response: if responds { Response::Pr } else { Response::Sd },
                 best_change_pct: Some(if responds { -40.0 } else { 0.0 }),
                 response_day: responds.then_some(42.0),

@@ -1095,12 +1095,13 @@ where
         .x_label_area_size(40)
         .y_label_area_size(10)
         .caption("ORR difference (95% CI, Newcombe)", font_of(13.0))
-        .build_cartesian_2d(-1.0..1.0, -0.5..rows - 0.5)?;
+        .build_cartesian_2d(-100.0..100.0, -0.5..rows - 0.5)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .disable_y_axis()
-        .x_desc("Difference in ORR against control")
+        // Percentage points, as the report's table gives the difference.
+        .x_desc("Difference in ORR against control (percentage points)")
         .x_label_formatter(&|x| tick_label(*x))
         .label_style(font_of(11.0))
         .axis_desc_style(font_of(12.0))
@@ -1120,6 +1121,7 @@ where
         let (Some(v), Some(l), Some(u)) = (d.value, d.lower, d.upper) else {
             continue;
         };
+        let (v, l, u) = (100.0 * v, 100.0 * l, 100.0 * u);
         let colour = arm_colour(*k);
         let y = row as f64;
         chart.draw_series(std::iter::once(PathElement::new(
@@ -1814,6 +1816,7 @@ mod tests {
                         PatientRecord {
                             patient: i as u64,
                             failed: false,
+                            ineligible: false,
                             best_response: Response::Sd,
                             best_change_pct: Some(0.0),
                             response_day: None,
@@ -1878,6 +1881,7 @@ mod tests {
                     .map(|(i, &c)| PatientRecord {
                         patient: i as u64,
                         failed: false,
+                        ineligible: false,
                         best_response: Response::Pd,
                         best_change_pct: Some(c),
                         response_day: None,

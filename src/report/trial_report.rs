@@ -532,12 +532,12 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
     let unit = axis.name.to_lowercase();
     let _ = writeln!(
         h,
-        "<h2>Results</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>n</th><th>Failed</th><th>ORR % (95% CI)</th><th>DCR % (95% CI)</th><th>Median PFS, {unit} (95% CI)</th><th>Median OS, {unit} (95% CI)</th><th>HR PFS (95% CI)</th><th>Log-rank p, PFS</th><th>HR OS (95% CI)</th><th>Log-rank p, OS</th><th>ORR difference, points (95% CI)</th></tr>"
+        "<h2>Results</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>n</th><th title=\"patients left out: failed solves and patients not eligible for the trial\">Left out</th><th>ORR % (95% CI)</th><th>DCR % (95% CI)</th><th>Median PFS, {unit} (95% CI)</th><th>Median OS, {unit} (95% CI)</th><th>HR PFS (95% CI)</th><th>Log-rank p, PFS</th><th>HR OS (95% CI)</th><th>Log-rank p, OS</th><th>ORR difference, points (95% CI)</th></tr>"
     );
     let per_day = 1.0 / axis.days_per_unit;
     for arm in &a.arms {
-        let cox =
-            |c: &Option<crate::trial::analysis::Comparison>| match c.as_ref().and_then(|c| c.cox) {
+        let cox = |c: &Option<crate::trial::analysis::Comparison>| {
+            match c.as_ref().and_then(|c| c.cox) {
                 Some(x) => estimate_cell(
                     &Estimate {
                         value: Some(x.hr),
@@ -547,8 +547,12 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
                     1.0,
                     2,
                 ),
+                // Compared, but the Cox fit has no finite estimate: an arm without events, or
+                // one whose events all come after (or before) every control patient's.
+                None if c.is_some() => "<span title=\"no finite Cox estimate: no events in one arm, or the arms' events do not overlap in time\">not estimable</span>".to_string(),
                 None => "—".to_string(),
-            };
+            }
+        };
         let p = |c: &Option<crate::trial::analysis::Comparison>| {
             p_cell(c.as_ref().and_then(|c| c.log_rank).map(|l| l.p))
         };
@@ -570,17 +574,18 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
                 .map_or("—".to_string(), |d| estimate_cell(&d, 100.0, 1)),
         );
     }
-    h.push_str("</table>\n<p class=\"note\">Hover over a number for its exact value. Medians from Kaplan–Meier curves with log-log 95% intervals; hazard ratios from Cox models (Efron ties) against control; ORR intervals exact (Clopper–Pearson), differences by Newcombe's hybrid score method.</p>\n");
+    h.push_str("</table>\n<p class=\"note\">Hover over a number for its exact value as summary.json holds it (times in days, rates as fractions). \"Left out\": patients whose solve failed or who were not eligible (run.json counts each). Medians from Kaplan–Meier curves with log-log 95% intervals; progression is found at assessment visits, so a median of PFS and its limits often fall on the same visit. Hazard ratios from Cox models (Efron ties) against control; ORR intervals exact (Clopper–Pearson), differences by Newcombe's hybrid score method.</p>\n");
 
     h.push_str(&("<h2>Landmarks and restricted means</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>PFS 6 mo, % (95% CI)</th><th>PFS 12 mo</th><th>PFS 24 mo</th><th>OS 6 mo</th><th>OS 12 mo</th><th>OS 24 mo</th><th>Restricted mean PFS, {unit} (95% CI)</th><th>Restricted mean OS, {unit} (95% CI)</th></tr>\n").replace("{unit}", &unit));
     for arm in &a.arms {
         let _ = write!(h, "<tr><td>{}</td>", escape(&arm.name));
         for s in [&arm.pfs, &arm.os] {
             for r in &s.rates {
-                let shown = if r.value.is_some() {
-                    estimate_cell(r, 100.0, 1)
-                } else {
-                    "—".to_string()
+                let shown = match (r.value, r.lower, r.upper) {
+                    (None, ..) => "—".to_string(),
+                    // At 100% (or 0%) the log-log interval is undefined.
+                    (Some(_), None, None) => cell(r.value, 100.0, 1),
+                    _ => estimate_cell(r, 100.0, 1),
                 };
                 let _ = write!(h, "<td>{shown}</td>");
             }
@@ -592,7 +597,7 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
             rmst_cell(arm.os.rmst_day, arm.os.rmst_se_day, per_day)
         );
     }
-    h.push_str("</table>\n<p class=\"note\">Survival in percent at each landmark with its log-log 95% interval (a dash where follow-up does not reach it); restricted means up to the horizon, with mean ± 1.96 standard errors.</p>\n");
+    h.push_str("</table>\n<p class=\"note\">Survival in percent at each landmark with its log-log 95% interval (none at 100%, where it is undefined; a dash where follow-up does not reach it); restricted means up to the horizon, with mean ± 1.96 standard errors.</p>\n");
 
     let ranking_by = match a.primary {
         crate::scenario::trial::Primary::Pfs => "restricted mean PFS",

@@ -32,8 +32,11 @@ pub const LANDMARK_MONTHS: [f64; 3] = [6.0, 12.0, 24.0];
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatientRecord {
     pub patient: u64,
-    /// The integration failed: the patient is counted in `failed`, not analysed.
+    /// Left out of the analysis and counted in `failed`: its solve failed, or it was not
+    /// eligible for the trial (`ineligible`).
     pub failed: bool,
+    /// Not eligible for the trial (a tumour at the lethal volume, or none, at baseline).
+    pub ineligible: bool,
     pub best_response: Response,
     pub best_change_pct: Option<f64>,
     /// First visit of the objective response.
@@ -150,7 +153,13 @@ fn survival_summary(observations: &[Observation], horizon_day: f64) -> SurvivalS
             let day = months * DAYS_PER_YEAR / 12.0;
             if curve.reaches(day) {
                 let (s, lo, hi) = curve.survival_with_interval_at(day);
-                Estimate::of(s, lo, hi)
+                // Where S is 0 or 1 the log-log interval is undefined (R's NA): a band of
+                // [1, 1] had read as a 95% interval of 100% to 100% in the report.
+                if s > 0.0 && s < 1.0 {
+                    Estimate::of(s, lo, hi)
+                } else {
+                    Estimate::of(s, f64::NAN, f64::NAN)
+                }
             } else {
                 Estimate::default()
             }
@@ -502,6 +511,7 @@ pub fn read_patients(
             .parse()
             .map_err(|_| bad("a patient number", at(patient)))?;
         let failed = !at(failure).is_empty();
+        let ineligible = at(failure).ends_with(super::endpoints::NOT_ELIGIBLE);
         let number = |k: usize, what: &str| -> Result<f64, AnalysisError> {
             at(k)
                 .parse::<f64>()
@@ -529,6 +539,7 @@ pub fn read_patients(
             PatientRecord {
                 patient: id,
                 failed,
+                ineligible,
                 best_response: Response::Ne,
                 best_change_pct: None,
                 response_day: None,
@@ -545,6 +556,7 @@ pub fn read_patients(
             PatientRecord {
                 patient: id,
                 failed,
+                ineligible,
                 best_response: Response::from_name(at(best))
                     .ok_or_else(|| bad("CR, PR, SD, PD or NE", at(best)))?,
                 best_change_pct: if at(change).is_empty() {

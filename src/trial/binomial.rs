@@ -50,9 +50,19 @@ pub fn wilson(x: u64, n: u64) -> (f64, f64) {
     let centre = p + z2 / (2.0 * nf);
     let half = Z_975 * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();
     let denominator = 1.0 + z2 / nf;
+    // At x = 0 the lower limit is 0 and at x = n the upper is 1, exactly; computed, they came
+    // out a rounding error inside, and a Newcombe limit built on them 1 + 2e-16.
     (
-        ((centre - half) / denominator).max(0.0),
-        ((centre + half) / denominator).min(1.0),
+        if x == 0 {
+            0.0
+        } else {
+            ((centre - half) / denominator).max(0.0)
+        },
+        if x == n {
+            1.0
+        } else {
+            ((centre + half) / denominator).min(1.0)
+        },
     )
 }
 
@@ -66,14 +76,30 @@ pub fn newcombe_difference(x1: u64, n1: u64, x2: u64, n2: u64) -> (f64, f64, f64
     let d = p1 - p2;
     (
         d,
-        d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt(),
-        d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt(),
+        (d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt()).max(-1.0),
+        (d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt()).min(1.0),
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// All responders against none: the difference is 1 and its interval ends at 1 exactly
+    /// (it had ended at 1 + 2e-16; found by an end-to-end check against R), and the other
+    /// way round at -1; Wilson's limits at 0 and n are 0 and 1 exactly.
+    #[test]
+    fn limits_at_the_ends_are_exact() {
+        for n in [1, 7, 25, 1000] {
+            assert_eq!(wilson(0, n).0, 0.0);
+            assert_eq!(wilson(n, n).1, 1.0);
+            let (d, lo, hi) = newcombe_difference(n, n, 0, n);
+            assert_eq!((d, hi), (1.0, 1.0), "{n}");
+            assert!(lo > -1.0 && lo < 1.0, "{lo}");
+            let (d, lo, _) = newcombe_difference(0, n, n, n);
+            assert_eq!((d, lo), (-1.0, -1.0), "{n}");
+        }
+    }
 
     #[test]
     fn clopper_pearson_closed_forms() {

@@ -18,6 +18,10 @@ use super::recist::{DAYS_PER_YEAR, Response, Rules, assess, diameter_mm};
 use crate::engine::ode::SAME_INSTANT_DAY;
 use crate::scenario::trial::TrialSpec;
 
+/// How the reason of a patient not eligible for the trial ends, in patients.csv's failure
+/// column (where it is told apart from a failed solve).
+pub const NOT_ELIGIBLE: &str = ": not eligible";
+
 /// Why a patient died.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeathCause {
@@ -191,7 +195,7 @@ pub fn evaluate(
         && (v0.is_nan() || v0 <= 0.0)
     {
         return Err(format!(
-            "the tumour is {} mm3 at baseline, nothing to measure a response against: not eligible",
+            "the tumour is {} mm3 at baseline, nothing to measure a response against{NOT_ELIGIBLE}",
             v0
         ));
     }
@@ -199,7 +203,7 @@ pub fn evaluate(
         && v0 >= ml * 1000.0
     {
         return Err(format!(
-            "the tumour is {} mL at baseline, at or above [trial] lethal_volume_ml = {ml}: not eligible",
+            "the tumour is {} mL at baseline, at or above [trial] lethal_volume_ml = {ml}{NOT_ELIGIBLE}",
             v0 / 1000.0
         ));
     }
