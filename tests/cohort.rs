@@ -809,7 +809,13 @@ fn cohort_worst_error(file: &Path, patients: &str, reference_rtol: &str, tag: &s
         fresh_dir(&format!("acc-ours-{tag}")),
         fresh_dir(&format!("acc-tight-{tag}")),
     );
-    let common = ["--patients", patients, "--trajectories", patients, "--quiet"];
+    let common = [
+        "--patients",
+        patients,
+        "--trajectories",
+        patients,
+        "--quiet",
+    ];
     assert!(run(file, &ours, &common).status.success());
     let rtol = format!("solver.rtol={reference_rtol}");
     let reference = [

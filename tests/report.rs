@@ -122,6 +122,21 @@ fn a_run_draws_every_figure_and_a_self_contained_report() {
         for title in axis_titles(stem) {
             assert!(text.contains(title), "{stem} lacks the axis title {title}");
         }
+        // The figures over time label the time axis's own steps: two years in sixes of months
+        // (the spider and swimmer plots had let plotters label them in fives, the last 20).
+        if matches!(stem, "km_pfs" | "km_os" | "spider" | "swimmer") {
+            let labels: Vec<&str> = text.lines().collect();
+            for tick in ["0", "6", "12", "18", "24"] {
+                assert!(labels.contains(&tick), "{stem} lacks the tick {tick}");
+            }
+            // (The others print counts and patient numbers, which may be any of these.)
+            for other in ["5", "15", "20"] {
+                assert!(
+                    stem != "spider" || !labels.contains(&other),
+                    "{stem} has a tick {other}"
+                );
+            }
+        }
         // Every arm is named, except the control in the forest plot (its title names it) and
         // the untreated arm in the exposure plot (nothing is given).
         for arm in ARMS {

@@ -11,6 +11,7 @@ use crate::trial::analysis::{Analysis, ArmRecords, ArmSummary, SurvivalSummary};
 use crate::trial::recist::{DAYS_PER_YEAR, Response};
 use crate::trial::survival::KaplanMeier;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::error::Error;
 
@@ -322,6 +323,43 @@ impl TimeAxis {
     }
 }
 
+/// The time axis's own `ticks` (in its unit) and their labels under a chart whose mesh draws
+/// no x labels (`x_labels(0)`), at `y_axis`, the y of the axis line, with a light grid line up
+/// to `grid_to` where given: every figure over time labels the same steps (plotters' own
+/// choice had labelled 24 months in fives, the last 20).
+fn time_ticks<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    ticks: &[f64],
+    (y_axis, grid_to): (f64, Option<f64>),
+    size: f64,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    if let Some(top) = grid_to {
+        chart.draw_series(ticks.iter().map(|&t| {
+            PathElement::new(vec![(t, y_axis), (t, top)], BLACK.mix(0.15).stroke_width(1))
+        }))?;
+    }
+    let (bx, by) = area.get_base_pixel();
+    for &t in ticks {
+        let (px, py) = chart.backend_coord(&(t, y_axis));
+        let (px, py) = (px - bx, py - by);
+        area.draw(&PathElement::new(
+            vec![(px, py), (px, py + 5)],
+            BLACK.stroke_width(1),
+        ))?;
+        area.draw(&Text::new(
+            tick_label(t),
+            (px, py + 8),
+            font_of(size).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+    }
+    Ok(())
+}
+
 fn fmt_estimate(value: Option<f64>, lower: Option<f64>, upper: Option<f64>, scale: f64) -> String {
     let f = |x: Option<f64>| x.map_or("NR".to_string(), |v| format!("{:.1}", v * scale));
     match value {
@@ -446,20 +484,7 @@ where
         4,
         BLACK.mix(0.4).stroke_width(1),
     )?;
-    for &t in &ticks {
-        let (px, py) = chart.backend_coord(&(t, 0.0));
-        let (bx, by) = upper.get_base_pixel();
-        let (px, py) = (px - bx, py - by);
-        upper.draw(&PathElement::new(
-            vec![(px, py), (px, py + 5)],
-            BLACK.stroke_width(1),
-        ))?;
-        upper.draw(&Text::new(
-            tick_label(t),
-            (px, py + 8),
-            font_of(13.0).pos(Pos::new(HPos::Center, VPos::Top)),
-        ))?;
-    }
+    time_ticks(&upper, &mut chart, &ticks, (0.0, None), 13.0)?;
 
     // The legend under the axis: each arm's median and hazard ratio against control.
     let left = |anchor: VPos| Pos::new(HPos::Left, anchor);
@@ -848,7 +873,7 @@ where
         chart
             .configure_mesh()
             .x_desc(axis.name)
-            .x_label_formatter(&|x| tick_label(*x))
+            .x_labels(0)
             .y_desc("Change (%)")
             .y_labels(9)
             .y_label_formatter(&|y| tick_label(*y))
@@ -856,6 +881,7 @@ where
             .axis_desc_style(font_of(12.0))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
+        time_ticks(area, &mut chart, &axis.ticks(), (-105.0, Some(105.0)), 11.0)?;
         let mut patients: Vec<u64> = input
             .assessments
             .iter()
@@ -934,7 +960,7 @@ where
             .configure_mesh()
             .disable_y_mesh()
             .x_desc(axis.name)
-            .x_label_formatter(&|x| tick_label(*x))
+            .x_labels(0)
             .y_desc("Patient")
             .y_labels(shown.len().min(10))
             .y_label_formatter(&|y| {
@@ -947,6 +973,13 @@ where
             .axis_desc_style(font_of(12.0))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
+        time_ticks(
+            area,
+            &mut chart,
+            &axis.ticks(),
+            (-0.5, Some(rows - 0.5)),
+            10.0,
+        )?;
         let colour = arm_colour(k);
         for (i, p) in shown.iter().enumerate() {
             let y = i as f64;
