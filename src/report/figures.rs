@@ -756,8 +756,9 @@ where
         let mut bars: Vec<(f64, Response)> = measured.into_iter().take(SHOWN).collect();
         bars.sort_by(|a, b| b.0.total_cmp(&a.0));
         let summary = &input.analysis.arms[k];
+        // One decimal, as the report's table: 298 of 299 had read "ORR 100%".
         let caption = format!(
-            "{} — ORR {:.0}% (n = {}{})",
+            "{} — ORR {:.1}% (n = {}{})",
             shorten(&arm.name, 40),
             100.0 * summary.orr.value.unwrap_or(f64::NAN),
             summary.n,
