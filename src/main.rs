@@ -825,7 +825,10 @@ fn write_model(out: &mut impl Write, spec: &ModelSpec) -> io::Result<()> {
             p.source
         )?;
     }
-    writeln!(out, "\nInputs ([[arm.dose]] input = ...):")?;
+    writeln!(
+        out,
+        "\nInputs ([[arm.dose]] input = ...; an occupancy or effect comes from [[arm.drug]]):"
+    )?;
     if spec.inputs.is_empty() {
         writeln!(out, "  (none)")?;
     }
@@ -868,5 +871,25 @@ fn write_model(out: &mut impl Write, spec: &ModelSpec) -> io::Result<()> {
             d.name, d.unit, d.description
         )?;
     }
+    // What a trial designer needs besides: what RECIST measures, and which treatments act.
+    writeln!(
+        out,
+        "\nTumour measure (what the trial reads): {}",
+        spec.tumour
+    )?;
+    let mechanisms: Vec<&str> = immunotrial::model::Mechanism::ALL
+        .into_iter()
+        .filter(|m| spec.has_mechanism(*m))
+        .map(|m| m.describe())
+        .collect();
+    writeln!(
+        out,
+        "Treatments it responds to ([[arm.drug]], [[arm.radiation]]): {}",
+        if mechanisms.is_empty() {
+            "none (only its own inputs)".to_string()
+        } else {
+            mechanisms.join(", ")
+        }
+    )?;
     Ok(())
 }

@@ -126,6 +126,12 @@ fn models_lists_the_catalogue_and_shows_one_model() {
             && text.contains("anti_pdl1"),
         "{text}"
     );
+    // What a trial reads of it and which treatments act on it (a new developer missed both).
+    assert!(
+        text.contains("Tumour measure (what the trial reads): tumour_volume_mm3")
+            && text.contains("responds to ([[arm.drug]], [[arm.radiation]]): PD-1 blockade, PD-L1 blockade, radiation\n"),
+        "{text}"
+    );
     let o = bin().args(["models", "nosuch"]).output().unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("kuznetsov1994"));

@@ -581,7 +581,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
     let measure = scenario
         .model
         .tumour_measure()
-        .ok_or_else(|| std::io::Error::other("the model declares no tumour measure"))?;
+        .ok_or_else(|| {
+            std::io::Error::other(format!(
+                "model {}: its tumour measure `{}` is neither one of its states nor one of its derived outputs",
+                scenario.model.name, scenario.model.tumour
+            ))
+        })?;
     let drugs = drug_list(scenario);
     let measure_name = scenario.model.tumour;
 

@@ -156,6 +156,15 @@ pub enum Mechanism {
 }
 
 impl Mechanism {
+    /// Every mechanism, in the order they are listed.
+    pub const ALL: [Mechanism; 5] = [
+        Mechanism::Pd1Blockade,
+        Mechanism::Pdl1Blockade,
+        Mechanism::Ctla4Blockade,
+        Mechanism::Cytotoxic,
+        Mechanism::Radiation,
+    ];
+
     pub fn describe(self) -> &'static str {
         match self {
             Mechanism::Pd1Blockade => "PD-1 blockade",
@@ -186,10 +195,11 @@ pub enum InputRole {
 /// An input a scenario can administer over time (`[[arm.dose]] input = "..."`), or that the
 /// engine fills in from drugs and radiation (see [`InputRole`]).
 ///
-/// An input is given either as a rate (`amount_per_day`, constant while it runs, passed to the
-/// right-hand side) or as an instantaneous bolus (`amount`, applied by [`OdeModel::bolus`],
-/// which by default adds the amount to `bolus_state`; a model whose bolus acts otherwise
-/// declares `None` and overrides [`OdeModel::bolus`]).
+/// An administered input is given either as a rate (`amount_per_day`, constant while it runs,
+/// passed to the right-hand side) or as an instantaneous bolus (`amount`, applied by
+/// [`OdeModel::bolus`], which by default adds the amount to `bolus_state`; a model whose bolus
+/// acts otherwise declares `None` and overrides [`OdeModel::bolus`]). An exposure input is
+/// never administered: the right-hand side receives its activity, from 0 to 1.
 #[derive(Debug, Clone, Copy)]
 pub struct InputSpec {
     pub name: &'static str,
@@ -357,8 +367,10 @@ pub trait OdeModel<const N: usize>: Send + Sync {
     /// Builds the typed parameters from values ordered as [`ModelSpec::parameters`].
     fn params(&self, values: &[f64]) -> Self::Params;
 
-    /// dy/dt at time `t_day` for state `y`, with `input_rate[i]` the current rate of input `i`
-    /// (its unit per day; zero when nothing is being given).
+    /// dy/dt at time `t_day` for state `y`, with `input_rate[i]` the current value of input
+    /// `i`: for an input given by `[[arm.dose]]`, its rate (its unit per day; zero when nothing
+    /// is being given); for an exposure input ([`InputRole::Exposure`]), the activity the
+    /// engine fills in from the drugs (an occupancy or effect from 0 to 1).
     fn rhs(
         &self,
         p: &Self::Params,

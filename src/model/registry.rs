@@ -36,15 +36,17 @@ pub fn visit<V: ModelVisitor>(name: &str, visitor: V) -> Option<V::Output> {
     }
 }
 
+/// Asks a model for its declaration.
+struct Spec;
+impl ModelVisitor for Spec {
+    type Output = &'static ModelSpec;
+    fn visit<const N: usize, M: OdeModel<N>>(self, model: &M) -> &'static ModelSpec {
+        model.spec()
+    }
+}
+
 /// Every built-in model's declaration, in the order `immunotrial models` lists them.
 pub fn specs() -> Vec<&'static ModelSpec> {
-    struct Spec;
-    impl ModelVisitor for Spec {
-        type Output = &'static ModelSpec;
-        fn visit<const N: usize, M: OdeModel<N>>(self, model: &M) -> &'static ModelSpec {
-            model.spec()
-        }
-    }
     NAMES
         .into_iter()
         .filter_map(|name| visit(name, Spec))
@@ -54,4 +56,28 @@ pub fn specs() -> Vec<&'static ModelSpec> {
 /// The declaration of the model called `name`.
 pub fn find_spec(name: &str) -> Option<&'static ModelSpec> {
     specs().into_iter().find(|s| s.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every listed name reaches a model whose declaration has that name: the validator finds
+    /// a model by its declared name and the engine by the registry's, so a model registered as
+    /// `logistic_pd1` but declaring `logistic-pd1` was validated and then made `simulate`
+    /// panic; one listed without a `visit` arm vanished from `immunotrial models` (both found
+    /// by adding a model as a new developer would).
+    #[test]
+    fn every_listed_name_is_its_models_declared_name() {
+        for name in NAMES {
+            let spec = visit(name, Spec).unwrap_or_else(|| panic!("`{name}` has no visit arm"));
+            assert_eq!(
+                spec.name, name,
+                "registered as `{name}`, declared as `{}`",
+                spec.name
+            );
+            assert_eq!(find_spec(name).map(|s| s.name), Some(name));
+        }
+        assert_eq!(specs().len(), NAMES.len());
+    }
 }
