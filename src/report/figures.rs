@@ -376,15 +376,22 @@ fn km_label(
     is_control: bool,
     axis: &TimeAxis,
 ) -> String {
-    let median = match s.median_day.value {
-        None => "not reached".to_string(),
-        Some(_) => format!(
+    let per_unit = 1.0 / axis.days_per_unit;
+    let median = match (s.median_day.value, s.median_day.lower) {
+        // The interval's lower end can be reached when the median is not (it is in arms.csv).
+        (None, Some(lower)) => format!(
+            "not reached (95% CI from {:.1} {})",
+            lower * per_unit,
+            axis.unit
+        ),
+        (None, None) => "not reached".to_string(),
+        (Some(_), _) => format!(
             "{} {}",
             fmt_estimate(
                 s.median_day.value,
                 s.median_day.lower,
                 s.median_day.upper,
-                1.0 / axis.days_per_unit,
+                per_unit,
             ),
             axis.unit
         ),
@@ -1876,6 +1883,43 @@ mod tests {
         let svg = draw_records("km_os", &few, horizon_day);
         assert!(!svg.contains("not marked"), "sparse censoring is marked");
         assert!(svg.contains("Overall survival"), "the figure is drawn");
+    }
+
+    /// A median not reached whose interval's lower end is (the curve stays above 0.5, its band
+    /// does not): the legend gives that end, as arms.csv does (it had said "not reached" alone;
+    /// found by checking the figures against their data).
+    #[test]
+    fn a_median_not_reached_keeps_the_lower_end_of_its_interval() {
+        let horizon_day = 730.5;
+        let patients: Vec<PatientRecord> = (0..100)
+            .map(|i| {
+                // 48 deaths on days 10 to 480, the others followed to the horizon.
+                let end = if i < 48 {
+                    observation(10.0 * (i + 1) as f64, true)
+                } else {
+                    observation(horizon_day, false)
+                };
+                PatientRecord {
+                    patient: i as u64,
+                    failed: false,
+                    ineligible: false,
+                    best_response: Response::Sd,
+                    best_change_pct: Some(0.0),
+                    response_day: None,
+                    pfs: end,
+                    os: end,
+                }
+            })
+            .collect();
+        let arms = vec![ArmRecords {
+            name: "arm".into(),
+            patients,
+        }];
+        let svg = draw_records("km_os", &arms, horizon_day);
+        assert!(
+            svg.contains("median not reached (95% CI from "),
+            "the legend lacks the interval's lower end"
+        );
     }
 
     /// Figure `stem` of these arms' patients alone (no bootstrap, no typical patient).
