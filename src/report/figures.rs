@@ -323,13 +323,13 @@ impl TimeAxis {
     }
 }
 
-/// The time axis's own `ticks` (in its unit) and their labels under a chart whose mesh draws
-/// no x labels (`x_labels(0)`), at `y_axis`, the y of the axis line, with a light grid line up
-/// to `grid_to` where given: every figure over time labels the same steps (plotters' own
-/// choice had labelled 24 months in fives, the last 20).
-fn time_ticks<DB: DrawingBackend>(
+/// Our own `ticks` on the x axis and their labels, under a chart whose mesh draws no x labels
+/// (`x_labels(0)`), at `y_axis`, the y of the axis line, with a light grid line up to `grid_to`
+/// where given: every figure over time labels the time axis's steps (plotters' own choice had
+/// labelled 24 months in fives, the last 20), and a log axis its 1-2-5 steps.
+fn x_ticks<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
     area: &DrawingArea<DB, Shift>,
-    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, RangedCoordf64>>,
     ticks: &[f64],
     (y_axis, grid_to): (f64, Option<f64>),
     size: f64,
@@ -358,6 +358,15 @@ where
         ))?;
     }
     Ok(())
+}
+
+/// Ticks of a log axis from `lo` to `hi`: 1, 2 and 5 of each decade in the range (plotters
+/// labelled only the decades, 0.1 and 1, and asked for more, crowded nine into each).
+fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
+    (lo.log10().floor() as i32..=hi.log10().ceil() as i32)
+        .flat_map(|decade| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(decade)))
+        .filter(|t| (lo..=hi).contains(t))
+        .collect()
 }
 
 fn fmt_estimate(value: Option<f64>, lower: Option<f64>, upper: Option<f64>, scale: f64) -> String {
@@ -491,7 +500,7 @@ where
         4,
         BLACK.mix(0.4).stroke_width(1),
     )?;
-    time_ticks(&upper, &mut chart, &ticks, (0.0, None), 13.0)?;
+    x_ticks(&upper, &mut chart, &ticks, (0.0, None), 13.0)?;
 
     // The legend under the axis: each arm's median and hazard ratio against control.
     let left = |anchor: VPos| Pos::new(HPos::Left, anchor);
@@ -889,7 +898,7 @@ where
             .axis_desc_style(font_of(12.0))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
-        time_ticks(area, &mut chart, &axis.ticks(), (-105.0, Some(105.0)), 11.0)?;
+        x_ticks(area, &mut chart, &axis.ticks(), (-105.0, Some(105.0)), 11.0)?;
         let mut patients: Vec<u64> = input
             .assessments
             .iter()
@@ -981,7 +990,7 @@ where
             .axis_desc_style(font_of(12.0))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
-        time_ticks(
+        x_ticks(
             area,
             &mut chart,
             &axis.ticks(),
@@ -1072,6 +1081,7 @@ where
         }
     }
     let (lo, hi) = ((lo / 1.3).max(1e-3), (hi * 1.3).min(1e3));
+    let hr_ticks = one_two_five(lo, hi);
     let mut chart = ChartBuilder::on(&left)
         .margin(10)
         .margin_left(16)
@@ -1093,12 +1103,15 @@ where
             }
         })
         .x_desc("Hazard ratio against control (log scale; below 1 favours the arm)")
-        .x_labels(6)
-        .x_label_formatter(&|x| tick_label(*x))
+        // A log axis keeps its decades whatever the count asked: no mesh, no labels of its own.
+        .disable_x_mesh()
+        .x_labels(0)
+        .x_label_formatter(&|_| String::new())
         .label_style(font_of(11.0))
         .axis_desc_style(font_of(12.0))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
+    x_ticks(&left, &mut chart, &hr_ticks, (-0.5, Some(rows - 0.5)), 11.0)?;
     dashed_line(
         &mut chart,
         (1.0, -0.5),
@@ -1883,6 +1896,16 @@ mod tests {
         let svg = draw_records("km_os", &few, horizon_day);
         assert!(!svg.contains("not marked"), "sparse censoring is marked");
         assert!(svg.contains("Overall survival"), "the figure is drawn");
+    }
+
+    #[test]
+    fn a_log_axis_is_ticked_at_one_two_and_five() {
+        let labels: Vec<String> = one_two_five(0.04, 2.6)
+            .into_iter()
+            .map(tick_label)
+            .collect();
+        assert_eq!(labels, ["0.05", "0.1", "0.2", "0.5", "1", "2"]);
+        assert_eq!(one_two_five(0.5, 1.0), [0.5, 1.0]);
     }
 
     /// A median not reached whose interval's lower end is (the curve stays above 0.5, its band
