@@ -703,8 +703,10 @@ fn three_shards_merged_are_byte_identical_to_one_run() {
         .arg(fresh_dir("m4"))
         .output()
         .unwrap();
+    // The message names the seeds (it had said only "different scenarios", and this test
+    // passed on the folder's name, `other-seed`).
     assert!(
-        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("seed"),
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("with seed 5"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );

@@ -88,13 +88,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
         .ok_or_else(|| MergeError("no shard folders given".into()))?;
     let (n, seed, total) = (first.n, first.seed, first.patients_total);
     for s in &shards {
-        if s.scenario != first.scenario {
-            return Err(MergeError(format!(
-                "{} and {} ran different scenarios (scenario.resolved.toml differs)",
-                first.dir.display(),
-                s.dir.display()
-            )));
-        }
+        // Seeds and sizes first: scenario.resolved.toml records them too, and a shard of
+        // another seed was reported only as "different scenarios".
         if s.seed != seed || s.n != n || s.patients_total != total {
             return Err(MergeError(format!(
                 "{} is shard {}/{} of {} patients with seed {}, but {} is of {}/{} of {} with seed {}",
@@ -108,6 +103,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
                 n,
                 total,
                 seed
+            )));
+        }
+        if s.scenario != first.scenario {
+            return Err(MergeError(format!(
+                "{} and {} ran different scenarios (scenario.resolved.toml differs)",
+                first.dir.display(),
+                s.dir.display()
             )));
         }
     }
