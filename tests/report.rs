@@ -122,6 +122,23 @@ fn a_run_draws_every_figure_and_a_self_contained_report() {
         for title in axis_titles(stem) {
             assert!(text.contains(title), "{stem} lacks the axis title {title}");
         }
+        // Waterfall titles give the ORR to one decimal, as the report's table (298 of 299 had
+        // read "ORR 100%").
+        if stem == "waterfall" {
+            let titles: Vec<&str> = text.lines().filter(|l| l.contains(" — ORR ")).collect();
+            assert_eq!(titles.len(), ARMS.len(), "{text}");
+            for title in titles {
+                let percent = title
+                    .split(" — ORR ")
+                    .nth(1)
+                    .unwrap()
+                    .split('%')
+                    .next()
+                    .unwrap();
+                let decimals = percent.split('.').nth(1).map(str::len);
+                assert_eq!(decimals, Some(1), "{title}");
+            }
+        }
         // The figures over time label the time axis's own steps: two years in sixes of months
         // (the spider and swimmer plots had let plotters label them in fives, the last 20).
         if matches!(stem, "km_pfs" | "km_os" | "spider" | "swimmer") {
