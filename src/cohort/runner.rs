@@ -178,9 +178,9 @@ fn draw_patient(
 /// patients of `--trajectories N`).
 struct TumourSummary<'a> {
     measure: TumourMeasure,
-    /// The tumour course in the measure's units at every output up to the end of follow-up,
-    /// for the trial endpoints (in mm3) and the summary columns (over follow-up).
     mm3_per_unit: f64,
+    /// The tumour course in the measure's units at every output up to the first past the end
+    /// of follow-up, for the trial endpoints (in mm3) and the summary columns (over follow-up).
     course_days: Vec<f64>,
     course_values: Vec<f64>,
     /// The `arm,patient` prefix and the CSV lines so far, when the trajectory is kept: as text,

@@ -1542,38 +1542,30 @@ mod tests {
     /// axis filled half the figure with no tick between.
     #[test]
     fn the_time_axis_is_in_days_for_a_short_study_and_months_otherwise() {
+        // (horizon in days, unit, axis end, tick step). Just past a year: 15 months in threes,
+        // not 18 in sixes (a third of it empty).
+        for (horizon, unit, max, tick_every) in [
+            (50.0, "d", 50.0, 10.0),
+            (7.0, "d", 7.0, 1.0),
+            (TimeAxis::MAX_DAYS_IN_DAYS, "d", 240.0, 30.0),
+            (183.01, "d", 210.0, 30.0),
+            (122.0, "d", 140.0, 20.0),
+            (730.5, "mo", 24.0, 6.0),
+            (TimeAxis::MAX_DAYS_IN_DAYS + 1.0, "mo", 9.0, 3.0),
+            (365.25, "mo", 12.0, 3.0),
+            (366.0, "mo", 15.0, 3.0),
+        ] {
+            let axis = TimeAxis::of(horizon);
+            assert_eq!(
+                (axis.unit, axis.max, axis.tick_every),
+                (unit, max, tick_every),
+                "{horizon}"
+            );
+        }
         let mouse = TimeAxis::of(50.0);
-        assert_eq!((mouse.unit, mouse.max, mouse.tick_every), ("d", 50.0, 10.0));
         assert_eq!(mouse.ticks(), [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]);
         assert_eq!(mouse.at(35.0), 35.0);
-        let week = TimeAxis::of(7.0);
-        assert_eq!((week.max, week.tick_every), (7.0, 1.0));
-        let eight_months = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS);
-        assert_eq!(
-            (eight_months.unit, eight_months.max, eight_months.tick_every),
-            ("d", 240.0, 30.0)
-        );
-        let six_months = TimeAxis::of(183.01);
-        assert_eq!((six_months.max, six_months.tick_every), (210.0, 30.0));
-        let four_months = TimeAxis::of(122.0);
-        assert_eq!((four_months.max, four_months.tick_every), (140.0, 20.0));
-        let trial = TimeAxis::of(730.5);
-        assert_eq!((trial.unit, trial.max, trial.tick_every), ("mo", 24.0, 6.0));
-        assert_eq!(trial.at(730.5), 24.0);
-        let past_eight_months = TimeAxis::of(TimeAxis::MAX_DAYS_IN_DAYS + 1.0);
-        assert_eq!(
-            (
-                past_eight_months.unit,
-                past_eight_months.max,
-                past_eight_months.tick_every
-            ),
-            ("mo", 9.0, 3.0)
-        );
-        let year = TimeAxis::of(365.25);
-        assert_eq!((year.max, year.tick_every), (12.0, 3.0));
-        // Just past a year: 15 months in threes, not 18 in sixes (a third of it empty).
-        let year_and_a_day = TimeAxis::of(366.0);
-        assert_eq!((year_and_a_day.max, year_and_a_day.tick_every), (15.0, 3.0));
+        assert_eq!(TimeAxis::of(730.5).at(730.5), 24.0);
         // Beyond the listed steps, a round one.
         let long = TimeAxis::of(1e9);
         let mantissa = long.tick_every / 10f64.powf(long.tick_every.log10().floor());
