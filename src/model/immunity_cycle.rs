@@ -763,6 +763,8 @@ impl OdeModel<8> for ImmunityCycle {
         Some(Params::lanes(p))
     }
 
+    // Inlined into the lane kernel's stages (see the trait's doc).
+    #[inline(always)]
     fn rhs_lanes(
         &self,
         p: &Params<F64s>,

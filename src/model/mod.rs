@@ -391,6 +391,9 @@ pub trait OdeModel<const N: usize>: Send + Sync {
     /// dy/dt for [`LANES`] patients at once, each lane exactly what [`OdeModel::rhs`] gives
     /// for that patient, bit for bit (write both from one function generic over
     /// [`crate::lanes::Lane`]). Called only with parameters from [`OdeModel::lane_params`].
+    /// Mark the implementation `#[inline(always)]`: the lane kernel calls it at every stage,
+    /// and inlined there it keeps the states in registers (the TNBC cohort ran 4% faster,
+    /// with the same bits).
     fn rhs_lanes(
         &self,
         _p: &Self::LaneParams,
