@@ -14,7 +14,13 @@ fn fresh_dir(name: &str) -> PathBuf {
 }
 
 fn tnbc() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tnbc_combinations.toml")
+    model_file("tnbc_combinations.toml")
+}
+
+fn model_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(name)
 }
 
 fn run(out: &Path, extra: &[&str]) {
@@ -285,6 +291,135 @@ dropout_per_year = -1
         "{err}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Landmarks in months or in days, in increasing order, each above 0; not both kinds.
+#[test]
+fn landmarks_are_validated_with_their_line() {
+    let dir = fresh_dir("bad-landmarks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let head = "name = \"bad landmarks\"\nhorizon_days = 100\n[model]\nname = \"kuznetsov1994\"\n[[arm]]\nname = \"untreated\"\n[trial]\n";
+    let cases = [
+        (
+            "landmark_months = [6, 12]\nlandmark_days = [30]\n",
+            ":9:",
+            "trial.landmark_days",
+            "not both",
+        ),
+        (
+            "landmark_days = [30, 20]\n",
+            ":8:",
+            "trial.landmark_days[1]",
+            "increasing order, found 20 after 30",
+        ),
+        (
+            "landmark_months = [0, 6]\n",
+            ":8:",
+            "trial.landmark_months[0]",
+            "above 0",
+        ),
+        (
+            "landmark_months = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]\n",
+            ":8:",
+            "trial.landmark_months",
+            "at most 12 landmarks, found 13",
+        ),
+    ];
+    for (extra, line, key, words) in cases {
+        let file = dir.join("bad.toml");
+        std::fs::write(&file, format!("{head}{extra}")).unwrap();
+        let o = bin().arg("validate").arg(&file).output().unwrap();
+        assert!(!o.status.success(), "{extra}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(line) && err.contains(&format!("`{key}`")) && err.contains(words),
+            "{extra}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Landmarks in days (a mouse study has no 6-month landmark): arms.csv gains one PFS and one
+/// OS column per landmark, each the Kaplan–Meier estimate that km_pfs.csv and km_os.csv
+/// tabulate at that day (the last step at or before it), and summary.json and the report
+/// name them; the resolved scenario keeps them, so that `analyse` writes the same arms.csv.
+#[test]
+fn landmarks_in_days_are_reported_from_the_kaplan_meier_tables() {
+    let out = fresh_dir("landmark-days");
+    let o = bin()
+        .arg("run")
+        .arg(model_file("kosinsky2018_virtual_study.toml"))
+        .args([
+            "--patients",
+            "200",
+            "--quiet",
+            "--set",
+            "trial.landmark_days=[10, 20.5]",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut reader = csv::Reader::from_path(out.join("arms.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let arms: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert!(!header.iter().any(|h| h.ends_with("_6m")), "{header:?}");
+    let mut compared = 0;
+    for endpoint in ["pfs", "os"] {
+        let km: Vec<csv::StringRecord> =
+            csv::Reader::from_path(out.join(format!("km_{endpoint}.csv")))
+                .unwrap()
+                .records()
+                .map(|r| r.unwrap())
+                .collect();
+        for (day, label) in [(10.0, "10d"), (20.5, "20.5d")] {
+            for arm in &arms {
+                let reported = &arm[column(&format!("{endpoint}_{label}"))];
+                // The step of the arm's curve at the landmark: the last row at or before it.
+                let step = km
+                    .iter()
+                    .filter(|r| &r[0] == &arm[0] && r[1].parse::<f64>().unwrap() <= day)
+                    .last()
+                    .expect("every curve starts at day 0");
+                let last_day = km
+                    .iter()
+                    .filter(|r| &r[0] == &arm[0])
+                    .map(|r| r[1].parse::<f64>().unwrap())
+                    .fold(0.0, f64::max);
+                if last_day < day {
+                    continue;
+                }
+                let expected: f64 = step[5].parse().unwrap();
+                let got: f64 = reported
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{endpoint} {label} {arm:?}"));
+                assert_eq!(got, expected, "{endpoint} at day {day} in {}", &arm[0]);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 8, "only {compared} landmark values compared");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let rates = &summary["arms"][0]["pfs"]["rates"];
+    assert_eq!(
+        (rates[0]["day"].as_f64(), rates[1]["day"].as_f64()),
+        (Some(10.0), Some(20.5))
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("<th>PFS day 10, % (95% CI)</th><th>PFS day 20.5</th>"));
+    let resolved = std::fs::read_to_string(out.join("scenario.resolved.toml")).unwrap();
+    assert!(
+        resolved.contains("landmark_days = [10.0, 20.5]"),
+        "{resolved}"
+    );
+    let before = std::fs::read(out.join("arms.csv")).unwrap();
+    let o = bin().arg("analyse").arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read(out.join("arms.csv")).unwrap(), before);
+    let _ = std::fs::remove_dir_all(out);
 }
 
 /// The runner's endpoints agree with RECIST applied by hand to the model's own course: the

@@ -576,7 +576,22 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
     }
     h.push_str("</table>\n<p class=\"note\">Hover over a number for its exact value as summary.json holds it (times in days, rates as fractions). \"Left out\": patients whose solve failed or who were not eligible (run.json counts each). Medians from Kaplan–Meier curves with log-log 95% intervals; progression is found at assessment visits, so a median of PFS and its limits often fall on the same visit. Hazard ratios from Cox models (Efron ties) against control; ORR intervals exact (Clopper–Pearson), differences by Newcombe's hybrid score method.</p>\n");
 
-    h.push_str(&("<h2>Landmarks and restricted means</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th><th>PFS 6 mo, % (95% CI)</th><th>PFS 12 mo</th><th>PFS 24 mo</th><th>OS 6 mo</th><th>OS 12 mo</th><th>OS 24 mo</th><th>Restricted mean PFS, {unit} (95% CI)</th><th>Restricted mean OS, {unit} (95% CI)</th></tr>\n").replace("{unit}", &unit));
+    // The first landmark's heading says what the cells hold.
+    let mut headings = String::new();
+    for endpoint in ["PFS", "OS"] {
+        for (i, landmark) in a.landmarks.iter().enumerate() {
+            let what = if i == 0 && endpoint == "PFS" {
+                ", % (95% CI)"
+            } else {
+                ""
+            };
+            let _ = write!(headings, "<th>{endpoint} {}{what}</th>", landmark.heading());
+        }
+    }
+    let _ = writeln!(
+        h,
+        "<h2>Landmarks and restricted means</h2>\n<table class=\"numbers\">\n<tr><th>Arm</th>{headings}<th>Restricted mean PFS, {unit} (95% CI)</th><th>Restricted mean OS, {unit} (95% CI)</th></tr>"
+    );
     for arm in &a.arms {
         let _ = write!(h, "<tr><td>{}</td>", escape(&arm.name));
         for s in [&arm.pfs, &arm.os] {

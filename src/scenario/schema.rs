@@ -84,6 +84,12 @@ pub struct TrialSection {
     /// Bootstrap replicates for the probability that each arm is best (default 1000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<u64>,
+    /// Times at which PFS and OS rates are reported, in months (default 6, 12 and 24) ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landmark_months: Option<Vec<f64>>,
+    /// ... or in days (an animal study), instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landmark_days: Option<Vec<f64>>,
 }
 
 /// `[output]`: what a cohort run writes besides patients.csv.

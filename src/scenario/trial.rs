@@ -3,7 +3,7 @@
 
 use super::schema::TrialSection;
 use super::{Checker, KeyPath, num};
-use crate::trial::recist::DEFAULT_PROGRESSION_MIN_INCREASE_MM;
+use crate::trial::recist::{DAYS_PER_YEAR, DEFAULT_PROGRESSION_MIN_INCREASE_MM};
 
 /// The endpoint that ranks the arms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,53 @@ pub const DEFAULT_MEASURABLE_MIN_MM: f64 = 10.0;
 /// weeks.
 pub const DEFAULT_STABLE_DISEASE_MIN_DAYS: f64 = 42.0;
 
+/// Landmarks of a scenario without `landmark_months` or `landmark_days`.
+pub const DEFAULT_LANDMARK_MONTHS: [f64; 3] = [6.0, 12.0, 24.0];
+/// Most landmarks a trial may report (each is two columns of arms.csv and of the report).
+pub const MAX_LANDMARKS: usize = 12;
+
+/// A time at which the survival rates are reported: months for a human trial, days for an
+/// animal study (whose 50 days have no 6-month landmark).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Landmark {
+    Months(f64),
+    Days(f64),
+}
+
+impl Landmark {
+    /// The day after baseline it stands for (a month is a twelfth of 365.25 days).
+    pub fn day(self) -> f64 {
+        match self {
+            Landmark::Months(m) => m * DAYS_PER_YEAR / 12.0,
+            Landmark::Days(d) => d,
+        }
+    }
+
+    /// The same in months.
+    pub fn months(self) -> f64 {
+        match self {
+            Landmark::Months(m) => m,
+            Landmark::Days(d) => d * 12.0 / DAYS_PER_YEAR,
+        }
+    }
+
+    /// The suffix of its columns in arms.csv: `6m` (pfs_6m, os_6m), `50d`.
+    pub fn label(self) -> String {
+        match self {
+            Landmark::Months(m) => format!("{m}m"),
+            Landmark::Days(d) => format!("{d}d"),
+        }
+    }
+
+    /// As the report's headings name it: `6 mo`, `day 50`.
+    pub fn heading(self) -> String {
+        match self {
+            Landmark::Months(m) => format!("{m} mo"),
+            Landmark::Days(d) => format!("day {d}"),
+        }
+    }
+}
+
 /// A validated `[trial]` (every scenario has one: the defaults when the section is absent).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrialSpec {
@@ -55,6 +102,8 @@ pub struct TrialSpec {
     pub control: usize,
     pub primary: Primary,
     pub bootstrap: u64,
+    /// Where PFS and OS rates are reported, in increasing order.
+    pub landmarks: Vec<Landmark>,
 }
 
 impl Default for TrialSpec {
@@ -75,6 +124,7 @@ impl Default for TrialSpec {
             control: 0,
             primary: Primary::Pfs,
             bootstrap: DEFAULT_BOOTSTRAP,
+            landmarks: DEFAULT_LANDMARK_MONTHS.map(Landmark::Months).to_vec(),
         }
     }
 }
@@ -82,6 +132,14 @@ impl Default for TrialSpec {
 impl TrialSpec {
     /// The section with every default written out (for `scenario.resolved.toml`).
     pub fn to_section(&self, arm_names: &[String]) -> TrialSection {
+        let in_days = matches!(self.landmarks.first(), Some(Landmark::Days(_)));
+        let given: Vec<f64> = self
+            .landmarks
+            .iter()
+            .map(|l| match *l {
+                Landmark::Months(v) | Landmark::Days(v) => v,
+            })
+            .collect();
         TrialSection {
             assessment_every_days: Some(self.assessment_every_day),
             assessment_every_days_after_year: Some(self.assessment_every_day_after_year),
@@ -97,6 +155,8 @@ impl TrialSpec {
             control: arm_names.get(self.control).cloned(),
             primary: Some(self.primary.name().to_string()),
             bootstrap: Some(self.bootstrap),
+            landmark_months: (!in_days).then(|| given.clone()),
+            landmark_days: in_days.then_some(given),
         }
     }
 }
@@ -240,6 +300,53 @@ pub(super) fn resolve(
         );
         ok = false;
     }
+    let landmarks = match (&s.landmark_months, &s.landmark_days) {
+        (Some(_), Some(_)) => {
+            c.error(
+                &path.key("landmark_days"),
+                "landmarks are given in months or in days, not both: drop `landmark_months` or `landmark_days`".to_string(),
+            );
+            ok = false;
+            Vec::new()
+        }
+        (months, days) => {
+            let (key, values, make): (&str, Vec<f64>, fn(f64) -> Landmark) = match (months, days) {
+                (_, Some(d)) => ("landmark_days", d.clone(), Landmark::Days),
+                (Some(m), _) => ("landmark_months", m.clone(), Landmark::Months),
+                _ => (
+                    "landmark_months",
+                    DEFAULT_LANDMARK_MONTHS.to_vec(),
+                    Landmark::Months,
+                ),
+            };
+            let at = path.key(key);
+            if values.len() > MAX_LANDMARKS {
+                c.error(
+                    &at,
+                    format!(
+                        "expected at most {MAX_LANDMARKS} landmarks, found {}",
+                        values.len()
+                    ),
+                );
+                ok = false;
+            }
+            for (i, v) in values.iter().enumerate() {
+                ok &= c.non_negative(&at.index(i), *v, true);
+                if i > 0 && v.is_finite() && *v <= values[i - 1] {
+                    c.error(
+                        &at.index(i),
+                        format!(
+                            "expected landmarks in increasing order, found {} after {}",
+                            num(*v),
+                            num(values[i - 1])
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+            values.into_iter().map(make).collect()
+        }
+    };
     ok.then_some(TrialSpec {
         assessment_every_day,
         assessment_every_day_after_year,
@@ -255,5 +362,6 @@ pub(super) fn resolve(
         control,
         primary,
         bootstrap,
+        landmarks,
     })
 }

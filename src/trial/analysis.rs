@@ -15,18 +15,15 @@
 
 use super::binomial::{clopper_pearson, newcombe_difference};
 use super::compare::{CoxFit, LogRank, Pooled, Ties, cox_pooled, log_rank_pooled};
-use super::recist::{DAYS_PER_YEAR, Response};
+use super::recist::Response;
 use super::survival::{KaplanMeier, Observation, same_time};
 use crate::report::{value, write_atomic};
-use crate::scenario::trial::{Primary, TrialSpec};
+use crate::scenario::trial::{Landmark, Primary, TrialSpec};
 use rand::rngs::ChaCha12Rng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::path::Path;
-
-/// Landmarks at which survival rates are reported, in months.
-pub const LANDMARK_MONTHS: [f64; 3] = [6.0, 12.0, 24.0];
 
 /// One patient's row in one arm, as the analysis needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +88,8 @@ impl Estimate {
 pub struct SurvivalSummary {
     pub events: u64,
     pub median_day: Estimate,
-    /// S at each of [`LANDMARK_MONTHS`], where follow-up reaches it.
+    /// S at each of the trial's landmarks ([`Analysis::landmarks`]), where follow-up reaches
+    /// it.
     pub rates: Vec<Estimate>,
     /// Restricted mean survival time to the horizon, and its standard error.
     pub rmst_day: f64,
@@ -133,6 +131,8 @@ pub struct Analysis {
     pub bootstrap: u64,
     pub seed: u64,
     pub horizon_day: f64,
+    /// Where the survival rates are reported.
+    pub landmarks: Vec<Landmark>,
     pub arms: Vec<ArmSummary>,
 }
 
@@ -144,13 +144,17 @@ fn proportion(x: u64, n: u64) -> Estimate {
     Estimate::of(x as f64 / n as f64, lo, hi)
 }
 
-fn survival_summary(observations: &[Observation], horizon_day: f64) -> SurvivalSummary {
+fn survival_summary(
+    observations: &[Observation],
+    horizon_day: f64,
+    landmarks: &[Landmark],
+) -> SurvivalSummary {
     let curve = KaplanMeier::fit(observations);
     let (median, lo, hi) = curve.median();
-    let rates = LANDMARK_MONTHS
+    let rates = landmarks
         .iter()
-        .map(|months| {
-            let day = months * DAYS_PER_YEAR / 12.0;
+        .map(|landmark| {
+            let day = landmark.day();
             if curve.reaches(day) {
                 let (s, lo, hi) = curve.survival_with_interval_at(day);
                 // Where S is 0 or 1 the log-log interval is undefined (R's NA): a band of
@@ -248,8 +252,8 @@ pub fn analyse(arms: &[ArmRecords], spec: &TrialSpec, horizon_day: f64, seed: u6
                     }
                     _ => None,
                 },
-                pfs: survival_summary(&pfs, horizon_day),
-                os: survival_summary(&os, horizon_day),
+                pfs: survival_summary(&pfs, horizon_day, &spec.landmarks),
+                os: survival_summary(&os, horizon_day, &spec.landmarks),
                 p_best: p_best[i],
             }
         })
@@ -260,6 +264,7 @@ pub fn analyse(arms: &[ArmRecords], spec: &TrialSpec, horizon_day: f64, seed: u6
         bootstrap: spec.bootstrap,
         seed,
         horizon_day,
+        landmarks: spec.landmarks.clone(),
         arms: summaries,
     }
 }
@@ -656,8 +661,8 @@ pub fn write_arms_csv(out: &mut dyn std::io::Write, a: &Analysis) -> std::io::Re
         .map(String::from),
     );
     for endpoint in ["pfs", "os"] {
-        for m in LANDMARK_MONTHS {
-            header.push(format!("{endpoint}_{m}m"));
+        for landmark in &a.landmarks {
+            header.push(format!("{endpoint}_{}", landmark.label()));
         }
         header.push(format!("rmst_{endpoint}_day"));
     }
@@ -717,12 +722,12 @@ fn comparison_json(c: &Option<Comparison>) -> Value {
     }
 }
 
-fn survival_json(s: &SurvivalSummary) -> Value {
+fn survival_json(s: &SurvivalSummary, landmarks: &[Landmark]) -> Value {
     json!({
         "events": s.events,
         "median_day": s.median_day.json(),
-        "rates": LANDMARK_MONTHS.iter().zip(&s.rates).map(|(m, r)| json!({
-            "months": m, "day": m * DAYS_PER_YEAR / 12.0,
+        "rates": landmarks.iter().zip(&s.rates).map(|(l, r)| json!({
+            "months": l.months(), "day": l.day(),
             "survival": r.value, "lower": r.lower, "upper": r.upper,
         })).collect::<Vec<_>>(),
         "rmst_day": s.rmst_day,
@@ -756,8 +761,8 @@ pub fn summary_json(a: &Analysis, scenario_name: &str) -> Value {
             "dcr": arm.dcr.json(),
             "median_best_change_pct": arm.median_best_change_pct,
             "orr_difference_vs_control": arm.orr_difference.map(|d| d.json()),
-            "pfs": survival_json(&arm.pfs),
-            "os": survival_json(&arm.os),
+            "pfs": survival_json(&arm.pfs, &a.landmarks),
+            "os": survival_json(&arm.os, &a.landmarks),
             "pfs_vs_control": comparison_json(&arm.pfs_vs_control),
             "os_vs_control": comparison_json(&arm.os_vs_control),
             "p_best": arm.p_best,
