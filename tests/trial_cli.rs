@@ -380,12 +380,11 @@ fn landmarks_in_days_are_reported_from_the_kaplan_meier_tables() {
                 // The step of the arm's curve at the landmark: the last row at or before it.
                 let step = km
                     .iter()
-                    .filter(|r| &r[0] == &arm[0] && r[1].parse::<f64>().unwrap() <= day)
-                    .last()
+                    .rfind(|r| r[0] == arm[0] && r[1].parse::<f64>().unwrap() <= day)
                     .expect("every curve starts at day 0");
                 let last_day = km
                     .iter()
-                    .filter(|r| &r[0] == &arm[0])
+                    .filter(|r| r[0] == arm[0])
                     .map(|r| r[1].parse::<f64>().unwrap())
                     .fold(0.0, f64::max);
                 if last_day < day {
