@@ -405,3 +405,45 @@ fn a_hazard_ratio_without_an_estimate_and_a_rate_of_100_percent_say_so() {
     assert!(!landmarks.contains("NR"), "{landmarks}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// An arm without a catalogue drug shows its doses on a timeline, one line per model input and
+/// one for radiation: the Kosinsky virtual study gives its antibody as a model input, and its
+/// exposure figure had drawn empty concentration axes for the irradiated arms and nothing at
+/// all for the antibody alone.
+#[test]
+fn arms_without_a_catalogue_drug_show_their_doses() {
+    let out = fresh_dir("timeline");
+    let o = bin()
+        .arg("run")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/kosinsky2018_virtual_study.toml"))
+        .args(["--patients", "20", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = svg_text(&out.join("figures/exposure.svg"));
+    assert!(
+        text.contains("The doses of each arm") && !text.contains("Concentration"),
+        "{text}"
+    );
+    for arm in [
+        "anti-PD-L1 from day 7",
+        "RT 5x2 Gy",
+        "RT + anti-PD-L1 from day 7",
+        "RT + anti-PD-L1 from day 12",
+        "RT + anti-PD-L1 from day 19",
+    ] {
+        assert!(text.contains(&format!("{arm}: doses")), "{arm}: {text}");
+    }
+    // The untreated control has no row.
+    assert!(!text.contains("control: doses"), "{text}");
+    let labels: Vec<&str> = text.lines().collect();
+    assert_eq!(labels.iter().filter(|l| **l == "anti_pdl1").count(), 4);
+    assert_eq!(labels.iter().filter(|l| **l == "radiation").count(), 4);
+    // Each dose is one mark: the typical animal's 9 antibody doses in each of four arms and 5
+    // fractions in each of four, drawn as short vertical lines in the arms' colours.
+    let svg = std::fs::read_to_string(out.join("figures/exposure.svg")).unwrap();
+    let marks = svg.matches("stroke-width=\"3\"").count();
+    assert_eq!(marks, 4 * 9 + 4 * 5, "{marks} dose marks");
+    let _ = std::fs::remove_dir_all(out);
+}

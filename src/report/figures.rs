@@ -95,6 +95,14 @@ pub struct DrugCurve {
     pub mechanism: String,
 }
 
+/// A dose of one of the model's own inputs (not a catalogue drug, not radiation), for the
+/// exposure figure's timeline: Kosinsky's intraperitoneal antibody, de Pillis' chemotherapy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelDose {
+    pub input: String,
+    pub day: f64,
+}
+
 /// What the figures draw.
 pub struct FigureInput<'a> {
     pub arms: &'a [String],
@@ -106,6 +114,8 @@ pub struct FigureInput<'a> {
     /// Per arm: its drugs' curves over the typical course, and its radiation days.
     pub drugs: &'a [Vec<DrugCurve>],
     pub radiation_days: &'a [Vec<f64>],
+    /// Per arm: the doses of the model's own inputs.
+    pub model_doses: &'a [Vec<ModelDose>],
     /// States to show in the mechanism figure.
     pub states: &'a [Quantity],
     pub horizon_day: f64,
@@ -159,13 +169,9 @@ pub fn size(stem: &str, input: &FigureInput<'_>) -> (u32, u32) {
         ),
         "forest" => (960, 140 + 36 * n.saturating_sub(1)),
         "exposure" => {
-            let treated = input.drugs.iter().filter(|d| !d.is_empty()).count() as u32
-                + input
-                    .drugs
-                    .iter()
-                    .zip(input.radiation_days)
-                    .filter(|(d, r)| d.is_empty() && !r.is_empty())
-                    .count() as u32;
+            let treated = (0..n as usize)
+                .filter(|&k| exposure_shows(input, k))
+                .count() as u32;
             (960, 60 + 250 * treated.max(1))
         }
         // The states and a panel for the arms' legend.
@@ -1203,25 +1209,105 @@ fn log_range<'a>(series: impl Iterator<Item = &'a [f64]>) -> (f64, f64) {
     (low, high)
 }
 
+/// Whether the exposure figure has a row for arm `k`: it gives a drug, radiation or a dose of
+/// one of the model's own inputs.
+fn exposure_shows(input: &FigureInput<'_>, k: usize) -> bool {
+    input.drugs.get(k).is_some_and(|d| !d.is_empty())
+        || input.radiation_days.get(k).is_some_and(|r| !r.is_empty())
+        || input.model_doses.get(k).is_some_and(|d| !d.is_empty())
+}
+
+/// The row of an arm without a catalogue drug: a timeline of its doses, one line per model
+/// input and one for radiation. (It had two empty concentration and occupancy axes, and an
+/// arm given only a model's own antibody had no row at all.)
+fn dose_timeline<DB: DrawingBackend>(
+    row: &DrawingArea<DB, Shift>,
+    input: &FigureInput<'_>,
+    k: usize,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let doses = input.model_doses.get(k).map_or(&[][..], |d| d.as_slice());
+    let radiation = &input.radiation_days[k];
+    let mut lines: Vec<&str> = Vec::new();
+    for d in doses {
+        if !lines.contains(&d.input.as_str()) {
+            lines.push(&d.input);
+        }
+    }
+    if !radiation.is_empty() {
+        lines.push("radiation");
+    }
+    let count = lines.len();
+    let names: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut chart = ChartBuilder::on(row)
+        .caption(
+            shorten(&format!("{}: doses", input.arms[k]), 80),
+            font_of(13.0),
+        )
+        .margin(8)
+        .x_label_area_size(32)
+        .y_label_area_size(110)
+        .build_cartesian_2d(0.0..input.horizon_day, -0.5..(count as f64 - 0.5))?;
+    chart
+        .configure_mesh()
+        .x_desc("Days")
+        .x_label_formatter(&|x| tick_label(*x))
+        .y_labels(count.max(1))
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .label_style(font_of(10.0))
+        .axis_desc_style(font_of(11.0))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    for (line, name) in lines.iter().enumerate() {
+        let y = line as f64;
+        let (days, colour): (Vec<f64>, RGBColor) =
+            if *name == "radiation" && line == count - 1 && !radiation.is_empty() {
+                (radiation.clone(), RADIATION_COLOUR)
+            } else {
+                (
+                    doses
+                        .iter()
+                        .filter(|d| d.input == *name)
+                        .map(|d| d.day)
+                        .collect(),
+                    DRUG_PALETTE[line % DRUG_PALETTE.len()],
+                )
+            };
+        chart.draw_series(days.into_iter().map(|day| {
+            PathElement::new(vec![(day, y - 0.3), (day, y + 0.3)], colour.stroke_width(3))
+        }))?;
+    }
+    Ok(())
+}
+
 fn exposure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, input: &FigureInput<'_>) -> Drawn
 where
     DB::ErrorType: 'static,
 {
     let treated: Vec<usize> = (0..input.arms.len())
-        .filter(|&k| {
-            input.drugs.get(k).is_some_and(|d| !d.is_empty())
-                || input.radiation_days.get(k).is_some_and(|r| !r.is_empty())
-        })
+        .filter(|&k| exposure_shows(input, k))
         .collect();
     let irradiated = input.radiation_days.iter().any(|r| !r.is_empty());
-    let body = root.titled(
-        if irradiated {
-            "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right); radiation fractions in rose"
-        } else {
-            "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right)"
-        },
-        font_of(15.0),
-    )?;
+    let with_drugs = treated.iter().any(|&k| !input.drugs[k].is_empty());
+    let timelines = treated.iter().any(|&k| input.drugs[k].is_empty());
+    let title = match (with_drugs, timelines) {
+        (false, _) => "The doses of each arm: the model's own inputs and radiation fractions (their effects are in the mechanism figure)".to_string(),
+        (true, timeline) => format!(
+            "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right){}{}",
+            if irradiated { "; radiation fractions in rose" } else { "" },
+            if timeline { "; an arm without a catalogue drug: its doses" } else { "" }
+        ),
+    };
+    let body = root.titled(&title, font_of(15.0))?;
     if treated.is_empty() {
         body.draw(&Text::new(
             "No arm gives a drug or radiation (or the typical patient could not be simulated).",
@@ -1244,6 +1330,10 @@ where
         DRUG_PALETTE[j % DRUG_PALETTE.len()]
     };
     for (row, &k) in rows.iter().zip(&treated) {
+        if input.drugs[k].is_empty() {
+            dose_timeline(row, input, k)?;
+            continue;
+        }
         let (left, right) = row.split_horizontally((row.dim_in_pixel().0 as f64 * 0.55) as u32);
         let drugs = &input.drugs[k];
         // Room above the curves for the legend, which hid a long-lived antibody's curve: the
@@ -1636,6 +1726,7 @@ mod tests {
             typical,
             drugs,
             radiation_days: &[vec![]],
+            model_doses: &[vec![]],
             states,
             horizon_day: 2.0,
             swimmer_patients: 0,
@@ -1953,6 +2044,7 @@ mod tests {
             typical: &[],
             drugs: &[],
             radiation_days: &[],
+            model_doses: &[],
             states: &[],
             horizon_day,
             swimmer_patients: 0,

@@ -4,8 +4,8 @@
 //! so `immunotrial report DIR` rebuilds it without simulating.
 
 use super::figures::{
-    AssessmentPoint, Course, DAYS_PER_MONTH, DrugCurve, FIGURES, FigureInput, Quantity, TimeAxis,
-    arm_colour, png, svg,
+    AssessmentPoint, Course, DAYS_PER_MONTH, DrugCurve, FIGURES, FigureInput, ModelDose, Quantity,
+    TimeAxis, arm_colour, png, svg,
 };
 use super::{font, value, write_atomic};
 use crate::engine::Delivery;
@@ -142,6 +142,7 @@ struct Loaded {
     typical: Vec<Course>,
     drugs: Vec<Vec<DrugCurve>>,
     radiation_days: Vec<Vec<f64>>,
+    model_doses: Vec<Vec<ModelDose>>,
     states: Vec<Quantity>,
 }
 
@@ -207,6 +208,30 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
                 .collect()
         })
         .collect();
+    // Doses of the model's own inputs (not a catalogue drug, not radiation): Kosinsky's
+    // antibody, de Pillis' chemotherapy and lymphocytes.
+    let model_doses = scenario
+        .arms
+        .iter()
+        .map(|arm| {
+            arm.schedule
+                .administrations
+                .iter()
+                .filter(|a| Some(a.input) != radiation)
+                .filter(|a| match a.kind {
+                    Delivery::Bolus { amount } => amount > 0.0,
+                    Delivery::Rate { amount_per_day, .. } => amount_per_day > 0.0,
+                })
+                .filter_map(|a| {
+                    let input = model.inputs.get(a.input)?;
+                    (!matches!(input.role, InputRole::Exposure(_))).then(|| ModelDose {
+                        input: input.name.to_string(),
+                        day: a.start_day,
+                    })
+                })
+                .collect()
+        })
+        .collect();
     // The states that move in some arm, and the tumour measure if it is derived.
     let mut states: Vec<Quantity> = model
         .states
@@ -240,6 +265,7 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
         typical,
         drugs,
         radiation_days,
+        model_doses,
         states,
     })
 }
@@ -267,6 +293,7 @@ pub fn write_report(
         typical: &loaded.typical,
         drugs: &loaded.drugs,
         radiation_days: &loaded.radiation_days,
+        model_doses: &loaded.model_doses,
         states: &loaded.states,
         horizon_day: folder.scenario.horizon_day,
         swimmer_patients: SWIMMER_PATIENTS,
