@@ -1250,23 +1250,14 @@ where
         .x_label_area_size(32)
         .y_label_area_size(110)
         .build_cartesian_2d(0.0..input.horizon_day, -0.5..(count as f64 - 0.5))?;
-    chart
-        .configure_mesh()
-        .x_desc("Days")
-        .x_label_formatter(&|x| tick_label(*x))
-        .y_labels(count.max(1))
-        .y_label_formatter(&|y| {
-            let i = y.round();
-            if (y - i).abs() < 1e-6 && i >= 0.0 {
-                names.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .label_style(font_of(10.0))
-        .axis_desc_style(font_of(11.0))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()?;
+    days_mesh_labelled(&mut chart, "", count.max(1), &|y| {
+        let i = y.round();
+        if (y - i).abs() < 1e-6 && i >= 0.0 {
+            names.get(i as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    })?;
     for (line, name) in lines.iter().enumerate() {
         let y = line as f64;
         let (days, colour): (Vec<f64>, RGBColor) =
@@ -1384,23 +1375,13 @@ where
             .y_label_area_size(48)
             .build_cartesian_2d(0.0..x_max, 0.0..1.02 / (1.0 - legend_share))?;
         // Ticks only from 0 to 1: above is the legend's room.
-        chart
-            .configure_mesh()
-            .x_desc("Days")
-            .x_label_formatter(&|x| tick_label(*x))
-            .y_desc("Occupancy or effect")
-            .y_labels(6)
-            .y_label_formatter(&|y| {
-                if *y <= 1.0 + 1e-9 {
-                    tick_label(*y)
-                } else {
-                    String::new()
-                }
-            })
-            .label_style(font_of(10.0))
-            .axis_desc_style(font_of(11.0))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()?;
+        days_mesh_labelled(&mut chart, "Occupancy or effect", 6, &|y| {
+            if *y <= 1.0 + 1e-9 {
+                tick_label(*y)
+            } else {
+                String::new()
+            }
+        })?;
         for d in drugs {
             let colour = drug_colour(&d.name);
             chart
@@ -1449,17 +1430,35 @@ where
     Y: plotters::coord::ranged1d::Ranged<ValueType = f64>
         + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
-    chart
-        .configure_mesh()
-        .x_desc("Days")
+    days_mesh_labelled(chart, y_desc, 6, &|y| tick_label(*y))
+}
+
+/// As [`days_mesh`], with `y_labels` labels on the y axis, each written by `y_label`.
+fn days_mesh_labelled<'a, DB, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    y_desc: &str,
+    y_labels: usize,
+    y_label: &dyn Fn(&f64) -> String,
+) -> Drawn
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>
+        + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc("Days")
         .x_label_formatter(&|x| tick_label(*x))
-        .y_desc(y_desc)
-        .y_labels(6)
-        .y_label_formatter(&|y| tick_label(*y))
+        .y_labels(y_labels)
+        .y_label_formatter(y_label)
         .label_style(font_of(10.0))
         .axis_desc_style(font_of(11.0))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()?;
+        .light_line_style(WHITE.mix(0.0));
+    // No title, no empty text element for one.
+    if !y_desc.is_empty() {
+        mesh.y_desc(y_desc);
+    }
+    mesh.draw()?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use super::figures::{
     TimeAxis, arm_colour, png, svg,
 };
 use super::{font, value, write_atomic};
-use crate::engine::Delivery;
+use crate::engine::{Administration, Delivery};
 use crate::model::InputRole;
 use crate::model::ModelSpec;
 use crate::scenario::schema::{ArmDrugSection, ArmSection, DoseSection, RadiationSection};
@@ -192,6 +192,10 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
         })
         .collect();
     let radiation = model.radiation_input();
+    let given = |a: &&Administration| match a.kind {
+        Delivery::Bolus { amount } => amount > 0.0,
+        Delivery::Rate { amount_per_day, .. } => amount_per_day > 0.0,
+    };
     let radiation_days = scenario
         .arms
         .iter()
@@ -200,10 +204,7 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
                 .administrations
                 .iter()
                 .filter(|a| Some(a.input) == radiation)
-                .filter(|a| match a.kind {
-                    Delivery::Bolus { amount } => amount > 0.0,
-                    Delivery::Rate { amount_per_day, .. } => amount_per_day > 0.0,
-                })
+                .filter(given)
                 .map(|a| a.start_day)
                 .collect()
         })
@@ -218,10 +219,7 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
                 .administrations
                 .iter()
                 .filter(|a| Some(a.input) != radiation)
-                .filter(|a| match a.kind {
-                    Delivery::Bolus { amount } => amount > 0.0,
-                    Delivery::Rate { amount_per_day, .. } => amount_per_day > 0.0,
-                })
+                .filter(given)
                 .filter_map(|a| {
                     let input = model.inputs.get(a.input)?;
                     (!matches!(input.role, InputRole::Exposure(_))).then(|| ModelDose {
