@@ -447,3 +447,49 @@ fn arms_without_a_catalogue_drug_show_their_doses() {
     assert_eq!(marks, 4 * 9 + 4 * 5, "{marks} dose marks");
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// An arm that gives a catalogue drug and a dose of a model input draws the drug's curves and
+/// marks the model input's doses on them (named in the legend), in the colour that input has
+/// on the timeline of an arm without a drug.
+#[test]
+fn model_doses_given_with_a_drug_are_marked_on_its_curves() {
+    let out = fresh_dir("mixed");
+    std::fs::create_dir_all(&out).unwrap();
+    let shipped = std::fs::read_to_string(tnbc()).unwrap();
+    let head = &shipped[..shipped.find("[[arm]]").unwrap()];
+    let head = head.replace("control = \"nab-paclitaxel\"", "control = \"untreated\"");
+    let dose = "[[arm.dose]]\ninput = \"anti_pdl1\"\namount = 10\nstart_day = 5\nevery_days = 30\nrepeat = 4\n";
+    let text = format!(
+        "{head}[[arm]]\nname = \"untreated\"\n\n[[arm]]\nname = \"pembrolizumab and own antibody\"\n[[arm.drug]]\nname = \"pembrolizumab\"\ndose = \"200 mg\"\nevery_days = 21\ncount = 5\n{dose}\n[[arm]]\nname = \"own antibody and RT\"\n{dose}[[arm.radiation]]\ndose_per_fraction_gy = 8\nfractions = 3\nstart_day = 14\n"
+    );
+    let file = out.join("mixed.toml");
+    std::fs::write(&file, text).unwrap();
+    let o = bin()
+        .arg("run")
+        .arg(&file)
+        .args(["--patients", "10", "--quiet", "--out"])
+        .arg(out.join("run"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let path = out.join("run/figures/exposure.svg");
+    let text = svg_text(&path);
+    assert!(text.contains("anti_pdl1 doses"), "{text}");
+    assert!(
+        text.contains("own antibody and RT: doses (no drug from the catalogue)"),
+        "{text}"
+    );
+    // The title fits: it names the drug panels only (a longer one ran past the edges).
+    assert!(text.contains(
+        "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right); radiation fractions in rose\n"
+    ));
+    // The input's colour is the same in both arms: its four dashed lines on the drug's curves
+    // and its four marks on the timeline.
+    let svg = std::fs::read_to_string(&path).unwrap();
+    let marks = svg.matches("stroke=\"#999933\" stroke-width=\"3\"").count();
+    let dashes = svg.matches("stroke=\"#999933\" stroke-width=\"2\"").count();
+    assert_eq!(marks, 4, "timeline marks");
+    // Four dashed lines of several dashes each, and the legend's sample.
+    assert!(dashes > 4 * 4, "{dashes} dashes");
+    let _ = std::fs::remove_dir_all(out);
+}

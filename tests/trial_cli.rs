@@ -301,7 +301,7 @@ fn landmarks_are_validated_with_their_line() {
     let head = "name = \"bad landmarks\"\nhorizon_days = 100\n[model]\nname = \"kuznetsov1994\"\n[[arm]]\nname = \"untreated\"\n[trial]\n";
     let cases = [
         (
-            "landmark_months = [6, 12]\nlandmark_days = [30]\n",
+            "landmark_months = [1, 2]\nlandmark_days = [30]\n",
             ":9:",
             "trial.landmark_days",
             "not both",
@@ -313,15 +313,21 @@ fn landmarks_are_validated_with_their_line() {
             "increasing order, found 20 after 30",
         ),
         (
-            "landmark_months = [0, 6]\n",
+            "landmark_months = [0, 2]\n",
             ":8:",
             "trial.landmark_months[0]",
             "above 0",
         ),
         (
-            "landmark_months = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]\n",
+            "landmark_days = [30, 200]\n",
             ":8:",
-            "trial.landmark_months",
+            "trial.landmark_days[1]",
+            "a landmark at day 200 lies beyond the horizon, day 100",
+        ),
+        (
+            "landmark_days = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]\n",
+            ":8:",
+            "trial.landmark_days",
             "at most 12 landmarks, found 13",
         ),
     ];
@@ -335,6 +341,8 @@ fn landmarks_are_validated_with_their_line() {
             err.contains(line) && err.contains(&format!("`{key}`")) && err.contains(words),
             "{extra}: {err}"
         );
+        // One error each: a 0 is not also out of order.
+        assert_eq!(err.matches("error:").count(), 1, "{extra}: {err}");
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -354,7 +362,7 @@ fn landmarks_in_days_are_reported_from_the_kaplan_meier_tables() {
             "200",
             "--quiet",
             "--set",
-            "trial.landmark_days=[10, 20.5]",
+            "trial.landmark_days=[10, 40.5]",
         ])
         .arg("--out")
         .arg(&out)
@@ -366,7 +374,7 @@ fn landmarks_in_days_are_reported_from_the_kaplan_meier_tables() {
     let arms: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     let column = |name: &str| header.iter().position(|h| h == name).unwrap();
     assert!(!header.iter().any(|h| h.ends_with("_6m")), "{header:?}");
-    let mut compared = 0;
+    let (mut compared, mut ended_at_zero) = (0, 0);
     for endpoint in ["pfs", "os"] {
         let km: Vec<csv::StringRecord> =
             csv::Reader::from_path(out.join(format!("km_{endpoint}.csv")))
@@ -374,7 +382,7 @@ fn landmarks_in_days_are_reported_from_the_kaplan_meier_tables() {
                 .records()
                 .map(|r| r.unwrap())
                 .collect();
-        for (day, label) in [(10.0, "10d"), (20.5, "20.5d")] {
+        for (day, label) in [(10.0, "10d"), (40.5, "40.5d")] {
             for arm in &arms {
                 let reported = &arm[column(&format!("{endpoint}_{label}"))];
                 // The step of the arm's curve at the landmark: the last row at or before it.
@@ -382,15 +390,17 @@ fn landmarks_in_days_are_reported_from_the_kaplan_meier_tables() {
                     .iter()
                     .rfind(|r| r[0] == arm[0] && r[1].parse::<f64>().unwrap() <= day)
                     .expect("every curve starts at day 0");
-                let last_day = km
-                    .iter()
-                    .filter(|r| r[0] == arm[0])
-                    .map(|r| r[1].parse::<f64>().unwrap())
-                    .fold(0.0, f64::max);
-                if last_day < day {
+                // Follow-up ends before the landmark: S is still known where the curve has
+                // fallen to 0 (its last row), and unknown (empty) otherwise.
+                let last = km.iter().rfind(|r| r[0] == arm[0]).unwrap();
+                let expected: f64 = step[5].parse().unwrap();
+                if last[1].parse::<f64>().unwrap() < day && expected > 0.0 {
+                    assert_eq!(reported, "", "{endpoint} at day {day} in {}", &arm[0]);
                     continue;
                 }
-                let expected: f64 = step[5].parse().unwrap();
+                if expected == 0.0 {
+                    ended_at_zero += 1;
+                }
                 let got: f64 = reported
                     .parse()
                     .unwrap_or_else(|_| panic!("{endpoint} {label} {arm:?}"));
@@ -400,18 +410,20 @@ fn landmarks_in_days_are_reported_from_the_kaplan_meier_tables() {
         }
     }
     assert!(compared >= 8, "only {compared} landmark values compared");
+    // The control animals have all died by day 40.5: that rate is 0, not unknown.
+    assert!(ended_at_zero >= 1, "no curve had fallen to 0 by a landmark");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let rates = &summary["arms"][0]["pfs"]["rates"];
     assert_eq!(
         (rates[0]["day"].as_f64(), rates[1]["day"].as_f64()),
-        (Some(10.0), Some(20.5))
+        (Some(10.0), Some(40.5))
     );
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(report.contains("<th>PFS day 10, % (95% CI)</th><th>PFS day 20.5</th>"));
+    assert!(report.contains("<th>PFS day 10, % (95% CI)</th><th>PFS day 40.5</th>"));
     let resolved = std::fs::read_to_string(out.join("scenario.resolved.toml")).unwrap();
     assert!(
-        resolved.contains("landmark_days = [10.0, 20.5]"),
+        resolved.contains("landmark_days = [10.0, 40.5]"),
         "{resolved}"
     );
     let before = std::fs::read(out.join("arms.csv")).unwrap();

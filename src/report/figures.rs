@@ -140,7 +140,10 @@ pub const FIGURES: [(&str, &str); 8] = [
         "Time on study, response and progression, sampled patients",
     ),
     ("forest", "Comparisons with the control arm"),
-    ("exposure", "Drug exposure of the typical patient"),
+    (
+        "exposure",
+        "Drug exposure of the typical patient, or an arm's doses where it gives no catalogue drug",
+    ),
     (
         "mechanism",
         "The typical patient's tumour and immune states",
@@ -1217,6 +1220,25 @@ fn exposure_shows(input: &FigureInput<'_>, k: usize) -> bool {
         || input.model_doses.get(k).is_some_and(|d| !d.is_empty())
 }
 
+/// The model inputs dosed in any arm, in order of first appearance (one colour each in every
+/// arm).
+fn model_inputs<'a>(input: &FigureInput<'a>) -> Vec<&'a str> {
+    let mut inputs: Vec<&str> = Vec::new();
+    for d in input.model_doses.iter().flatten() {
+        if !inputs.contains(&d.input.as_str()) {
+            inputs.push(&d.input);
+        }
+    }
+    inputs
+}
+
+/// The colour of a model input's doses: its place among `inputs` (those of every arm), counted
+/// from the end of the palette so as not to take the first drugs' colours.
+fn model_dose_colour(inputs: &[&str], name: &str) -> RGBColor {
+    let j = inputs.iter().position(|n| *n == name).unwrap_or(0);
+    DRUG_PALETTE[DRUG_PALETTE.len() - 1 - j % DRUG_PALETTE.len()]
+}
+
 /// The row of an arm without a catalogue drug: a timeline of its doses, one line per model
 /// input and one for radiation. (It had two empty concentration and occupancy axes, and an
 /// arm given only a model's own antibody had no row at all.)
@@ -1243,7 +1265,10 @@ where
     let names: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     let mut chart = ChartBuilder::on(row)
         .caption(
-            shorten(&format!("{}: doses", input.arms[k]), 80),
+            shorten(
+                &format!("{}: doses (no drug from the catalogue)", input.arms[k]),
+                80,
+            ),
             font_of(13.0),
         )
         .margin(8)
@@ -1258,6 +1283,7 @@ where
             String::new()
         }
     })?;
+    let inputs = model_inputs(input);
     for (line, name) in lines.iter().enumerate() {
         let y = line as f64;
         let (days, colour): (Vec<f64>, RGBColor) =
@@ -1270,7 +1296,7 @@ where
                         .filter(|d| d.input == *name)
                         .map(|d| d.day)
                         .collect(),
-                    DRUG_PALETTE[line % DRUG_PALETTE.len()],
+                    model_dose_colour(&inputs, name),
                 )
             };
         chart.draw_series(days.into_iter().map(|day| {
@@ -1289,15 +1315,20 @@ where
         .collect();
     let irradiated = input.radiation_days.iter().any(|r| !r.is_empty());
     let with_drugs = treated.iter().any(|&k| !input.drugs[k].is_empty());
-    let timelines = treated.iter().any(|&k| input.drugs[k].is_empty());
-    let title = match (with_drugs, timelines) {
-        (false, _) => "The doses of each arm: the model's own inputs and radiation fractions (their effects are in the mechanism figure)".to_string(),
-        (true, timeline) => format!(
-            "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right){}{}",
-            if irradiated { "; radiation fractions in rose" } else { "" },
-            if timeline { "; an arm without a catalogue drug: its doses" } else { "" }
-        ),
+    // (A title naming both kinds of row ran past the figure's edges.)
+    let title = if with_drugs {
+        format!(
+            "Typical patient: plasma concentration (left) and receptor occupancy or cytotoxic effect (right){}",
+            if irradiated {
+                "; radiation fractions in rose"
+            } else {
+                ""
+            }
+        )
+    } else {
+        "The doses of each arm: the model's own inputs and radiation fractions (their effects are in the mechanism figure)".to_string()
     };
+
     let body = root.titled(&title, font_of(15.0))?;
     if treated.is_empty() {
         body.draw(&Text::new(
@@ -1309,6 +1340,7 @@ where
     }
     let rows = body.split_evenly((treated.len(), 1));
     let x_max = input.horizon_day;
+    let inputs = model_inputs(input);
     // One colour per drug in every arm.
     let mut drug_names: Vec<&str> = Vec::new();
     for d in input.drugs.iter().flatten() {
@@ -1330,7 +1362,12 @@ where
         // Room above the curves for the legend, which hid a long-lived antibody's curve: the
         // share of the plot its rows take (about 15 px each and 20 px of box), kept empty.
         let plot_px = (left.dim_in_pixel().1 as f64 - 70.0).max(40.0);
-        let legend_share = ((15.0 * drugs.len() as f64 + 20.0) / plot_px).min(0.5);
+        let dosed_inputs = inputs
+            .iter()
+            .filter(|n| input.model_doses[k].iter().any(|d| d.input == **n))
+            .count();
+        let legend_rows = (drugs.len() + dosed_inputs) as f64;
+        let legend_share = ((15.0 * legend_rows + 20.0) / plot_px).min(0.5);
         let (lo, hi) = log_range(drugs.iter().map(|d| d.concentration_ug_ml.as_slice()));
         // Kept finite: a log axis to inf never ends its ticks (a concentration near f64::MAX
         // hung the run; found by review).
@@ -1364,6 +1401,28 @@ where
                 vec![(day, lo), (day, hi)],
                 RADIATION_COLOUR.stroke_width(2),
             )))?;
+        }
+        // Doses of the model's own inputs given with the drugs (their amounts are the model's
+        // states): dashed lines at their days, named in the legend.
+        for name in &inputs {
+            let days: Vec<f64> = input.model_doses[k]
+                .iter()
+                .filter(|d| d.input == *name)
+                .map(|d| d.day)
+                .collect();
+            if days.is_empty() {
+                continue;
+            }
+            let colour = model_dose_colour(&inputs, name);
+            for day in days {
+                dashed_line(&mut chart, (day, lo), (day, hi), 5, colour.stroke_width(2))?;
+            }
+            chart
+                .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
+                .label(format!("{name} doses"))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
         }
         if !drugs.is_empty() {
             legend_box(&mut chart, SeriesLabelPosition::UpperRight, 10.0)?;

@@ -637,7 +637,7 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
             rmst_cell(arm.os.rmst_day, arm.os.rmst_se_day, per_day)
         );
     }
-    h.push_str("</table>\n<p class=\"note\">Survival in percent at each landmark with its log-log 95% interval (none at 100%, where it is undefined; a dash where follow-up does not reach it); restricted means up to the horizon, with mean ± 1.96 standard errors.</p>\n");
+    h.push_str("</table>\n<p class=\"note\">Survival in percent at each landmark with its log-log 95% interval (none at 100%, where it is undefined; a dash where follow-up ends before it with someone still at risk); restricted means up to the horizon, with mean ± 1.96 standard errors.</p>\n");
 
     let ranking_by = match a.primary {
         crate::scenario::trial::Primary::Pfs => "restricted mean PFS",

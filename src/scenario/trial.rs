@@ -133,6 +133,7 @@ impl TrialSpec {
     /// The section with every default written out (for `scenario.resolved.toml`).
     pub fn to_section(&self, arm_names: &[String]) -> TrialSection {
         let in_days = matches!(self.landmarks.first(), Some(Landmark::Days(_)));
+        let default_landmarks = self.landmarks == TrialSpec::default().landmarks;
         let given: Vec<f64> = self
             .landmarks
             .iter()
@@ -155,7 +156,9 @@ impl TrialSpec {
             control: arm_names.get(self.control).cloned(),
             primary: Some(self.primary.name().to_string()),
             bootstrap: Some(self.bootstrap),
-            landmark_months: (!in_days).then(|| given.clone()),
+            // The default landmarks are left implicit: written out, they would read as asked for
+            // and be refused beyond a short study's horizon when the folder is reported again.
+            landmark_months: (!in_days && !default_landmarks).then(|| given.clone()),
             landmark_days: in_days.then_some(given),
         }
     }
@@ -319,6 +322,9 @@ pub(super) fn resolve(
                     Landmark::Months,
                 ),
             };
+            // The defaults stand whatever the horizon (a 50-day study shows none of them);
+            // landmarks asked for must lie within it.
+            let asked = months.is_some() || days.is_some();
             let at = path.key(key);
             if values.len() > MAX_LANDMARKS {
                 c.error(
@@ -330,9 +336,26 @@ pub(super) fn resolve(
                 );
                 ok = false;
             }
+            let valid = |v: f64| v.is_finite() && v > 0.0;
             for (i, v) in values.iter().enumerate() {
                 ok &= c.non_negative(&at.index(i), *v, true);
-                if i > 0 && v.is_finite() && *v <= values[i - 1] {
+                let day = make(*v).day();
+                if let Some(horizon) = horizon_day
+                    && asked
+                    && valid(*v)
+                    && day > horizon
+                {
+                    c.error(
+                        &at.index(i),
+                        format!(
+                            "a landmark at day {} lies beyond the horizon, day {}: follow-up never reaches it",
+                            num(day),
+                            num(horizon)
+                        ),
+                    );
+                    ok = false;
+                }
+                if i > 0 && valid(*v) && valid(values[i - 1]) && *v <= values[i - 1] {
                     c.error(
                         &at.index(i),
                         format!(

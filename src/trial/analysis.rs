@@ -88,8 +88,8 @@ impl Estimate {
 pub struct SurvivalSummary {
     pub events: u64,
     pub median_day: Estimate,
-    /// S at each of the trial's landmarks ([`Analysis::landmarks`]), where follow-up reaches
-    /// it.
+    /// S at each of the trial's landmarks ([`Analysis::landmarks`]), where it is known: where
+    /// follow-up reaches it, or after the curve has fallen to 0.
     pub rates: Vec<Estimate>,
     /// Restricted mean survival time to the horizon, and its standard error.
     pub rmst_day: f64,
@@ -155,7 +155,7 @@ fn survival_summary(
         .iter()
         .map(|landmark| {
             let day = landmark.day();
-            if curve.reaches(day) {
+            if curve.known_at(day) {
                 let (s, lo, hi) = curve.survival_with_interval_at(day);
                 // Where S is 0 or 1 the log-log interval is undefined (R's NA): a band of
                 // [1, 1] had read as a 95% interval of 100% to 100% in the report.
@@ -727,7 +727,7 @@ fn survival_json(s: &SurvivalSummary, landmarks: &[Landmark]) -> Value {
         "events": s.events,
         "median_day": s.median_day.json(),
         "rates": landmarks.iter().zip(&s.rates).map(|(l, r)| json!({
-            "months": l.months(), "day": l.day(),
+            "label": l.label(), "months": l.months(), "day": l.day(),
             "survival": r.value, "lower": r.lower, "upper": r.upper,
         })).collect::<Vec<_>>(),
         "rmst_day": s.rmst_day,

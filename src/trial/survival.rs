@@ -157,6 +157,13 @@ impl KaplanMeier {
         self.steps.last().is_some_and(|s| s.time >= t)
     }
 
+    /// Whether S(t) is known at `t`: follow-up reaches it, or the curve has already fallen to 0
+    /// (everyone had the event; R's `summary(fit, times)` leaves such a time out, but S is 0
+    /// there and a trial reports it so).
+    pub fn known_at(&self, t: f64) -> bool {
+        self.reaches(t) || self.steps.last().is_some_and(|s| s.survival == 0.0)
+    }
+
     /// The median and its 95% interval (each `None` where the curve or band never reaches
     /// 0.5).
     pub fn median(&self) -> (Option<f64>, Option<f64>, Option<f64>) {
