@@ -1251,18 +1251,25 @@ where
     DB::ErrorType: 'static,
 {
     let doses = input.model_doses.get(k).map_or(&[][..], |d| d.as_slice());
-    let radiation = &input.radiation_days[k];
-    let mut lines: Vec<&str> = Vec::new();
+    let inputs = model_inputs(input);
+    // One line per model input the arm gives, then radiation: its name, days and colour.
+    let mut lines: Vec<(&str, Vec<f64>, RGBColor)> = Vec::new();
     for d in doses {
-        if !lines.contains(&d.input.as_str()) {
-            lines.push(&d.input);
+        if !lines.iter().any(|(name, ..)| *name == d.input) {
+            let days = doses
+                .iter()
+                .filter(|x| x.input == d.input)
+                .map(|x| x.day)
+                .collect();
+            lines.push((&d.input, days, model_dose_colour(&inputs, &d.input)));
         }
     }
+    let radiation = &input.radiation_days[k];
     if !radiation.is_empty() {
-        lines.push("radiation");
+        lines.push(("radiation", radiation.clone(), RADIATION_COLOUR));
     }
     let count = lines.len();
-    let names: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let names: Vec<String> = lines.iter().map(|(name, ..)| name.to_string()).collect();
     let mut chart = ChartBuilder::on(row)
         .caption(
             shorten(
@@ -1283,23 +1290,9 @@ where
             String::new()
         }
     })?;
-    let inputs = model_inputs(input);
-    for (line, name) in lines.iter().enumerate() {
+    for (line, (_, days, colour)) in lines.iter().enumerate() {
         let y = line as f64;
-        let (days, colour): (Vec<f64>, RGBColor) =
-            if *name == "radiation" && line == count - 1 && !radiation.is_empty() {
-                (radiation.clone(), RADIATION_COLOUR)
-            } else {
-                (
-                    doses
-                        .iter()
-                        .filter(|d| d.input == *name)
-                        .map(|d| d.day)
-                        .collect(),
-                    model_dose_colour(&inputs, name),
-                )
-            };
-        chart.draw_series(days.into_iter().map(|day| {
+        chart.draw_series(days.iter().map(|&day| {
             PathElement::new(vec![(day, y - 0.3), (day, y + 0.3)], colour.stroke_width(3))
         }))?;
     }

@@ -130,7 +130,8 @@ impl Default for TrialSpec {
 }
 
 impl TrialSpec {
-    /// The section with every default written out (for `scenario.resolved.toml`).
+    /// The section with every default written out (for `scenario.resolved.toml`), but the
+    /// landmarks' (see below).
     pub fn to_section(&self, arm_names: &[String]) -> TrialSection {
         let in_days = matches!(self.landmarks.first(), Some(Landmark::Days(_)));
         let default_landmarks = self.landmarks == TrialSpec::default().landmarks;
@@ -303,6 +304,37 @@ pub(super) fn resolve(
         );
         ok = false;
     }
+    let landmarks = resolve_landmarks(c, s, &path, horizon_day);
+    ok &= landmarks.is_some();
+    ok.then_some(TrialSpec {
+        assessment_every_day,
+        assessment_every_day_after_year,
+        assessment_at_horizon: s.assessment_at_horizon.unwrap_or(true),
+        detection_limit_mm,
+        measurable_min_mm,
+        progression_min_increase_mm,
+        confirm_response: s.confirm_response.unwrap_or(false),
+        stable_disease_min_days,
+        lethal_volume_ml,
+        background_mortality_per_year,
+        dropout_per_year,
+        control,
+        primary,
+        bootstrap,
+        landmarks: landmarks.unwrap_or_default(),
+    })
+}
+
+/// The landmarks of `[trial]`: months or days, not both, at most [`MAX_LANDMARKS`],
+/// increasing, each above 0 and, where asked for, within the horizon; the defaults otherwise.
+/// `None` (with the errors reported) if any is refused.
+fn resolve_landmarks(
+    c: &mut Checker<'_>,
+    s: &TrialSection,
+    path: &KeyPath,
+    horizon_day: Option<f64>,
+) -> Option<Vec<Landmark>> {
+    let mut ok = true;
     let landmarks = match (&s.landmark_months, &s.landmark_days) {
         (Some(_), Some(_)) => {
             c.error(
@@ -370,21 +402,5 @@ pub(super) fn resolve(
             values.into_iter().map(make).collect()
         }
     };
-    ok.then_some(TrialSpec {
-        assessment_every_day,
-        assessment_every_day_after_year,
-        assessment_at_horizon: s.assessment_at_horizon.unwrap_or(true),
-        detection_limit_mm,
-        measurable_min_mm,
-        progression_min_increase_mm,
-        confirm_response: s.confirm_response.unwrap_or(false),
-        stable_disease_min_days,
-        lethal_volume_ml,
-        background_mortality_per_year,
-        dropout_per_year,
-        control,
-        primary,
-        bootstrap,
-        landmarks,
-    })
+    ok.then_some(landmarks)
 }
