@@ -1522,3 +1522,30 @@ fn a_renamed_parameter_is_read_under_its_former_name() {
         "{e}"
     );
 }
+
+/// An error in one element of a list that spans lines points at that element, not at the
+/// list's key (the key's line had been given, however far above).
+#[test]
+fn an_element_of_a_list_over_lines_is_located_where_it_is_written() {
+    let text = insert_after(
+        "start_day = 10.0",
+        "\n[trial]\nlandmark_days = [\n    10,\n    5,\n]",
+    );
+    let error = must_fail(parse(&text), &text);
+    let d = error
+        .0
+        .iter()
+        .find(|d| d.key == "trial.landmark_days[1]")
+        .unwrap_or_else(|| panic!("{error}"));
+    let line = line_of(&text, "    5,");
+    assert_eq!(
+        d.location,
+        Location::File {
+            path: ORIGIN.to_string(),
+            line,
+            column: 5,
+        },
+        "{error}"
+    );
+    assert_mentions(d, &["increasing order", "found 5 after 10"]);
+}

@@ -532,6 +532,14 @@ fn span_of(document: &toml_edit::Document<String>, path: &KeyPath) -> usize {
             i += 2;
         } else {
             let Some(inner) = value.as_table_like() else {
+                // An element of an array of values (`days_of_cycle = [1, 8, 15]`, a list
+                // spanning lines): the element itself.
+                if let (Some(array), Some(KeyStep::Index(j))) =
+                    (value.as_array(), path.0.get(i + 1))
+                    && let Some(s) = array.get(*j).and_then(|v| v.span())
+                {
+                    best = s.start;
+                }
                 break;
             };
             table = inner;
