@@ -1679,6 +1679,20 @@ mod tests {
         Observation { time, event }
     }
 
+    /// Patient `i`, with stable disease, whose PFS and OS both end at `end`.
+    fn stable_patient(i: usize, end: Observation) -> PatientRecord {
+        PatientRecord {
+            patient: i as u64,
+            failed: false,
+            ineligible: false,
+            best_response: Response::Sd,
+            best_change_pct: Some(0.0),
+            response_day: None,
+            pfs: end,
+            os: end,
+        }
+    }
+
     /// Trials in months, short studies in days: a 50-day mouse study drawn on a 0-3 month
     /// axis filled half the figure with no tick between.
     #[test]
@@ -2001,16 +2015,7 @@ mod tests {
                         // Every third patient lost to follow-up at its time: censorings spread
                         // over the whole axis, as dropout gives them.
                         let end = observation(t.min(horizon_day), t < horizon_day && i % 3 != 0);
-                        PatientRecord {
-                            patient: i as u64,
-                            failed: false,
-                            ineligible: false,
-                            best_response: Response::Sd,
-                            best_change_pct: Some(0.0),
-                            response_day: None,
-                            pfs: end,
-                            os: end,
-                        }
+                        stable_patient(i, end)
                     })
                     .collect(),
             })
@@ -2056,16 +2061,7 @@ mod tests {
                 } else {
                     observation(horizon_day, false)
                 };
-                PatientRecord {
-                    patient: i as u64,
-                    failed: false,
-                    ineligible: false,
-                    best_response: Response::Sd,
-                    best_change_pct: Some(0.0),
-                    response_day: None,
-                    pfs: end,
-                    os: end,
-                }
+                stable_patient(i, end)
             })
             .collect();
         let arms = vec![ArmRecords {

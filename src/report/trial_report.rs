@@ -146,6 +146,17 @@ struct Loaded {
     states: Vec<Quantity>,
 }
 
+/// An arm's administrations that give something (a zero dose is no dose).
+fn given(arm: &crate::scenario::Arm) -> impl Iterator<Item = &Administration> {
+    arm.schedule
+        .administrations
+        .iter()
+        .filter(|a| match a.kind {
+            Delivery::Bolus { amount } => amount > 0.0,
+            Delivery::Rate { amount_per_day, .. } => amount_per_day > 0.0,
+        })
+}
+
 fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
     let scenario = &folder.scenario;
     let arms: Vec<String> = scenario.arms.iter().map(|a| a.name.clone()).collect();
@@ -192,19 +203,12 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
         })
         .collect();
     let radiation = model.radiation_input();
-    let given = |a: &&Administration| match a.kind {
-        Delivery::Bolus { amount } => amount > 0.0,
-        Delivery::Rate { amount_per_day, .. } => amount_per_day > 0.0,
-    };
     let radiation_days = scenario
         .arms
         .iter()
         .map(|arm| {
-            arm.schedule
-                .administrations
-                .iter()
+            given(arm)
                 .filter(|a| Some(a.input) == radiation)
-                .filter(given)
                 .map(|a| a.start_day)
                 .collect()
         })
@@ -215,11 +219,8 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
         .arms
         .iter()
         .map(|arm| {
-            arm.schedule
-                .administrations
-                .iter()
+            given(arm)
                 .filter(|a| Some(a.input) != radiation)
-                .filter(given)
                 .filter_map(|a| {
                     let input = model.inputs.get(a.input)?;
                     (!matches!(input.role, InputRole::Exposure(_))).then(|| ModelDose {
