@@ -1549,3 +1549,22 @@ fn an_element_of_a_list_over_lines_is_located_where_it_is_written() {
     );
     assert_mentions(d, &["increasing order", "found 5 after 10"]);
 }
+
+#[test]
+fn override_of_a_list_with_a_wrong_element_names_the_element() {
+    let error = must_fail(
+        parse_with(BASE, &["trial.landmark_days=[10, \"x\", 30]"]),
+        BASE,
+    );
+    assert_eq!(error.0.len(), 1, "{error}");
+    let d = &error.0[0];
+    assert_eq!(
+        d.location,
+        Location::Override("trial.landmark_days=[10, \"x\", 30]".into())
+    );
+    assert_eq!(d.key, "trial.landmark_days[1]");
+    assert_mentions(d, &["\"x\"", "expected a number"]);
+    // A value of the wrong kind for the whole key is still the key's.
+    let error = must_fail(parse_with(BASE, &["trial.landmark_days=\"x\""]), BASE);
+    assert_eq!(error.0[0].key, "trial.landmark_days", "{error}");
+}

@@ -322,13 +322,15 @@ fn overridden_file(
     applied: &[(KeyPath, String)],
     errors: &mut Vec<Diagnostic>,
 ) -> Option<(ScenarioFile, Vec<(KeyPath, String)>)> {
+    // The file, or the error with the text it was found in.
     let with = |sets: &[(KeyPath, String)]| {
         let mut document = clean.clone();
         for (_, set) in sets {
             // Each was applied once already, in this order.
             let _ = apply_override(&mut document, set);
         }
-        toml::from_str::<ScenarioFile>(&document.to_string())
+        let text = document.to_string();
+        toml::from_str::<ScenarioFile>(&text).map_err(|e| (e, text))
     };
     if let Ok(file) = with(applied) {
         return Some((file, applied.to_vec()));
@@ -337,10 +339,10 @@ fn overridden_file(
     for (j, (path, set)) in applied.iter().enumerate() {
         // An override set again later is not to blame: the later one wins.
         let superseded = applied[j + 1..].iter().any(|(p, _)| p == path);
-        if !superseded && let Err(e) = with(std::slice::from_ref(&applied[j])) {
+        if !superseded && let Err((e, text)) = with(std::slice::from_ref(&applied[j])) {
             errors.push(Diagnostic {
                 location: Location::Override(set.clone()),
-                key: path.to_string(),
+                key: override_error_key(path, &e, &text).to_string(),
                 message: schema_message(e.message()),
             });
             continue;
@@ -349,7 +351,7 @@ fn overridden_file(
     }
     match with(&kept) {
         Ok(file) => Some((file, kept)),
-        Err(e) => {
+        Err((e, _)) => {
             // Each fits alone, but not together: blame the first after which it fails.
             let culprit = (1..=kept.len())
                 .find(|&n| with(&kept[..n]).is_err())
@@ -368,6 +370,20 @@ fn overridden_file(
             });
             None
         }
+    }
+}
+
+/// The key an override's schema error is at: the element or entry inside what `set` wrote
+/// when the error's span points there (`arm[1].drug[0].days_of_cycle[1]` for a list given
+/// with a string in it), else the key `set` named.
+fn override_error_key(set: &KeyPath, error: &toml::de::Error, text: &str) -> KeyPath {
+    let inside = error.span().and_then(|span| {
+        let tree = toml::de::DeTable::parse(text).ok()?;
+        find_span(tree.get_ref(), &KeyPath::root(), &span, false)
+    });
+    match inside {
+        Some(found) if found.path.starts_with(set) => found.path,
+        _ => set.clone(),
     }
 }
 
