@@ -430,6 +430,33 @@ fn landmarks_in_days_are_reported_from_the_kaplan_meier_tables() {
     let o = bin().arg("analyse").arg(&out).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(std::fs::read(out.join("arms.csv")).unwrap(), before);
+    // Landmarks edited into disorder after the run: the folder is still a run's, and the
+    // error says what is wrong in its scenario, where.
+    let path = out.join("scenario.resolved.toml");
+    std::fs::write(
+        &path,
+        resolved.replace(
+            "landmark_days = [10.0, 40.5]",
+            "landmark_days = [40.5, 10.0]",
+        ),
+    )
+    .unwrap();
+    let o = bin().arg("analyse").arg(&out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("scenario.resolved.toml is not a valid scenario")
+            && stderr.contains("`trial.landmark_days[1]`: expected landmarks in increasing order")
+            && !stderr.contains("not a run folder"),
+        "{stderr}"
+    );
+    std::fs::remove_file(&path).unwrap();
+    let o = bin().arg("analyse").arg(&out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("not a run folder: it has no scenario.resolved.toml"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(out);
 }
 

@@ -881,16 +881,23 @@ fn failed_beyond_allowance(run: &Value, scenario: &crate::scenario::Scenario) ->
 /// Reads a run folder: the trial settings, arms and horizon from its
 /// `scenario.resolved.toml`, the seed from its `run.json`, the patients from `patients.csv`.
 pub fn read_run(dir: &Path) -> Result<RunFolder, AnalysisError> {
-    let scenario = crate::scenario::Scenario::load(&dir.join("scenario.resolved.toml"), &[])
-        .map_err(|e| {
-            // The diagnostics without their own "error: ", which the caller prints once.
-            let why: Vec<String> = e.0.iter().map(|d| d.to_string()).collect();
-            AnalysisError(format!(
-                "{}: not a run folder: {}",
-                dir.display(),
-                why.join("; ")
-            ))
-        })?;
+    let resolved = dir.join("scenario.resolved.toml");
+    if !resolved.is_file() {
+        return Err(AnalysisError(format!(
+            "{}: not a run folder: it has no scenario.resolved.toml (immunotrial run writes one)",
+            dir.display()
+        )));
+    }
+    let scenario = crate::scenario::Scenario::load(&resolved, &[]).map_err(|e| {
+        // The diagnostics without their own "error: ", which the caller prints once. The
+        // file is there, so the folder is a run's whose scenario was edited since.
+        let why: Vec<String> = e.0.iter().map(|d| d.to_string()).collect();
+        AnalysisError(format!(
+            "{}: the run's scenario.resolved.toml is not a valid scenario (edited since the run?): {}",
+            dir.display(),
+            why.join("; ")
+        ))
+    })?;
     let run_json = dir.join("run.json");
     let run: Value = std::fs::read(&run_json)
         .ok()
