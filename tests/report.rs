@@ -460,7 +460,7 @@ fn model_doses_given_with_a_drug_are_marked_on_its_curves() {
     let head = head.replace("control = \"nab-paclitaxel\"", "control = \"untreated\"");
     let dose = "[[arm.dose]]\ninput = \"anti_pdl1\"\namount = 10\nstart_day = 5\nevery_days = 30\nrepeat = 4\n";
     let text = format!(
-        "{head}[[arm]]\nname = \"untreated\"\n\n[[arm]]\nname = \"pembrolizumab and own antibody\"\n[[arm.drug]]\nname = \"pembrolizumab\"\ndose = \"200 mg\"\nevery_days = 21\ncount = 5\n{dose}\n[[arm]]\nname = \"own antibody and RT\"\n{dose}[[arm.radiation]]\ndose_per_fraction_gy = 8\nfractions = 3\nstart_day = 14\n"
+        "{head}[[arm]]\nname = \"untreated\"\n\n[[arm]]\nname = \"pembrolizumab and own antibody\"\n[[arm.drug]]\nname = \"pembrolizumab\"\ndose = \"200 mg\"\nevery_days = 21\ncount = 5\n{dose}\n[[arm]]\nname = \"own antibody and RT\"\n{dose}[[arm.radiation]]\ndose_per_fraction_gy = 8\nfractions = 3\nstart_day = 14\n\n[[arm]]\nname = \"own antibody infused\"\n[[arm.dose]]\ninput = \"anti_pdl1\"\namount_per_day = 1\nduration_days = 10\nstart_day = 20\n"
     );
     let file = out.join("mixed.toml");
     std::fs::write(&file, text).unwrap();
@@ -489,6 +489,34 @@ fn model_doses_given_with_a_drug_are_marked_on_its_curves() {
     let marks = svg.matches("stroke=\"#999933\" stroke-width=\"3\"").count();
     let dashes = svg.matches("stroke=\"#999933\" stroke-width=\"2\"").count();
     assert_eq!(marks, 4, "timeline marks");
+    // The ten-day infusion of the third arm is a bar over its days (20 to 30), not a mark at
+    // its start. The scale comes from the timeline's marks of days 5 and 95; positions are
+    // whole pixels, so within 1.5 pixels (two roundings).
+    let mark_x: Vec<f64> = svg
+        .split("<polyline")
+        .filter(|p| p.contains("stroke=\"#999933\" stroke-width=\"3\""))
+        .map(|p| {
+            let points = &p[p.find("points=\"").unwrap() + 8..];
+            points[..points.find(',').unwrap()].parse().unwrap()
+        })
+        .collect();
+    let pixels_per_day = (mark_x[3] - mark_x[0]) / 90.0;
+    let bars: Vec<&str> = svg
+        .split("<rect")
+        .skip(1)
+        .filter(|r| r.contains("fill=\"#999933\""))
+        .collect();
+    assert_eq!(bars.len(), 1, "{bars:?}");
+    let attribute = |name: &str| -> f64 {
+        let rest = &bars[0][bars[0].find(&format!(" {name}=\"")).unwrap() + name.len() + 3..];
+        rest[..rest.find('"').unwrap()].parse().unwrap()
+    };
+    let (x, width) = (attribute("x"), attribute("width"));
+    assert!(
+        (x - (mark_x[0] + 15.0 * pixels_per_day)).abs() <= 1.5
+            && (width - 10.0 * pixels_per_day).abs() <= 1.5,
+        "bar at {x}, {width} wide; {pixels_per_day} pixels a day from {mark_x:?}"
+    );
     // Four dashed lines of several dashes each, and the legend's sample.
     assert!(dashes > 4 * 4, "{dashes} dashes");
     let _ = std::fs::remove_dir_all(out);

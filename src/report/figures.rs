@@ -101,6 +101,8 @@ pub struct DrugCurve {
 pub struct ModelDose {
     pub input: String,
     pub day: f64,
+    /// How long it runs (an infusion at a rate); 0 for a bolus.
+    pub duration_day: f64,
 }
 
 /// What the figures draw.
@@ -1239,6 +1241,9 @@ fn model_dose_colour(inputs: &[&str], name: &str) -> RGBColor {
     DRUG_PALETTE[DRUG_PALETTE.len() - 1 - j % DRUG_PALETTE.len()]
 }
 
+/// A dose on the timeline: its start and duration in days.
+type Given = (f64, f64);
+
 /// The row of an arm without a catalogue drug: a timeline of its doses, one line per model
 /// input and one for radiation. (It had two empty concentration and occupancy axes, and an
 /// arm given only a model's own antibody had no row at all.)
@@ -1252,21 +1257,23 @@ where
 {
     let doses = input.model_doses.get(k).map_or(&[][..], |d| d.as_slice());
     let inputs = model_inputs(input);
-    // One line per model input the arm gives, then radiation: its name, days and colour.
-    let mut lines: Vec<(&str, Vec<f64>, RGBColor)> = Vec::new();
+    // One line per model input the arm gives, then radiation: its name, doses (start and
+    // duration in days) and colour.
+    let mut lines: Vec<(&str, Vec<Given>, RGBColor)> = Vec::new();
     for d in doses {
         if !lines.iter().any(|(name, ..)| *name == d.input) {
-            let days = doses
+            let given = doses
                 .iter()
                 .filter(|x| x.input == d.input)
-                .map(|x| x.day)
+                .map(|x| (x.day, x.duration_day))
                 .collect();
-            lines.push((&d.input, days, model_dose_colour(&inputs, &d.input)));
+            lines.push((&d.input, given, model_dose_colour(&inputs, &d.input)));
         }
     }
     let radiation = &input.radiation_days[k];
     if !radiation.is_empty() {
-        lines.push(("radiation", radiation.clone(), RADIATION_COLOUR));
+        let fractions = radiation.iter().map(|&day| (day, 0.0)).collect();
+        lines.push(("radiation", fractions, RADIATION_COLOUR));
     }
     let count = lines.len();
     let names: Vec<String> = lines.iter().map(|(name, ..)| name.to_string()).collect();
@@ -1290,9 +1297,18 @@ where
             String::new()
         }
     })?;
-    for (line, (_, days, colour)) in lines.iter().enumerate() {
+    // An infusion long enough to see (a 400th of the axis, about a pixel) is a bar over the
+    // days it runs; a bolus or a short infusion is a mark at its start.
+    let visible_day = input.horizon_day / 400.0;
+    for (line, (_, given, colour)) in lines.iter().enumerate() {
         let y = line as f64;
-        chart.draw_series(days.iter().map(|&day| {
+        let (bars, marks): (Vec<Given>, Vec<Given>) = given
+            .iter()
+            .partition(|&&(_, duration)| duration >= visible_day);
+        chart.draw_series(bars.iter().map(|&(day, duration)| {
+            Rectangle::new([(day, y - 0.3), (day + duration, y + 0.3)], colour.filled())
+        }))?;
+        chart.draw_series(marks.iter().map(|&(day, _)| {
             PathElement::new(vec![(day, y - 0.3), (day, y + 0.3)], colour.stroke_width(3))
         }))?;
     }

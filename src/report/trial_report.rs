@@ -226,6 +226,10 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
                     (!matches!(input.role, InputRole::Exposure(_))).then(|| ModelDose {
                         input: input.name.to_string(),
                         day: a.start_day,
+                        duration_day: match a.kind {
+                            Delivery::Rate { duration_days, .. } => duration_days,
+                            Delivery::Bolus { .. } => 0.0,
+                        },
                     })
                 })
                 .collect()
