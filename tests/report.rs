@@ -519,5 +519,26 @@ fn model_doses_given_with_a_drug_are_marked_on_its_curves() {
     );
     // Four dashed lines of several dashes each, and the legend's sample.
     assert!(dashes > 4 * 4, "{dashes} dashes");
+    // The dashed lines stand on both panels, concentration and occupancy: eight places
+    // across, each a vertical run of dashes (the legend's sample is horizontal).
+    let mut dash_x: Vec<i64> = svg
+        .split("<polyline")
+        .filter(|p| p.contains("stroke=\"#999933\" stroke-width=\"2\""))
+        .filter_map(|p| {
+            let points = &p[p.find("points=\"").unwrap() + 8..];
+            let points = &points[..points.find('"').unwrap()];
+            let xy: Vec<(i64, i64)> = points
+                .split_whitespace()
+                .map(|pair| {
+                    let (x, y) = pair.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
+            (xy[0].0 == xy[1].0 && xy[0].1 != xy[1].1).then_some(xy[0].0)
+        })
+        .collect();
+    dash_x.sort_unstable();
+    dash_x.dedup();
+    assert_eq!(dash_x.len(), 8, "dashed lines at x {dash_x:?}");
     let _ = std::fs::remove_dir_all(out);
 }

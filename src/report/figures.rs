@@ -1412,18 +1412,22 @@ where
             )))?;
         }
         // Doses of the model's own inputs given with the drugs (their amounts are the model's
-        // states): dashed lines at their days, named in the legend.
-        for name in &inputs {
-            let days: Vec<f64> = input.model_doses[k]
-                .iter()
-                .filter(|d| d.input == *name)
-                .map(|d| d.day)
-                .collect();
-            if days.is_empty() {
-                continue;
-            }
-            let colour = model_dose_colour(&inputs, name);
-            for day in days {
+        // states): dashed lines at their days on both panels, named in the left one's legend.
+        let model_dose_days: Vec<(&str, Vec<f64>, RGBColor)> = inputs
+            .iter()
+            .map(|name| {
+                let days: Vec<f64> = input.model_doses[k]
+                    .iter()
+                    .filter(|d| d.input == *name)
+                    .map(|d| d.day)
+                    .collect();
+                (*name, days, model_dose_colour(&inputs, name))
+            })
+            .filter(|(_, days, _)| !days.is_empty())
+            .collect();
+        for (name, days, colour) in &model_dose_days {
+            let colour = *colour;
+            for &day in days {
                 dashed_line(&mut chart, (day, lo), (day, hi), 5, colour.stroke_width(2))?;
             }
             chart
@@ -1467,6 +1471,17 @@ where
                 vec![(day, 0.0), (day, 1.02)],
                 RADIATION_COLOUR.stroke_width(2),
             )))?;
+        }
+        for (_, days, colour) in &model_dose_days {
+            for &day in days {
+                dashed_line(
+                    &mut chart,
+                    (day, 0.0),
+                    (day, 1.02),
+                    5,
+                    colour.stroke_width(2),
+                )?;
+            }
         }
         if !drugs.is_empty() {
             legend_box(&mut chart, SeriesLabelPosition::UpperRight, 10.0)?;
