@@ -1601,17 +1601,29 @@ where
         + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
     days_mesh(&mut chart, unit)?;
+    let log = floor > f64::NEG_INFINITY;
     for (k, course) in input.typical.iter().enumerate() {
         let Some(v) = course.get(name) else { continue };
         let colour = arm_colour(k);
-        chart.draw_series(LineSeries::new(
-            course
-                .time_day
-                .iter()
-                .zip(v)
-                .map(|(t, y)| (*t, y.max(floor))),
-            colour.stroke_width(2),
-        ))?;
+        // On a log axis a value of 0 (or below) has no place: the line breaks there, as in
+        // matplotlib, rather than run along the floor as if it were the smallest value shown
+        // (radiation's DNA damage, 0 between fractions, looked like a lasting level). Positive
+        // values under the floor are drawn on it: the line leaves the axis at the bottom.
+        let points: Vec<(f64, f64)> = course
+            .time_day
+            .iter()
+            .copied()
+            .zip(v.iter().copied())
+            .collect();
+        for run in points.split(|&(_, y)| log && y <= 0.0) {
+            if run.is_empty() {
+                continue;
+            }
+            chart.draw_series(LineSeries::new(
+                run.iter().map(|&(t, y)| (t, y.max(floor))),
+                colour.stroke_width(2),
+            ))?;
+        }
     }
     Ok(())
 }
@@ -1847,6 +1859,49 @@ mod tests {
             let svg = draw_typical("mechanism", &typical, &[], &states);
             assert!(svg.contains("TV: viable tumour volume"), "{extreme}");
         }
+    }
+
+    /// On a log panel a value of 0 breaks the line: DNA damage that is 0 between two
+    /// radiation fractions is two pieces, not one line that runs along the axis's floor in
+    /// between. A linear panel keeps its zeros.
+    #[test]
+    fn a_log_panel_breaks_its_line_where_the_value_is_zero() {
+        let state = |name: &str| Quantity {
+            name: name.into(),
+            unit: "1".into(),
+            description: "a state".into(),
+        };
+        let RGBColor(r, g, b) = arm_colour(0);
+        let stroke = format!("stroke=\"#{r:02X}{g:02X}{b:02X}\"");
+        let lines = |values: Vec<f64>| -> Vec<usize> {
+            let typical = vec![Course {
+                time_day: (0..values.len()).map(|i| i as f64 * 0.25).collect(),
+                series: vec![("U".into(), values)],
+            }];
+            let svg = draw_typical("mechanism", &typical, &[], &[state("U")]);
+            // The arm's lines, by their number of points (the axes are black, the legend's
+            // sample is thicker).
+            svg.split("<polyline")
+                .skip(1)
+                .filter(|p| p.contains(&format!("{stroke} stroke-width=\"2\"")))
+                .map(|p| {
+                    let points = p.split("points=\"").nth(1).unwrap();
+                    points[..points.find('"').unwrap()]
+                        .split_whitespace()
+                        .count()
+                })
+                .collect()
+        };
+        // Two fractions on a log panel (six decades): two pieces of 3 and 2 points.
+        assert_eq!(
+            lines(vec![0.0, 1e3, 10.0, 1.0, 0.0, 0.0, 1e3, 1e-3, 0.0]),
+            [3, 2]
+        );
+        // The same numbers over less than two decades are on a linear panel: one line.
+        assert_eq!(
+            lines(vec![0.0, 50.0, 1.0, 0.0, 0.0, 50.0, 1.0, 0.0, 0.0]),
+            [9]
+        );
     }
 
     /// Concentrations near f64::MAX: the exposure figure is drawn (the legend's headroom above
