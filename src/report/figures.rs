@@ -1605,22 +1605,28 @@ where
     for (k, course) in input.typical.iter().enumerate() {
         let Some(v) = course.get(name) else { continue };
         let colour = arm_colour(k);
-        // On a log axis a value of 0 (or below) has no place: the line breaks there, as in
-        // matplotlib, rather than run along the floor as if it were the smallest value shown
-        // (radiation's DNA damage, 0 between fractions, looked like a lasting level). Positive
-        // values under the floor are drawn on it: the line leaves the axis at the bottom.
-        let points: Vec<(f64, f64)> = course
+        // On a log axis a value of 0, or one under the axis's floor, has no place: the line
+        // goes down to the floor and breaks there, as matplotlib's leaves the axis, rather than
+        // run along the floor as if that were a level (radiation's DNA damage, 0 or 1e-12
+        // between fractions, looked like a lasting one). A point is drawn, clamped to the
+        // floor, when it or a neighbour is on the axis.
+        let on_axis = |i: usize| v.get(i).is_some_and(|&y| !log || y >= floor);
+        let drawn: Vec<bool> = (0..v.len())
+            .map(|i| on_axis(i) || on_axis(i + 1) || (i > 0 && on_axis(i - 1)))
+            .collect();
+        let points: Vec<(usize, (f64, f64))> = course
             .time_day
             .iter()
-            .copied()
-            .zip(v.iter().copied())
+            .zip(v)
+            .map(|(&t, &y)| (t, y.max(floor)))
+            .enumerate()
             .collect();
-        for run in points.split(|&(_, y)| log && y <= 0.0) {
+        for run in points.split(|&(i, _)| !drawn[i]) {
             if run.is_empty() {
                 continue;
             }
             chart.draw_series(LineSeries::new(
-                run.iter().map(|&(t, y)| (t, y.max(floor))),
+                run.iter().map(|&(_, point)| point),
                 colour.stroke_width(2),
             ))?;
         }
@@ -1861,9 +1867,9 @@ mod tests {
         }
     }
 
-    /// On a log panel a value of 0 breaks the line: DNA damage that is 0 between two
-    /// radiation fractions is two pieces, not one line that runs along the axis's floor in
-    /// between. A linear panel keeps its zeros.
+    /// On a log panel the line goes down to the floor where a value is 0 and breaks there:
+    /// DNA damage that is 0 between two radiation fractions is two pieces, not one line that
+    /// runs along the axis's floor in between. A linear panel keeps its zeros.
     #[test]
     fn a_log_panel_breaks_its_line_where_the_value_is_zero() {
         let state = |name: &str| Quantity {
@@ -1892,11 +1898,13 @@ mod tests {
                 })
                 .collect()
         };
-        // Two fractions on a log panel (six decades): two pieces of 3 and 2 points.
-        assert_eq!(
-            lines(vec![0.0, 1e3, 10.0, 1.0, 0.0, 0.0, 1e3, 1e-3, 0.0]),
-            [3, 2]
-        );
+        // Two fractions on a log panel (six decades): two pieces, each with the zero before and
+        // after it (drawn on the floor).
+        let fractions = vec![0.0, 0.0, 1e3, 10.0, 1.0, 0.0, 0.0, 0.0, 1e3, 1e-3, 0.0, 0.0];
+        assert_eq!(lines(fractions), [5, 4]);
+        // Under the floor (a hundred-millionth of the largest) is as 0.
+        let tail = vec![1e3, 1.0, 1e-12, 1e-12, 1e-12, 1e3];
+        assert_eq!(lines(tail), [3, 2]);
         // The same numbers over less than two decades are on a linear panel: one line.
         assert_eq!(
             lines(vec![0.0, 50.0, 1.0, 0.0, 0.0, 50.0, 1.0, 0.0, 0.0]),
