@@ -100,6 +100,32 @@ impl Lane for F64s {
 }
 
 /// Lane `i` of `x`.
+/// Declares a model's parameters, every field of type `T` (`f64` for one patient, [`F64s`]
+/// for one patient a lane), with `lanes`, which gathers [`LANES`] patients' parameters field by
+/// field: each field is listed once.
+#[macro_export]
+macro_rules! lane_params {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$field_meta:meta])* $field:ident,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy)]
+        $vis struct $name<T = f64> {
+            $($(#[$field_meta])* $field: T,)*
+        }
+
+        impl $name {
+            /// The parameters of [`LANES`](crate::lanes::LANES) patients, lane by lane.
+            fn lanes(p: [&$name; $crate::lanes::LANES]) -> $name<$crate::lanes::F64s> {
+                $name { $($field: $crate::lanes::F64s::new(p.map(|q| q.$field)),)* }
+            }
+        }
+    };
+}
+
 #[inline(always)]
 pub fn lane(x: F64s, i: usize) -> f64 {
     x.as_array()[i]

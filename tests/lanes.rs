@@ -348,34 +348,45 @@ fn what_lanes_do_not_cover_is_solved_one_at_a_time() {
     assert_lanes_equal_scalar(&ImmunityCycle, &[problem; 2], &[f64::INFINITY; 2], &options);
 }
 
-/// The cohort run writes the same files with lanes and one patient at a time (`--no-lanes`).
+/// The cohort run writes the same files with lanes and one patient at a time (`--no-lanes`):
+/// the TNBC cohort (catalogue drugs, radiation boluses, infusions) and Kosinsky's virtual
+/// study (the model's own antibody dosed into its depot state, radiation), the two models
+/// that have lanes.
 #[test]
 fn a_cohort_in_lanes_writes_the_files_of_one_at_a_time() {
     let out = std::env::temp_dir().join(format!("immunotrial_lanes_{}", std::process::id()));
-    let run = |dir: &str, extra: &[&str]| {
-        let status = Command::new(env!("CARGO_BIN_EXE_immunotrial"))
-            .args(["run", "models/tnbc_combinations.toml", "--patients", "40"])
-            .args(["--trajectories", "40", "--quiet", "--out"])
-            .arg(out.join(dir))
-            .args(["--set", "solver.method=dop853_bounded"])
-            .args(extra)
-            .status()
-            .expect("the binary runs");
-        assert!(status.success());
-    };
-    run("lanes", &[]);
-    run("alone", &["--no-lanes"]);
-    // run.json says how patients were integrated.
-    for (dir, at_once) in [("lanes", 8), ("alone", 1)] {
-        let text = std::fs::read_to_string(out.join(dir).join("run.json")).unwrap();
-        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(json["patients_at_once"], at_once, "{dir}");
+    for (scenario, patients) in [
+        ("models/tnbc_combinations.toml", "40"),
+        ("models/kosinsky2018_virtual_study.toml", "100"),
+    ] {
+        let run = |dir: &str, extra: &[&str]| {
+            let status = Command::new(env!("CARGO_BIN_EXE_immunotrial"))
+                .args(["run", scenario, "--patients", patients])
+                .args(["--trajectories", "40", "--quiet", "--out"])
+                .arg(out.join(dir))
+                .args(["--set", "solver.method=dop853_bounded"])
+                .args(extra)
+                .status()
+                .expect("the binary runs");
+            assert!(status.success(), "{scenario}");
+        };
+        run("lanes", &[]);
+        run("alone", &["--no-lanes"]);
+        // run.json says how patients were integrated.
+        for (dir, at_once) in [("lanes", 8), ("alone", 1)] {
+            let text = std::fs::read_to_string(out.join(dir).join("run.json")).unwrap();
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(json["patients_at_once"], at_once, "{scenario}: {dir}");
+        }
+        for file in ["patients.csv", "trajectories.csv", "assessments.csv"] {
+            let a = std::fs::read(out.join("lanes").join(file)).unwrap();
+            let b = std::fs::read(out.join("alone").join(file)).unwrap();
+            assert!(a.len() > 1000, "{scenario}: {file} holds rows");
+            assert!(
+                a == b,
+                "{scenario}: {file} differs between lanes and one at a time"
+            );
+        }
+        std::fs::remove_dir_all(&out).ok();
     }
-    for file in ["patients.csv", "trajectories.csv", "assessments.csv"] {
-        let a = std::fs::read(out.join("lanes").join(file)).unwrap();
-        let b = std::fs::read(out.join("alone").join(file)).unwrap();
-        assert!(a.len() > 1000, "{file} holds rows");
-        assert!(a == b, "{file} differs between lanes and one at a time");
-    }
-    std::fs::remove_dir_all(&out).ok();
 }

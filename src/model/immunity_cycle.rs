@@ -482,89 +482,47 @@ pub const DSB_NEGLIGIBLE: f64 = 1e-12;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImmunityCycle;
 
-/// Parameters of [`ImmunityCycle`].
-#[derive(Debug, Clone, Copy)]
-pub struct Params<T = f64> {
-    r: T,
-    d0: T,
-    k_ln: T,
-    s_l: T,
-    s_r: T,
-    kpro: T,
-    kdif: T,
-    kel: T,
-    kapo: T,
-    e: T,
-    k_pdl: T,
-    kpdl: T,
-    alpha: T,
-    delta: T,
-    mu: T,
-    ka_mab: T,
-    kel_mab: T,
-    k_chemo: T,
-    f_icd: T,
-    k_lympho: T,
-    p_ctla4: T,
-    s_ctla4: T,
-    alpha_t: T,
-    f_field: T,
-    // Combinations of the above that the right-hand side would otherwise divide out at every
-    // evaluation (a division costs as much as several multiplications, and they are chained).
-    /// 1/TVmax (1/mm3).
-    inv_tv_max: T,
-    /// The quadratic radiation coefficient 2*beta/(tau*delta^2) (per day per DSB^2).
-    rt_quadratic: T,
-    /// DSB repair rate 1/tau (1/day).
-    repair_rate: T,
-    /// 1/(V_mab*K_D): antibody amount (nmol) to bound fraction of K_D.
-    mab_over_kd: T,
-    /// K_tcd^2.
-    k_tcd_squared: T,
-    /// nmol of antibody per mg/kg dose.
-    nmol_per_mg_per_kg: T,
-}
-
-impl Params {
-    /// The parameters of [`LANES`] patients, lane by lane.
-    fn lanes(p: [&Params; LANES]) -> Params<F64s> {
-        macro_rules! gather {
-            ($($field:ident),*) => {
-                Params { $($field: F64s::new(p.map(|q| q.$field)),)* }
-            };
-        }
-        gather!(
-            r,
-            d0,
-            k_ln,
-            s_l,
-            s_r,
-            kpro,
-            kdif,
-            kel,
-            kapo,
-            e,
-            k_pdl,
-            kpdl,
-            alpha,
-            delta,
-            mu,
-            ka_mab,
-            kel_mab,
-            k_chemo,
-            f_icd,
-            k_lympho,
-            p_ctla4,
-            s_ctla4,
-            alpha_t,
-            f_field,
-            inv_tv_max,
-            rt_quadratic,
-            repair_rate,
-            mab_over_kd,
-            k_tcd_squared,
-            nmol_per_mg_per_kg
-        )
+crate::lane_params! {
+    /// Parameters of [`ImmunityCycle`].
+    pub struct Params {
+        r,
+        d0,
+        k_ln,
+        s_l,
+        s_r,
+        kpro,
+        kdif,
+        kel,
+        kapo,
+        e,
+        k_pdl,
+        kpdl,
+        alpha,
+        delta,
+        mu,
+        ka_mab,
+        kel_mab,
+        k_chemo,
+        f_icd,
+        k_lympho,
+        p_ctla4,
+        s_ctla4,
+        alpha_t,
+        f_field,
+        // Combinations of the above that the right-hand side would otherwise divide out at every
+        // evaluation (a division costs as much as several multiplications, and they are chained).
+        /// 1/TVmax (1/mm3).
+        inv_tv_max,
+        /// The quadratic radiation coefficient 2*beta/(tau*delta^2) (per day per DSB^2).
+        rt_quadratic,
+        /// DSB repair rate 1/tau (1/day).
+        repair_rate,
+        /// 1/(V_mab*K_D): antibody amount (nmol) to bound fraction of K_D.
+        mab_over_kd,
+        /// K_tcd^2.
+        k_tcd_squared,
+        /// nmol of antibody per mg/kg dose.
+        nmol_per_mg_per_kg,
     }
 }
 
@@ -572,12 +530,7 @@ impl<T: Lane> Params<T> {
     /// Presented antigen DCm*(TV + TVd).
     #[inline(always)]
     fn antigen(&self, y: &[T; 8]) -> T {
-        let (tv, tvd, dteff) = (y[0], y[2], y[4]);
-        let total = tv + tvd;
-        let zero = T::splat(0.0);
-        let dying_share = T::select(total.gt(zero), tvd / total, zero);
-        let tcd = self.mu * dying_share + self.e * dteff + self.d0;
-        tcd * tcd / (tcd * tcd + self.k_tcd_squared) * total
+        super::kosinsky2018::presented_antigen(y, self.mu, self.e, self.d0, self.k_tcd_squared)
     }
 
     #[inline(always)]

@@ -47,6 +47,7 @@
 use super::{
     DerivedSpec, InputRole, InputSpec, Mechanism, ModelSpec, OdeModel, ParameterSpec, StateSpec,
 };
+use crate::lanes::{F64s, LANES, Lane};
 use nalgebra::SVector;
 
 const TABLE1: &str = "Kosinsky et al. 2018, J Immunother Cancer 6:17, Table 1";
@@ -321,76 +322,111 @@ pub static SPEC: ModelSpec = ModelSpec {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Kosinsky2018;
 
-/// Parameters of [`Kosinsky2018`], named as in the paper.
-#[derive(Debug, Clone, Copy)]
-pub struct Params {
-    r: f64,
-    tv_max: f64,
-    d0: f64,
-    k_ln: f64,
-    s_l: f64,
-    s_r: f64,
-    kpro: f64,
-    kdif: f64,
-    kel: f64,
-    kapo: f64,
-    e: f64,
-    k_pdl: f64,
-    kpdl: f64,
-    k_tcd: f64,
-    alpha: f64,
-    delta: f64,
-    tau: f64,
-    mu: f64,
-    ka_mab: f64,
-    kel_mab: f64,
-    v_mab: f64,
-    k_d: f64,
-    mw_mab: f64,
-    weight: f64,
+crate::lane_params! {
+    /// Parameters of [`Kosinsky2018`], named as in the paper, for one animal (`T = f64`) or for
+    /// one animal a lane ([`crate::lanes::F64s`]).
+    pub struct Params {
+        r,
+        d0,
+        k_ln,
+        s_l,
+        s_r,
+        kpro,
+        kdif,
+        kel,
+        kapo,
+        e,
+        k_pdl,
+        kpdl,
+        alpha,
+        delta,
+        mu,
+        ka_mab,
+        kel_mab,
+        // Combinations of the above that the right-hand side would otherwise divide out at every
+        // evaluation (divisions were most of its time).
+        /// 1/TVmax (1/µL).
+        inv_tv_max,
+        /// The quadratic radiation coefficient 0.2*alpha/(tau*delta^2) (per day per DSB^2).
+        rt_quadratic,
+        /// DSB repair rate 1/tau (1/day).
+        repair_rate,
+        /// 1/V_mAb (1/L): antibody amount (nmol) to concentration (nM).
+        inv_v_mab,
+        /// 1/(V_mAb*K_D): antibody amount (nmol) to its concentration as a fraction of K_D.
+        mab_over_kd,
+        /// K_tcd^2.
+        k_tcd_squared,
+        /// nmol of antibody per mg/kg given: mg = (mg/kg) * kg, and 1 kDa = 1 mg/µmol.
+        nmol_per_mg_per_kg,
+    }
 }
 
-impl Params {
-    /// nmol of antibody per mg/kg given: mg = (mg/kg) * kg, and 1 kDa = 1 mg/µmol.
-    fn nmol_per_mg_per_kg(&self) -> f64 {
-        self.weight / self.mw_mab * 1e3
-    }
+/// Antigen presented by mature dendritic cells, DCm*(TV + TVd) (µL), from the tumour cell
+/// death signal TCD = mu*TVd/(TV + TVd) + e*dTeff + d0 and DCm = TCD^2/(TCD^2 + Ktcd^2); the
+/// same in `immunity_cycle`, which extends this model.
+#[inline(always)]
+pub(super) fn presented_antigen<T: Lane>(y: &[T; 8], mu: T, e: T, d0: T, k_tcd_squared: T) -> T {
+    let (tv, tvd, dteff) = (y[0], y[2], y[4]);
+    let total = tv + tvd;
+    let zero = T::splat(0.0);
+    let dying_share = T::select(total.gt(zero), tvd / total, zero);
+    let tcd = mu * dying_share + e * dteff + d0;
+    tcd * tcd / (tcd * tcd + k_tcd_squared) * total
+}
 
+impl<T: Lane> Params<T> {
     /// Antigen presented by mature dendritic cells, DCm*(TV + TVd) (µL).
-    fn antigen(&self, y: &SVector<f64, 8>) -> f64 {
-        let (tv, tvd, dteff) = (y[0], y[2], y[4]);
-        self.dcm(tv, tvd, dteff) * (tv + tvd)
+    #[inline(always)]
+    fn antigen(&self, y: &[T; 8]) -> T {
+        presented_antigen(y, self.mu, self.e, self.d0, self.k_tcd_squared)
     }
 
     /// Immune activation rate for a given antigen, its PD-L1 brake released by antibody
     /// occupancy: the model's own intraperitoneal antibody (mAb/(mAb + K_D)) and any PD-1 or
     /// PD-L1 drug given through `[[arm.drug]]`, acting independently.
-    fn iar(&self, y: &SVector<f64, 8>, antigen: f64, input: &[f64]) -> f64 {
-        let m_ab = y[7] / self.v_mab;
-        let free = (1.0 - input[2]) * (1.0 - input[3]) / (1.0 + m_ab / self.k_d);
-        (1.0 - y[5] * free) * (1.0 - antigen / (antigen + self.s_r))
+    #[inline(always)]
+    fn iar(&self, y: &[T; 8], antigen: T, input: &[T]) -> T {
+        let one = T::splat(1.0);
+        let free = (one - input[2]) * (one - input[3]) / (one + y[7] * self.mab_over_kd);
+        (one - y[5] * free) * (one - antigen / (antigen + self.s_r))
     }
 
-    fn dcm(&self, tv: f64, tvd: f64, dteff: f64) -> f64 {
-        let total = tv + tvd;
-        let dying_share = if total > 0.0 { tvd / total } else { 0.0 };
-        let tcd = self.mu * dying_share + self.e * dteff + self.d0;
-        tcd * tcd / (tcd * tcd + self.k_tcd * self.k_tcd)
+    /// The right-hand side (the module documentation's equations).
+    #[inline(always)]
+    fn rhs(&self, y: &[T; 8], input: &[T], dydt: &mut [T; 8]) {
+        let p = self;
+        let one = T::splat(1.0);
+        let (tv, u, tvd, nteff, dteff, pdl1) = (y[0], y[1], y[2], y[3], y[4], y[5]);
+        let dose_rate = input[0];
+        let antigen = p.antigen(y);
+        let iar = p.iar(y, antigen, input);
+        let rt_kill = p.alpha * dose_rate + p.rt_quadratic * u * u;
+        dydt[0] = p.r * tv * (one - tv * p.inv_tv_max) - rt_kill * tv - (p.e * dteff + p.d0) * tv;
+        dydt[1] = p.delta * dose_rate - u * p.repair_rate;
+        dydt[2] = rt_kill * tv - p.mu * tvd;
+        dydt[3] =
+            p.k_ln * antigen / (antigen + p.s_l) + iar * nteff * (p.kpro - p.kdif) - p.kel * nteff;
+        dydt[4] = iar * nteff * p.kdif - p.kapo * dteff;
+        dydt[5] = p.kpdl * dteff / (p.k_pdl + dteff) - p.kpdl * pdl1;
+        dydt[6] = -p.ka_mab * y[6] + input[1] * p.nmol_per_mg_per_kg;
+        dydt[7] = p.ka_mab * y[6] - p.kel_mab * y[7];
     }
 }
 
 impl OdeModel<8> for Kosinsky2018 {
     type Params = Params;
-    type LaneParams = ();
+    type LaneParams = Params<F64s>;
 
     fn spec(&self) -> &'static ModelSpec {
         &SPEC
     }
 
     fn params(&self, v: &[f64]) -> Params {
+        let (tv_max, k_tcd, alpha, delta, tau, v_mab, k_d, mw_mab, weight) =
+            (v[1], v[13], v[14], v[15], v[16], v[20], v[21], v[22], v[23]);
         Params {
             r: v[0],
-            tv_max: v[1],
             d0: v[2],
             k_ln: v[3],
             s_l: v[4],
@@ -402,17 +438,18 @@ impl OdeModel<8> for Kosinsky2018 {
             e: v[10],
             k_pdl: v[11],
             kpdl: v[12],
-            k_tcd: v[13],
-            alpha: v[14],
-            delta: v[15],
-            tau: v[16],
+            alpha,
+            delta,
             mu: v[17],
             ka_mab: v[18],
             kel_mab: v[19],
-            v_mab: v[20],
-            k_d: v[21],
-            mw_mab: v[22],
-            weight: v[23],
+            inv_tv_max: 1.0 / tv_max,
+            rt_quadratic: 0.2 * alpha / (tau * delta * delta),
+            repair_rate: 1.0 / tau,
+            inv_v_mab: 1.0 / v_mab,
+            mab_over_kd: 1.0 / (v_mab * k_d),
+            k_tcd_squared: k_tcd * k_tcd,
+            nmol_per_mg_per_kg: weight / mw_mab * 1e3,
         }
     }
 
@@ -424,20 +461,24 @@ impl OdeModel<8> for Kosinsky2018 {
         input: &[f64],
         dydt: &mut SVector<f64, 8>,
     ) {
-        let (tv, u, tvd, nteff, dteff, pdl1) = (y[0], y[1], y[2], y[3], y[4], y[5]);
-        let dose_rate = input[0];
-        let antigen = p.antigen(y);
-        let iar = p.iar(y, antigen, input);
-        let rt_kill = p.alpha * dose_rate + 0.2 * p.alpha / (p.tau * p.delta * p.delta) * u * u;
-        dydt[0] = p.r * tv * (1.0 - tv / p.tv_max) - rt_kill * tv - (p.e * dteff + p.d0) * tv;
-        dydt[1] = p.delta * dose_rate - u / p.tau;
-        dydt[2] = rt_kill * tv - p.mu * tvd;
-        dydt[3] =
-            p.k_ln * antigen / (antigen + p.s_l) + iar * nteff * (p.kpro - p.kdif) - p.kel * nteff;
-        dydt[4] = iar * nteff * p.kdif - p.kapo * dteff;
-        dydt[5] = p.kpdl * dteff / (p.k_pdl + dteff) - p.kpdl * pdl1;
-        dydt[6] = -p.ka_mab * y[6] + input[1] * p.nmol_per_mg_per_kg();
-        dydt[7] = p.ka_mab * y[6] - p.kel_mab * y[7];
+        p.rhs(&y.data.0[0], input, &mut dydt.data.0[0]);
+    }
+
+    fn lane_params(&self, p: [&Params; LANES]) -> Option<Params<F64s>> {
+        Some(Params::lanes(p))
+    }
+
+    // Inlined into the lane kernel's stages (see the trait's doc).
+    #[inline(always)]
+    fn rhs_lanes(
+        &self,
+        p: &Params<F64s>,
+        _t: F64s,
+        y: &[F64s; 8],
+        input: &[F64s],
+        dydt: &mut [F64s; 8],
+    ) {
+        p.rhs(y, input, dydt);
     }
 
     fn bolus(&self, p: &Params, input: usize, amount: f64, y: &mut SVector<f64, 8>) {
@@ -448,15 +489,18 @@ impl OdeModel<8> for Kosinsky2018 {
                 y[0] = surviving;
                 y[1] += p.delta * amount;
             }
-            _ => y[6] += amount * p.nmol_per_mg_per_kg(),
+            _ => y[6] += amount * p.nmol_per_mg_per_kg,
         }
     }
 
     fn derived_value(&self, p: &Params, y: &SVector<f64, 8>, input: &[f64], index: usize) -> f64 {
         match index {
             0 => y[0] + y[2],
-            1 => y[7] / p.v_mab,
-            _ => p.iar(y, p.antigen(y), input),
+            1 => y[7] * p.inv_v_mab,
+            _ => {
+                let y = &y.data.0[0];
+                p.iar(y, p.antigen(y), input)
+            }
         }
     }
 }
