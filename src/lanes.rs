@@ -101,8 +101,9 @@ impl Lane for F64s {
 
 /// Lane `i` of `x`.
 /// Declares a model's parameters, every field of type `T` (`f64` for one patient, [`F64s`]
-/// for one patient a lane), with `lanes`, which gathers [`LANES`] patients' parameters field by
-/// field: each field is listed once.
+/// for one patient a lane; visible in the crate, where a model that extends another builds it),
+/// with `lanes`, which gathers [`LANES`] patients' parameters field by field: each field is
+/// listed once.
 #[macro_export]
 macro_rules! lane_params {
     (
@@ -114,7 +115,7 @@ macro_rules! lane_params {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy)]
         $vis struct $name<T = f64> {
-            $($(#[$field_meta])* $field: T,)*
+            $($(#[$field_meta])* pub(crate) $field: T,)*
         }
 
         impl $name {

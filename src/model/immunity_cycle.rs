@@ -545,7 +545,7 @@ impl<T: Lane> Params<T> {
     /// [`Lane`] as the right-hand side is (tried in lanes for the spectral-radius estimates,
     /// then made every fifth step: no faster than one lane at a time).
     #[inline(always)]
-    fn jacobian(&self, y: &[T; 8], input: &[T], jac: &mut [[T; 8]; 8]) {
+    pub(crate) fn jacobian(&self, y: &[T; 8], input: &[T], jac: &mut [[T; 8]; 8]) {
         let p = self;
         let (zero, one, two) = (T::splat(0.0), T::splat(1.0), T::splat(2.0));
         let (tv, u, tvd, nteff, dteff, pdl1, a_c) = (y[0], y[1], y[2], y[3], y[4], y[5], y[7]);
@@ -784,9 +784,7 @@ mod tests {
     use super::*;
 
     /// The analytic Jacobian equals central differences of the right-hand side at states and
-    /// inputs where every term is active. The differences' own error is cancellation, about
-    /// eps*|f|/h, plus truncation, of order h^2: the bound allows 1e-6 relative plus ten times
-    /// that cancellation error.
+    /// inputs where every term is active.
     #[test]
     fn analytic_jacobian_matches_central_differences() {
         let model = ImmunityCycle;
@@ -794,33 +792,16 @@ mod tests {
         for (name, v) in TNBC_PARAMETERS {
             values[SPEC.parameter_index(name).unwrap()] = v;
         }
-        let p = model.params(&values);
         let states = [
             SVector::<f64, 8>::from_row_slice(&[14000.0, 3.0, 900.0, 1500.0, 300.0, 0.4, 0.5, 1.2]),
             SVector::<f64, 8>::from_row_slice(&[20.0, 0.01, 5.0, 10.0, 2.0, 0.05, 0.0, 0.0]),
         ];
         let input = [50.0, 0.0, 0.7, 0.3, 0.5, 0.6];
-        for y in states {
-            let mut analytic = SMatrix::<f64, 8, 8>::zeros();
-            assert!(model.jacobian(&p, 0.0, &y, &input, &mut analytic));
-            for j in 0..8 {
-                let h = 1e-5 * y[j].abs().max(0.1);
-                let (mut up, mut down) = (y, y);
-                up[j] += h;
-                down[j] -= h;
-                let (mut fu, mut fd) = (SVector::<f64, 8>::zeros(), SVector::<f64, 8>::zeros());
-                model.rhs(&p, 0.0, &up, &input, &mut fu);
-                model.rhs(&p, 0.0, &down, &input, &mut fd);
-                let numeric = (fu - fd) / (2.0 * h);
-                for i in 0..8 {
-                    let (a, n) = (analytic[(i, j)], numeric[i]);
-                    let cancellation = 10.0 * f64::EPSILON * fu[i].abs().max(fd[i].abs()) / h;
-                    assert!(
-                        (a - n).abs() <= 1e-6 * a.abs().max(n.abs()) + cancellation,
-                        "d f{i} / d y{j}: analytic {a}, numeric {n}"
-                    );
-                }
-            }
-        }
+        crate::model::assert_jacobian_matches_central_differences(
+            &model,
+            &model.params(&values),
+            &states,
+            &input,
+        );
     }
 }

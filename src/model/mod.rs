@@ -445,6 +445,45 @@ pub trait OdeModel<const N: usize>: Send + Sync {
     }
 }
 
+/// Asserts that `model`'s analytic Jacobian equals central differences of its right-hand side
+/// at each of `states`. The differences' own error is cancellation, about eps*|f|/h, plus
+/// truncation, of order h^2: the bound allows 1e-6 relative plus ten times that cancellation
+/// error.
+#[cfg(test)]
+pub(crate) fn assert_jacobian_matches_central_differences<const N: usize, M: OdeModel<N>>(
+    model: &M,
+    p: &M::Params,
+    states: &[SVector<f64, N>],
+    input: &[f64],
+) {
+    for y in states {
+        let mut analytic = nalgebra::SMatrix::<f64, N, N>::zeros();
+        assert!(
+            model.jacobian(p, 0.0, y, input, &mut analytic),
+            "no analytic Jacobian"
+        );
+        for j in 0..N {
+            let h = 1e-5 * y[j].abs().max(0.1);
+            let (mut up, mut down) = (*y, *y);
+            up[j] += h;
+            down[j] -= h;
+            let (mut fu, mut fd) = (SVector::<f64, N>::zeros(), SVector::<f64, N>::zeros());
+            model.rhs(p, 0.0, &up, input, &mut fu);
+            model.rhs(p, 0.0, &down, input, &mut fd);
+            let numeric = (fu - fd) / (2.0 * h);
+            for i in 0..N {
+                let (a, n) = (analytic[(i, j)], numeric[i]);
+                let cancellation = 10.0 * f64::EPSILON * fu[i].abs().max(fd[i].abs()) / h;
+                assert!(
+                    (a - n).abs() <= 1e-6 * a.abs().max(n.abs()) + cancellation,
+                    "{}: d f{i} / d y{j} at {y:?}: analytic {a}, numeric {n}",
+                    model.spec().name
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
