@@ -99,12 +99,10 @@ impl Lane for F64s {
     }
 }
 
-/// Lane `i` of `x`.
 /// Declares a model's parameters, every field of type `T` (`f64` for one patient, [`F64s`]
 /// for one patient a lane; visible in the crate, where a model that extends another builds it),
 /// with `lanes`, which gathers [`LANES`] patients' parameters field by field: each field is
 /// listed once.
-#[macro_export]
 macro_rules! lane_params {
     (
         $(#[$meta:meta])*
@@ -126,7 +124,9 @@ macro_rules! lane_params {
         }
     };
 }
+pub(crate) use lane_params;
 
+/// Lane `i` of `x`.
 #[inline(always)]
 pub fn lane(x: F64s, i: usize) -> f64 {
     x.as_array()[i]

@@ -460,7 +460,7 @@ fn model_doses_given_with_a_drug_are_marked_on_its_curves() {
     let head = head.replace("control = \"nab-paclitaxel\"", "control = \"untreated\"");
     let dose = "[[arm.dose]]\ninput = \"anti_pdl1\"\namount = 10\nstart_day = 5\nevery_days = 30\nrepeat = 4\n";
     let text = format!(
-        "{head}[[arm]]\nname = \"untreated\"\n\n[[arm]]\nname = \"pembrolizumab and own antibody\"\n[[arm.drug]]\nname = \"pembrolizumab\"\ndose = \"200 mg\"\nevery_days = 21\ncount = 5\n{dose}\n[[arm]]\nname = \"own antibody and RT\"\n{dose}[[arm.radiation]]\ndose_per_fraction_gy = 8\nfractions = 3\nstart_day = 14\n\n[[arm]]\nname = \"own antibody infused\"\n[[arm.dose]]\ninput = \"anti_pdl1\"\namount_per_day = 1\nduration_days = 10\nstart_day = 20\n"
+        "{head}[[arm]]\nname = \"untreated\"\n\n[[arm]]\nname = \"pembrolizumab and own antibody\"\n[[arm.drug]]\nname = \"pembrolizumab\"\ndose = \"200 mg\"\nevery_days = 21\ncount = 5\n{dose}\n[[arm]]\nname = \"own antibody and RT\"\n{dose}[[arm.radiation]]\ndose_per_fraction_gy = 8\nfractions = 3\nstart_day = 14\n\n[[arm]]\nname = \"own antibody infused\"\n[[arm.dose]]\ninput = \"anti_pdl1\"\namount_per_day = 1\nduration_days = 10\nstart_day = 20\n[[arm.dose]]\ninput = \"radiation\"\namount_per_day = 0.5\nduration_days = 20\nstart_day = 100\n"
     );
     let file = out.join("mixed.toml");
     std::fs::write(&file, text).unwrap();
@@ -501,21 +501,32 @@ fn model_doses_given_with_a_drug_are_marked_on_its_curves() {
         })
         .collect();
     let pixels_per_day = (mark_x[3] - mark_x[0]) / 90.0;
-    let bars: Vec<&str> = svg
-        .split("<rect")
-        .skip(1)
-        .filter(|r| r.contains("fill=\"#999933\""))
-        .collect();
-    assert_eq!(bars.len(), 1, "{bars:?}");
-    let attribute = |name: &str| -> f64 {
-        let rest = &bars[0][bars[0].find(&format!(" {name}=\"")).unwrap() + name.len() + 3..];
-        rest[..rest.find('"').unwrap()].parse().unwrap()
+    // The one bar filled with `colour`: its x and width in pixels.
+    let bar = |colour: &str| -> (f64, f64) {
+        let bars: Vec<&str> = svg
+            .split("<rect")
+            .skip(1)
+            .filter(|r| r.contains(&format!("fill=\"{colour}\"")))
+            .collect();
+        assert_eq!(bars.len(), 1, "{colour}: {bars:?}");
+        let attribute = |name: &str| -> f64 {
+            let rest = &bars[0][bars[0].find(&format!(" {name}=\"")).unwrap() + name.len() + 3..];
+            rest[..rest.find('"').unwrap()].parse().unwrap()
+        };
+        (attribute("x"), attribute("width"))
     };
-    let (x, width) = (attribute("x"), attribute("width"));
+    let (x, width) = bar("#999933");
     assert!(
         (x - (mark_x[0] + 15.0 * pixels_per_day)).abs() <= 1.5
             && (width - 10.0 * pixels_per_day).abs() <= 1.5,
         "bar at {x}, {width} wide; {pixels_per_day} pixels a day from {mark_x:?}"
+    );
+    // Radiation given at a rate for 20 days, from day 100, is a bar in radiation's colour.
+    let (x, width) = bar("#CC6677");
+    assert!(
+        (x - (mark_x[0] + 95.0 * pixels_per_day)).abs() <= 1.5
+            && (width - 20.0 * pixels_per_day).abs() <= 1.5,
+        "radiation bar at {x}, {width} wide"
     );
     // Four dashed lines of several dashes each, and the legend's sample.
     assert!(dashes > 4 * 4, "{dashes} dashes");

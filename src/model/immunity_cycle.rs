@@ -482,7 +482,7 @@ pub const DSB_NEGLIGIBLE: f64 = 1e-12;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImmunityCycle;
 
-crate::lane_params! {
+crate::lanes::lane_params! {
     /// Parameters of [`ImmunityCycle`].
     pub struct Params {
         r,

@@ -322,7 +322,7 @@ pub static SPEC: ModelSpec = ModelSpec {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Kosinsky2018;
 
-crate::lane_params! {
+crate::lanes::lane_params! {
     /// Parameters of [`Kosinsky2018`], named as in the paper, for one animal (`T = f64`) or for
     /// one animal a lane ([`crate::lanes::F64s`]).
     pub struct Params {

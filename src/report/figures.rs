@@ -105,6 +105,13 @@ pub struct ModelDose {
     pub duration_day: f64,
 }
 
+/// When a dose was given: its start and how long it ran (0 for a bolus), in days.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Given {
+    pub day: f64,
+    pub duration_day: f64,
+}
+
 /// What the figures draw.
 pub struct FigureInput<'a> {
     pub arms: &'a [String],
@@ -115,7 +122,7 @@ pub struct FigureInput<'a> {
     pub typical: &'a [Course],
     /// Per arm: its drugs' curves over the typical course, and its radiation days.
     pub drugs: &'a [Vec<DrugCurve>],
-    pub radiation_days: &'a [Vec<f64>],
+    pub radiation: &'a [Vec<Given>],
     /// Per arm: the doses of the model's own inputs.
     pub model_doses: &'a [Vec<ModelDose>],
     /// States to show in the mechanism figure.
@@ -1218,7 +1225,7 @@ fn log_range<'a>(series: impl Iterator<Item = &'a [f64]>) -> (f64, f64) {
 /// one of the model's own inputs.
 fn exposure_shows(input: &FigureInput<'_>, k: usize) -> bool {
     input.drugs.get(k).is_some_and(|d| !d.is_empty())
-        || input.radiation_days.get(k).is_some_and(|r| !r.is_empty())
+        || input.radiation.get(k).is_some_and(|r| !r.is_empty())
         || input.model_doses.get(k).is_some_and(|d| !d.is_empty())
 }
 
@@ -1241,9 +1248,6 @@ fn model_dose_colour(inputs: &[&str], name: &str) -> RGBColor {
     DRUG_PALETTE[DRUG_PALETTE.len() - 1 - j % DRUG_PALETTE.len()]
 }
 
-/// A dose on the timeline: its start and duration in days.
-type Given = (f64, f64);
-
 /// The row of an arm without a catalogue drug: a timeline of its doses, one line per model
 /// input and one for radiation. (It had two empty concentration and occupancy axes, and an
 /// arm given only a model's own antibody had no row at all.)
@@ -1265,15 +1269,17 @@ where
             let given = doses
                 .iter()
                 .filter(|x| x.input == d.input)
-                .map(|x| (x.day, x.duration_day))
+                .map(|x| Given {
+                    day: x.day,
+                    duration_day: x.duration_day,
+                })
                 .collect();
             lines.push((&d.input, given, model_dose_colour(&inputs, &d.input)));
         }
     }
-    let radiation = &input.radiation_days[k];
+    let radiation = &input.radiation[k];
     if !radiation.is_empty() {
-        let fractions = radiation.iter().map(|&day| (day, 0.0)).collect();
-        lines.push(("radiation", fractions, RADIATION_COLOUR));
+        lines.push(("radiation", radiation.clone(), RADIATION_COLOUR));
     }
     let count = lines.len();
     let names: Vec<String> = lines.iter().map(|(name, ..)| name.to_string()).collect();
@@ -1302,14 +1308,19 @@ where
     let visible_day = input.horizon_day / 400.0;
     for (line, (_, given, colour)) in lines.iter().enumerate() {
         let y = line as f64;
-        let (bars, marks): (Vec<Given>, Vec<Given>) = given
-            .iter()
-            .partition(|&&(_, duration)| duration >= visible_day);
-        chart.draw_series(bars.iter().map(|&(day, duration)| {
-            Rectangle::new([(day, y - 0.3), (day + duration, y + 0.3)], colour.filled())
+        let (bars, marks): (Vec<Given>, Vec<Given>) =
+            given.iter().partition(|g| g.duration_day >= visible_day);
+        chart.draw_series(bars.iter().map(|g| {
+            Rectangle::new(
+                [(g.day, y - 0.3), (g.day + g.duration_day, y + 0.3)],
+                colour.filled(),
+            )
         }))?;
-        chart.draw_series(marks.iter().map(|&(day, _)| {
-            PathElement::new(vec![(day, y - 0.3), (day, y + 0.3)], colour.stroke_width(3))
+        chart.draw_series(marks.iter().map(|g| {
+            PathElement::new(
+                vec![(g.day, y - 0.3), (g.day, y + 0.3)],
+                colour.stroke_width(3),
+            )
         }))?;
     }
     Ok(())
@@ -1322,7 +1333,7 @@ where
     let treated: Vec<usize> = (0..input.arms.len())
         .filter(|&k| exposure_shows(input, k))
         .collect();
-    let irradiated = input.radiation_days.iter().any(|r| !r.is_empty());
+    let irradiated = input.radiation.iter().any(|r| !r.is_empty());
     let with_drugs = treated.iter().any(|&k| !input.drugs[k].is_empty());
     // (A title naming both kinds of row ran past the figure's edges.)
     let title = if with_drugs {
@@ -1405,7 +1416,7 @@ where
                     PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
                 });
         }
-        for &day in &input.radiation_days[k] {
+        for &Given { day, .. } in &input.radiation[k] {
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(day, lo), (day, hi)],
                 RADIATION_COLOUR.stroke_width(2),
@@ -1466,7 +1477,7 @@ where
                     PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
                 });
         }
-        for &day in &input.radiation_days[k] {
+        for &Given { day, .. } in &input.radiation[k] {
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(day, 0.0), (day, 1.02)],
                 RADIATION_COLOUR.stroke_width(2),
@@ -1608,27 +1619,25 @@ where
         // On a log axis a value of 0, or one under the axis's floor, has no place: the line
         // goes down to the floor and breaks there, as matplotlib's leaves the axis, rather than
         // run along the floor as if that were a level (radiation's DNA damage, 0 or 1e-12
-        // between fractions, looked like a lasting one). A point is drawn, clamped to the
-        // floor, when it or a neighbour is on the axis.
+        // between fractions, looked like a lasting one). A segment is drawn when one of its
+        // ends is on the axis, its points clamped to the floor: two points off the axis are
+        // never joined.
         let on_axis = |i: usize| v.get(i).is_some_and(|&y| !log || y >= floor);
-        let drawn: Vec<bool> = (0..v.len())
-            .map(|i| on_axis(i) || on_axis(i + 1) || (i > 0 && on_axis(i - 1)))
-            .collect();
-        let points: Vec<(usize, (f64, f64))> = course
-            .time_day
-            .iter()
-            .zip(v)
-            .map(|(&t, &y)| (t, y.max(floor)))
-            .enumerate()
-            .collect();
-        for run in points.split(|&(i, _)| !drawn[i]) {
-            if run.is_empty() {
-                continue;
+        let joined = |i: usize| on_axis(i) || on_axis(i + 1);
+        let mut run: Vec<(f64, f64)> = Vec::new();
+        for (i, (&t, &y)) in course.time_day.iter().zip(v).enumerate() {
+            if i > 0 && !joined(i - 1) && !run.is_empty() {
+                chart.draw_series(LineSeries::new(
+                    std::mem::take(&mut run),
+                    colour.stroke_width(2),
+                ))?;
             }
-            chart.draw_series(LineSeries::new(
-                run.iter().map(|&(_, point)| point),
-                colour.stroke_width(2),
-            ))?;
+            if on_axis(i) || joined(i) || (i > 0 && joined(i - 1)) {
+                run.push((t, y.max(floor)));
+            }
+        }
+        if !run.is_empty() {
+            chart.draw_series(LineSeries::new(run, colour.stroke_width(2)))?;
         }
     }
     Ok(())
@@ -1839,7 +1848,7 @@ mod tests {
             assessments: &[],
             typical,
             drugs,
-            radiation_days: &[vec![]],
+            radiation: &[vec![]],
             model_doses: &[vec![]],
             states,
             horizon_day: 2.0,
@@ -1905,6 +1914,10 @@ mod tests {
         // Under the floor (a hundred-millionth of the largest) is as 0.
         let tail = vec![1e3, 1.0, 1e-12, 1e-12, 1e-12, 1e3];
         assert_eq!(lines(tail), [3, 2]);
+        // Two points off the axis in a row are not joined along the floor (found by review:
+        // fractions every third day, outputs daily).
+        let every_third_day = vec![1e3, 0.0, 0.0, 1e3, 1.0, 0.0, 0.0, 1e-3];
+        assert_eq!(lines(every_third_day), [2, 4, 2]);
         // The same numbers over less than two decades are on a linear panel: one line.
         assert_eq!(
             lines(vec![0.0, 50.0, 1.0, 0.0, 0.0, 50.0, 1.0, 0.0, 0.0]),
@@ -2184,7 +2197,7 @@ mod tests {
             assessments: &[],
             typical: &[],
             drugs: &[],
-            radiation_days: &[],
+            radiation: &[],
             model_doses: &[],
             states: &[],
             horizon_day,

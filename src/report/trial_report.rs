@@ -4,8 +4,8 @@
 //! so `immunotrial report DIR` rebuilds it without simulating.
 
 use super::figures::{
-    AssessmentPoint, Course, DAYS_PER_MONTH, DrugCurve, FIGURES, FigureInput, ModelDose, Quantity,
-    TimeAxis, arm_colour, png, svg,
+    AssessmentPoint, Course, DAYS_PER_MONTH, DrugCurve, FIGURES, FigureInput, Given, ModelDose,
+    Quantity, TimeAxis, arm_colour, png, svg,
 };
 use super::{font, value, write_atomic};
 use crate::engine::{Administration, Delivery};
@@ -141,7 +141,7 @@ struct Loaded {
     assessments: Vec<AssessmentPoint>,
     typical: Vec<Course>,
     drugs: Vec<Vec<DrugCurve>>,
-    radiation_days: Vec<Vec<f64>>,
+    radiation_given: Vec<Vec<Given>>,
     model_doses: Vec<Vec<ModelDose>>,
     states: Vec<Quantity>,
 }
@@ -155,6 +155,14 @@ fn given(arm: &crate::scenario::Arm) -> impl Iterator<Item = &Administration> {
             Delivery::Bolus { amount } => amount > 0.0,
             Delivery::Rate { amount_per_day, .. } => amount_per_day > 0.0,
         })
+}
+
+/// How long an administration runs, in days (0 for a bolus).
+fn duration_day(a: &Administration) -> f64 {
+    match a.kind {
+        Delivery::Rate { duration_days, .. } => duration_days,
+        Delivery::Bolus { .. } => 0.0,
+    }
 }
 
 fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
@@ -203,13 +211,16 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
         })
         .collect();
     let radiation = model.radiation_input();
-    let radiation_days = scenario
+    let radiation_given = scenario
         .arms
         .iter()
         .map(|arm| {
             given(arm)
                 .filter(|a| Some(a.input) == radiation)
-                .map(|a| a.start_day)
+                .map(|a| Given {
+                    day: a.start_day,
+                    duration_day: duration_day(a),
+                })
                 .collect()
         })
         .collect();
@@ -226,10 +237,7 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
                     (!matches!(input.role, InputRole::Exposure(_))).then(|| ModelDose {
                         input: input.name.to_string(),
                         day: a.start_day,
-                        duration_day: match a.kind {
-                            Delivery::Rate { duration_days, .. } => duration_days,
-                            Delivery::Bolus { .. } => 0.0,
-                        },
+                        duration_day: duration_day(a),
                     })
                 })
                 .collect()
@@ -267,7 +275,7 @@ fn load(dir: &Path, folder: &RunFolder) -> Result<Loaded, ReportError> {
         assessments,
         typical,
         drugs,
-        radiation_days,
+        radiation_given,
         model_doses,
         states,
     })
@@ -295,7 +303,7 @@ pub fn write_report(
         assessments: &loaded.assessments,
         typical: &loaded.typical,
         drugs: &loaded.drugs,
-        radiation_days: &loaded.radiation_days,
+        radiation: &loaded.radiation_given,
         model_doses: &loaded.model_doses,
         states: &loaded.states,
         horizon_day: folder.scenario.horizon_day,
