@@ -457,7 +457,11 @@ fn landmarks_in_days_are_reported_from_the_kaplan_meier_tables() {
         stderr.contains("not a run folder: it has no scenario.resolved.toml"),
         "{stderr}"
     );
-    let _ = std::fs::remove_dir_all(out);
+    let _ = std::fs::remove_dir_all(&out);
+    let o = bin().arg("analyse").arg(&out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(stderr.contains("no such folder"), "{stderr}");
 }
 
 /// The runner's endpoints agree with RECIST applied by hand to the model's own course: the

@@ -882,6 +882,12 @@ fn failed_beyond_allowance(run: &Value, scenario: &crate::scenario::Scenario) ->
 /// `scenario.resolved.toml`, the seed from its `run.json`, the patients from `patients.csv`.
 pub fn read_run(dir: &Path) -> Result<RunFolder, AnalysisError> {
     let resolved = dir.join("scenario.resolved.toml");
+    if !dir.is_dir() {
+        return Err(AnalysisError(format!(
+            "{}: no such folder (expected the output folder of immunotrial run)",
+            dir.display()
+        )));
+    }
     if !resolved.is_file() {
         return Err(AnalysisError(format!(
             "{}: not a run folder: it has no scenario.resolved.toml (immunotrial run writes one)",
