@@ -460,7 +460,7 @@ fn model_doses_given_with_a_drug_are_marked_on_its_curves() {
     let head = head.replace("control = \"nab-paclitaxel\"", "control = \"untreated\"");
     let dose = "[[arm.dose]]\ninput = \"anti_pdl1\"\namount = 10\nstart_day = 5\nevery_days = 30\nrepeat = 4\n";
     let text = format!(
-        "{head}[[arm]]\nname = \"untreated\"\n\n[[arm]]\nname = \"pembrolizumab and own antibody\"\n[[arm.drug]]\nname = \"pembrolizumab\"\ndose = \"200 mg\"\nevery_days = 21\ncount = 5\n{dose}\n[[arm]]\nname = \"own antibody and RT\"\n{dose}[[arm.radiation]]\ndose_per_fraction_gy = 8\nfractions = 3\nstart_day = 14\n\n[[arm]]\nname = \"own antibody infused\"\n[[arm.dose]]\ninput = \"anti_pdl1\"\namount_per_day = 1\nduration_days = 10\nstart_day = 20\n[[arm.dose]]\ninput = \"radiation\"\namount_per_day = 0.5\nduration_days = 20\nstart_day = 100\n"
+        "{head}[[arm]]\nname = \"untreated\"\n\n[[arm]]\nname = \"pembrolizumab and own antibody\"\n[[arm.drug]]\nname = \"pembrolizumab\"\ndose = \"200 mg\"\nevery_days = 21\ncount = 5\n{dose}[[arm.dose]]\ninput = \"anti_pdl1\"\namount_per_day = 1\nduration_days = 15\nstart_day = 200\n\n[[arm]]\nname = \"own antibody and RT\"\n{dose}[[arm.radiation]]\ndose_per_fraction_gy = 8\nfractions = 3\nstart_day = 14\n\n[[arm]]\nname = \"own antibody infused\"\n[[arm.dose]]\ninput = \"anti_pdl1\"\namount_per_day = 1\nduration_days = 10\nstart_day = 20\n[[arm.dose]]\ninput = \"radiation\"\namount_per_day = 0.5\nduration_days = 20\nstart_day = 100\n"
     );
     let file = out.join("mixed.toml");
     std::fs::write(&file, text).unwrap();
@@ -492,6 +492,11 @@ fn model_doses_given_with_a_drug_are_marked_on_its_curves() {
     // The ten-day infusion of the third arm is a bar over its days (20 to 30), not a mark at
     // its start. The scale comes from the timeline's marks of days 5 and 95; positions are
     // whole pixels, so within 1.5 pixels (two roundings).
+    // A number attribute of an SVG element's text.
+    let number = |element: &str, name: &str| -> f64 {
+        let rest = &element[element.find(&format!(" {name}=\"")).unwrap() + name.len() + 3..];
+        rest[..rest.find('"').unwrap()].parse().unwrap()
+    };
     let mark_x: Vec<f64> = svg
         .split("<polyline")
         .filter(|p| p.contains("stroke=\"#999933\" stroke-width=\"3\""))
@@ -506,14 +511,10 @@ fn model_doses_given_with_a_drug_are_marked_on_its_curves() {
         let bars: Vec<&str> = svg
             .split("<rect")
             .skip(1)
-            .filter(|r| r.contains(&format!("fill=\"{colour}\"")))
+            .filter(|r| r.contains(&format!("opacity=\"1\" fill=\"{colour}\"")))
             .collect();
         assert_eq!(bars.len(), 1, "{colour}: {bars:?}");
-        let attribute = |name: &str| -> f64 {
-            let rest = &bars[0][bars[0].find(&format!(" {name}=\"")).unwrap() + name.len() + 3..];
-            rest[..rest.find('"').unwrap()].parse().unwrap()
-        };
-        (attribute("x"), attribute("width"))
+        (number(bars[0], "x"), number(bars[0], "width"))
     };
     let (x, width) = bar("#999933");
     assert!(
@@ -550,6 +551,22 @@ fn model_doses_given_with_a_drug_are_marked_on_its_curves() {
         .collect();
     dash_x.sort_unstable();
     dash_x.dedup();
-    assert_eq!(dash_x.len(), 8, "dashed lines at x {dash_x:?}");
+    assert_eq!(dash_x.len(), 10, "dashed lines at x {dash_x:?}");
+    // The 15-day infusion from day 200 is also a light band under its days on both panels:
+    // from its dashed line, 15 days wide on that panel's scale (its doses of days 5 and 95).
+    let bands: Vec<(f64, f64)> = svg
+        .split("<rect")
+        .skip(1)
+        .filter(|r| r.contains("opacity=\"0.15\" fill=\"#999933\""))
+        .map(|r| (number(r, "x"), number(r, "width")))
+        .collect();
+    assert_eq!(bands.len(), 2, "{bands:?}");
+    for (panel, &(x, width)) in [&dash_x[..5], &dash_x[5..]].iter().zip(&bands) {
+        let pixels_per_day = (panel[3] - panel[0]) as f64 / 90.0;
+        assert!(
+            x == panel[4] as f64 && (width - 15.0 * pixels_per_day).abs() <= 1.5,
+            "band at {x}, {width} wide, on a panel with doses at {panel:?}"
+        );
+    }
     let _ = std::fs::remove_dir_all(out);
 }

@@ -1424,23 +1424,25 @@ where
         }
         // Doses of the model's own inputs given with the drugs (their amounts are the model's
         // states): dashed lines at their days on both panels, named in the left one's legend.
-        let model_dose_days: Vec<(&str, Vec<f64>, RGBColor)> = inputs
+        let model_dose_days: Vec<(&str, Vec<Given>, RGBColor)> = inputs
             .iter()
             .map(|name| {
-                let days: Vec<f64> = input.model_doses[k]
+                let given: Vec<Given> = input.model_doses[k]
                     .iter()
                     .filter(|d| d.input == *name)
-                    .map(|d| d.day)
+                    .map(|d| Given {
+                        day: d.day,
+                        duration_day: d.duration_day,
+                    })
                     .collect();
-                (*name, days, model_dose_colour(&inputs, name))
+                (*name, given, model_dose_colour(&inputs, name))
             })
-            .filter(|(_, days, _)| !days.is_empty())
+            .filter(|(_, given, _)| !given.is_empty())
             .collect();
-        for (name, days, colour) in &model_dose_days {
+        let visible_day = x_max / 400.0;
+        for (name, given, colour) in &model_dose_days {
             let colour = *colour;
-            for &day in days {
-                dashed_line(&mut chart, (day, lo), (day, hi), 5, colour.stroke_width(2))?;
-            }
+            model_dose_marks(&mut chart, given, (lo, hi), colour, visible_day)?;
             chart
                 .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
                 .label(format!("{name} doses"))
@@ -1483,16 +1485,8 @@ where
                 RADIATION_COLOUR.stroke_width(2),
             )))?;
         }
-        for (_, days, colour) in &model_dose_days {
-            for &day in days {
-                dashed_line(
-                    &mut chart,
-                    (day, 0.0),
-                    (day, 1.02),
-                    5,
-                    colour.stroke_width(2),
-                )?;
-            }
+        for (_, given, colour) in &model_dose_days {
+            model_dose_marks(&mut chart, given, (0.0, 1.02), *colour, visible_day)?;
         }
         if !drugs.is_empty() {
             legend_box(&mut chart, SeriesLabelPosition::UpperRight, 10.0)?;
@@ -1572,6 +1566,37 @@ where
     CT::From: Clone + 'static,
 {
     chart.draw_series(DashedLineSeries::new(vec![from, to], dash, 3, style))?;
+    Ok(())
+}
+
+/// A model input's doses on a drug's panel, from `y.0` to `y.1`: a dashed line at each start
+/// and, under an infusion long enough to see (`visible_day`), a light band over its days.
+fn model_dose_marks<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    given: &[Given],
+    y: (f64, f64),
+    colour: RGBColor,
+    visible_day: f64,
+) -> Drawn
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
+{
+    chart.draw_series(
+        given
+            .iter()
+            .filter(|g| g.duration_day >= visible_day)
+            .map(|g| {
+                Rectangle::new(
+                    [(g.day, y.0), (g.day + g.duration_day, y.1)],
+                    colour.mix(0.15).filled(),
+                )
+            }),
+    )?;
+    for g in given {
+        dashed_line(chart, (g.day, y.0), (g.day, y.1), 5, colour.stroke_width(2))?;
+    }
     Ok(())
 }
 
