@@ -357,7 +357,7 @@ fn a_cohort_in_lanes_writes_the_files_of_one_at_a_time() {
     let out = std::env::temp_dir().join(format!("immunotrial_lanes_{}", std::process::id()));
     for (scenario, patients) in [
         ("models/tnbc_combinations.toml", "40"),
-        ("models/kosinsky2018_virtual_study.toml", "100"),
+        ("models/kosinsky2018_virtual_study.toml", "300"),
     ] {
         let run = |dir: &str, extra: &[&str]| {
             let status = Command::new(env!("CARGO_BIN_EXE_immunotrial"))
