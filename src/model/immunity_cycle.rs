@@ -741,11 +741,7 @@ impl OdeModel<8> for ImmunityCycle {
     ) -> bool {
         let mut rows = [[0.0; 8]; 8];
         p.jacobian(&y.data.0[0], input, &mut rows);
-        for (i, row) in rows.iter().enumerate() {
-            for (j, v) in row.iter().enumerate() {
-                jac[(i, j)] = *v;
-            }
-        }
+        *jac = SMatrix::from_fn(|i, j| rows[i][j]);
         true
     }
 

@@ -532,11 +532,7 @@ impl OdeModel<8> for Kosinsky2018 {
         let mut rows = [[0.0; 8]; 8];
         extended.jacobian(&y.data.0[0], &extended_input, &mut rows);
         rows[1][1] = -p.repair_rate;
-        for (i, row) in rows.iter().enumerate() {
-            for (j, v) in row.iter().enumerate() {
-                jac[(i, j)] = *v;
-            }
-        }
+        *jac = SMatrix::from_fn(|i, j| rows[i][j]);
         true
     }
 
