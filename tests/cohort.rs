@@ -64,6 +64,17 @@ fn patients_csv_is_byte_identical_for_one_and_two_threads() {
     assert_eq!(json["seed"], 20180217);
     assert_eq!(json["patients"], 300);
     assert!(json["patients_per_second"].as_f64().unwrap() > 0.0);
+    // The rate comes with the machine it was measured on.
+    let machine = &json["machine"];
+    assert!(machine["logical_cpus"].as_u64().unwrap() >= 1, "{machine}");
+    assert_eq!(machine["arch"], std::env::consts::ARCH);
+    assert!(
+        ["avx512f", "avx2", "sse2", "none"].contains(&machine["simd"].as_str().unwrap()),
+        "{machine}"
+    );
+    if std::path::Path::new("/proc/cpuinfo").exists() && cfg!(target_arch = "x86_64") {
+        assert!(!machine["cpu"].as_str().unwrap().is_empty(), "{machine}");
+    }
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
 }
@@ -644,6 +655,34 @@ fn three_shards_merged_are_byte_identical_to_one_run() {
             "{file}"
         );
     }
+    // The merged run.json names the machine the shards ran on; shards that ran on two
+    // machines are merged with both, in shard order.
+    let run_json = |dir: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap()
+    };
+    let here = run_json(&shards[0])["machine"].clone();
+    assert!(here.is_object(), "{here}");
+    assert_eq!(run_json(&merged)["machine"], here);
+    let mut elsewhere = run_json(&shards[1]);
+    elsewhere["machine"]["cpu"] = serde_json::json!("another CPU");
+    std::fs::write(
+        shards[1].join("run.json"),
+        serde_json::to_string_pretty(&elsewhere).unwrap(),
+    )
+    .unwrap();
+    let two_machines = fresh_dir("merged-two-machines");
+    let o = bin()
+        .arg("merge")
+        .args([&shards[0], &shards[1], &shards[2]])
+        .arg("--out")
+        .arg(&two_machines)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        run_json(&two_machines)["machine"],
+        serde_json::json!([here, elsewhere["machine"]])
+    );
     // A shard alone is not analysed: it holds only part of the cohort.
     assert!(!shards[0].join("arms.csv").exists());
     // A run into a folder that holds an earlier run leaves none of that run's files behind

@@ -190,6 +190,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
     // patients per second of that summed time.
     run["wall_seconds"] = serde_json::json!(wall);
     run["patients_per_second"] = serde_json::json!(total as f64 / wall.max(1e-9));
+    // The machine, or each distinct one in shard order where the shards ran on several.
+    let mut machines: Vec<&serde_json::Value> = Vec::new();
+    for machine in shards.iter().map(|s| &s.run["machine"]) {
+        if !machines.contains(&machine) {
+            machines.push(machine);
+        }
+    }
+    run["machine"] = match machines.as_slice() {
+        [one] => (*one).clone(),
+        many => serde_json::json!(many),
+    };
     run["command"] = serde_json::json!(
         shards
             .iter()

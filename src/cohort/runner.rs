@@ -802,10 +802,42 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         "patients_per_second": (last - first) as f64 / wall_seconds.max(1e-9),
         "tumour_measure": measure_name,
         "typical_patient_error": typical_error,
+        "machine": machine(),
     });
     let text = serde_json::to_string_pretty(&run_json).map_err(std::io::Error::other)?;
     write_atomic(&out.join("run.json"), |w| {
         std::io::Write::write_all(w, text.as_bytes())
     })?;
     Ok(summary)
+}
+
+/// The machine a run's wall time was measured on. The same build ran a cohort twice as slow
+/// on a 2-core Zen 3 with AVX2 as on a 2-core machine with AVX-512 (README, "Speed and
+/// accuracy"), so a rate means little without it. `simd` is what this binary's lanes were
+/// compiled for (`-C target-cpu=native` builds for the building machine).
+fn machine() -> serde_json::Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let (key, value) = line.split_once(':')?;
+                (key.trim() == "model name").then(|| value.trim().to_string())
+            })
+        });
+    let simd = if cfg!(target_feature = "avx512f") {
+        "avx512f"
+    } else if cfg!(target_feature = "avx2") {
+        "avx2"
+    } else if cfg!(target_feature = "sse2") {
+        "sse2"
+    } else {
+        "none"
+    };
+    serde_json::json!({
+        "os": std::env::consts::OS,
+        "arch": std::env::consts::ARCH,
+        "cpu": cpu,
+        "logical_cpus": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "simd": simd,
+    })
 }
