@@ -811,8 +811,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
     Ok(summary)
 }
 
-/// The machine a run's wall time was measured on. The same build ran a cohort twice as slow
-/// on a 2-core Zen 3 with AVX2 as on a 2-core machine with AVX-512 (README, "Speed and
+/// The machine a run's wall time was measured on. The same build ran a cohort up to twice as
+/// slow on a 2-core Zen 3 with AVX2 as on a 2-core machine with AVX-512 (README, "Speed and
 /// accuracy"), so a rate means little without it. `simd` is what this binary's lanes were
 /// compiled for (`-C target-cpu=native` builds for the building machine).
 fn machine() -> serde_json::Value {
