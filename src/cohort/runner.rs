@@ -816,14 +816,19 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
 /// accuracy"), so a rate means little without it. `simd` is what this binary's lanes were
 /// compiled for (`-C target-cpu=native` builds for the building machine).
 fn machine() -> serde_json::Value {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines().find_map(|line| {
-                let (key, value) = line.split_once(':')?;
-                (key.trim() == "model name").then(|| value.trim().to_string())
-            })
-        });
+    // Linux's first processor: its model name, with the family and model numbers, which
+    // tell generations apart where a hypervisor shortens the name ("AMD EPYC").
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        cpuinfo.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            (key.trim() == name).then(|| value.trim().to_string())
+        })
+    };
+    let cpu = field("model name").map(|name| match (field("cpu family"), field("model")) {
+        (Some(family), Some(model)) => format!("{name} (family {family}, model {model})"),
+        _ => name,
+    });
     let simd = if cfg!(target_feature = "avx512f") {
         "avx512f"
     } else if cfg!(target_feature = "avx2") {
