@@ -10,7 +10,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     name = "immunotrial",
-    version,
+    version = immunotrial::LONG_VERSION,
     about = "In-silico trials of cancer immunotherapy combinations on mechanistic tumour-immune models"
 )]
 struct Cli {

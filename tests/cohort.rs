@@ -64,6 +64,8 @@ fn patients_csv_is_byte_identical_for_one_and_two_threads() {
     assert_eq!(json["seed"], 20180217);
     assert_eq!(json["patients"], 300);
     assert!(json["patients_per_second"].as_f64().unwrap() > 0.0);
+    // The build, by its commit (none outside a git checkout).
+    assert_eq!(json["commit"].as_str().unwrap_or(""), immunotrial::COMMIT);
     // The rate comes with the machine it was measured on.
     let machine = &json["machine"];
     assert!(machine["logical_cpus"].as_u64().unwrap() >= 1, "{machine}");
@@ -660,16 +662,19 @@ fn three_shards_merged_are_byte_identical_to_one_run() {
     let run_json = |dir: &Path| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap()
     };
+    let write_run_json = |dir: &Path, json: &serde_json::Value| {
+        std::fs::write(
+            dir.join("run.json"),
+            serde_json::to_string_pretty(json).unwrap(),
+        )
+        .unwrap()
+    };
     let here = run_json(&shards[0])["machine"].clone();
     assert!(here.is_object(), "{here}");
     assert_eq!(run_json(&merged)["machine"], here);
     let mut elsewhere = run_json(&shards[1]);
     elsewhere["machine"]["cpu"] = serde_json::json!("another CPU");
-    std::fs::write(
-        shards[1].join("run.json"),
-        serde_json::to_string_pretty(&elsewhere).unwrap(),
-    )
-    .unwrap();
+    write_run_json(&shards[1], &elsewhere);
     let two_machines = fresh_dir("merged-two-machines");
     let o = bin()
         .arg("merge")
@@ -683,6 +688,35 @@ fn three_shards_merged_are_byte_identical_to_one_run() {
         run_json(&two_machines)["machine"],
         serde_json::json!([here, elsewhere["machine"]])
     );
+    // Shards run by builds of two commits are refused, naming both.
+    let original = std::fs::read(shards[2].join("run.json")).unwrap();
+    for (shard, commit) in [(&shards[0], "aaaaaaaaaaaa"), (&shards[2], "bbbbbbbbbbbb")] {
+        let mut json = run_json(shard);
+        json["commit"] = serde_json::json!(commit);
+        write_run_json(shard, &json);
+    }
+    let o = bin()
+        .arg("merge")
+        .args([&shards[0], &shards[1], &shards[2]])
+        .arg("--out")
+        .arg(fresh_dir("merged-two-commits"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success()
+            && stderr.contains("different commits")
+            && stderr.contains("1/3 (")
+            && stderr.contains(") at commit aaaaaaaaaaaa")
+            && stderr.contains("3/3 (")
+            && stderr.contains(") at commit bbbbbbbbbbbb"),
+        "{stderr}"
+    );
+    let mut json = run_json(&shards[0]);
+    json["commit"] =
+        serde_json::from_slice::<serde_json::Value>(&original).unwrap()["commit"].clone();
+    write_run_json(&shards[0], &json);
+    std::fs::write(shards[2].join("run.json"), original).unwrap();
     // A shard alone is not analysed: it holds only part of the cohort.
     assert!(!shards[0].join("arms.csv").exists());
     // A run into a folder that holds an earlier run leaves none of that run's files behind

@@ -59,6 +59,11 @@ fn read_shard(dir: &Path) -> Result<Shard, MergeError> {
     })
 }
 
+/// The commit of the build that ran a shard (none where it was built outside git).
+fn commit_of(shard: &Shard) -> Option<&str> {
+    shard.run["commit"].as_str().filter(|c| !c.is_empty())
+}
+
 /// Writes the CSV files in `paths` one after the other, with the first one's header only.
 fn concatenate_csv(paths: &[PathBuf], w: &mut dyn std::io::Write) -> std::io::Result<()> {
     for (i, path) in paths.iter().enumerate() {
@@ -75,8 +80,8 @@ fn concatenate_csv(paths: &[PathBuf], w: &mut dyn std::io::Write) -> std::io::Re
     Ok(())
 }
 
-/// Merges shard folders into `out`; refuses shards of different scenarios, seeds or cohort
-/// sizes, and reports missing or duplicated shards.
+/// Merges shard folders into `out`; refuses shards of different scenarios, seeds, cohort
+/// sizes or commits, and reports missing or duplicated shards.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
     let mut shards: Vec<Shard> = dirs
         .iter()
@@ -112,6 +117,24 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
                 s.dir.display()
             )));
         }
+    }
+    // The same seed gives the same bits only with the same code (a build outside git records
+    // no commit, and is not compared).
+    let commits: Vec<(&Shard, &str)> = shards
+        .iter()
+        .filter_map(|s| Some((s, commit_of(s)?)))
+        .collect();
+    if commits.iter().any(|(_, c)| *c != commits[0].1) {
+        let each: Vec<String> = commits
+            .iter()
+            .map(|(s, c)| format!("{}/{} ({}) at commit {c}", s.k, s.n, s.dir.display()))
+            .collect();
+        return Err(MergeError(format!(
+            "the shards were run by builds of different commits: {}; shards of different \
+             builds may not add up to the bits of one run: run the odd ones again with the \
+             build of the others",
+            each.join(", ")
+        )));
     }
     let missing: Vec<u64> = (1..=n)
         .filter(|k| !shards.iter().any(|s| s.k == *k))

@@ -778,6 +778,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
     let run_json = serde_json::json!({
         "program": "immunotrial",
         "version": env!("CARGO_PKG_VERSION"),
+        "commit": (!crate::COMMIT.is_empty()).then_some(crate::COMMIT),
         "command": options.command_line,
         "started_utc": started_utc,
         "scenario": scenario.name,

@@ -705,6 +705,7 @@ fn page(folder: &RunFolder, a: &Analysis, figures: &[(&str, &str, String)]) -> S
     for (label, key) in [
         ("Program", "program"),
         ("Version", "version"),
+        ("Commit", "commit"),
         ("Scenario", "scenario"),
         ("Model", "model"),
         ("Seed", "seed"),

@@ -894,20 +894,32 @@ pub fn read_run(dir: &Path) -> Result<RunFolder, AnalysisError> {
             dir.display()
         )));
     }
+    let run_json = dir.join("run.json");
+    let run: Option<Value> = std::fs::read(&run_json)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
     let scenario = crate::scenario::Scenario::load(&resolved, &[]).map_err(|e| {
         // The diagnostics without their own "error: ", which the caller prints once. The
-        // file is there, so the folder is a run's whose scenario was edited since.
+        // file is there, so the folder is a run's whose scenario was edited since, or one
+        // written by another build whose scenario format differs.
         let why: Vec<String> = e.0.iter().map(|d| d.to_string()).collect();
+        let written_at = run.as_ref().and_then(|r| r["commit"].as_str());
+        let cause = match written_at {
+            Some(theirs) if !crate::COMMIT.is_empty() && theirs != crate::COMMIT => format!(
+                "the run was made by immunotrial at commit {theirs}, this is commit {}: the \
+                 scenario format may have changed between them (analyse it with that build, or \
+                 run the scenario again), or the file was edited since",
+                crate::COMMIT
+            ),
+            _ => "edited since the run?".to_string(),
+        };
         AnalysisError(format!(
-            "{}: the run's scenario.resolved.toml is not a valid scenario (edited since the run?): {}",
+            "{}: the run's scenario.resolved.toml is not a valid scenario ({cause}): {}",
             dir.display(),
             why.join("; ")
         ))
     })?;
-    let run_json = dir.join("run.json");
-    let run: Value = std::fs::read(&run_json)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
+    let run = run
         .ok_or_else(|| AnalysisError(format!("{}: cannot read it as JSON", run_json.display())))?;
     if run.get("shard").is_some_and(|s| !s.is_null()) {
         return Err(AnalysisError(format!(
