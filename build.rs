@@ -1,21 +1,61 @@
 //! Records the git commit the binary is built from, for `run.json` and `--version`: the
 //! package version stays 0.1.0 from commit to commit, and the same seed gives the same bytes
-//! only with the same code. Built outside a git checkout (or without git), the commit is
-//! empty and nothing else changes.
+//! only with the same code. Built outside immunotrial's own git checkout (a source copy, or
+//! without git), the commit is empty and nothing else changes.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn git(args: &[&str]) -> Option<String> {
-    let output = Command::new("git").args(args).output().ok()?;
+/// git's answer, or why it gave none.
+fn git(args: &[&str]) -> Result<String, String> {
+    let output = Command::new("git")
+        .args(args)
+        .output()
+        .map_err(|e| format!("git could not be run: {e}"))?;
     if !output.status.success() {
-        return None;
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
     }
-    let text = String::from_utf8(output.stdout).ok()?;
-    Some(text.trim().to_string())
+    String::from_utf8(output.stdout)
+        .map(|s| s.trim().to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 fn main() {
-    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_default();
+    println!("cargo:rerun-if-changed=build.rs");
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    // Only a checkout whose top is this package is immunotrial's own: a copy inside another
+    // repository would otherwise record that repository's commit.
+    let own = git(&["rev-parse", "--show-toplevel"])
+        .map(|top| same_dir(Path::new(&top), &manifest))
+        .unwrap_or(false);
+    let commit = if own {
+        git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|why| {
+            println!("cargo:warning=the commit is not recorded: {why}");
+            String::new()
+        })
+    } else {
+        if manifest.join(".git").exists() {
+            // A checkout git would not read (not installed, or a `safe.directory` refusal):
+            // say so rather than record nothing silently.
+            let why = git(&["rev-parse", "--show-toplevel"])
+                .err()
+                .unwrap_or_default();
+            println!("cargo:warning=the commit is not recorded: {why}");
+            // Looked at again when HEAD moves, in case git reads it by then.
+            let head = manifest.join(".git").join("HEAD");
+            if head.exists() {
+                println!("cargo:rerun-if-changed={}", head.display());
+            }
+        }
+        String::new()
+    };
     println!("cargo:rustc-env=IMMUNOTRIAL_COMMIT={commit}");
     let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
     let long_version = if commit.is_empty() {
@@ -24,19 +64,25 @@ fn main() {
         format!("{version} (commit {commit})")
     };
     println!("cargo:rustc-env=IMMUNOTRIAL_LONG_VERSION={long_version}");
+    if !own {
+        return;
+    }
     // Built again when HEAD moves: a commit, a checkout or a new branch tip (HEAD in the
-    // checkout's git folder, the branches in the folder its worktrees share).
-    // Only paths that exist: cargo runs the script again at every build for one that does
-    // not, and the crate is then compiled again too.
-    let watched = [
-        git(&["rev-parse", "--git-dir"]).map(|dir| format!("{dir}/HEAD")),
-        git(&["rev-parse", "--git-common-dir"]).map(|dir| format!("{dir}/refs/heads")),
-        git(&["rev-parse", "--git-common-dir"]).map(|dir| format!("{dir}/packed-refs")),
-    ];
-    for path in watched.into_iter().flatten() {
-        if std::path::Path::new(&path).exists() {
+    // checkout's git folder; the branches, loose, packed or in a reftable, in the folder its
+    // worktrees share). Only paths that exist: cargo runs the script again at every build
+    // for one that does not, and the crate is then compiled again too.
+    let mut watched = Vec::new();
+    if let Ok(dir) = git(&["rev-parse", "--git-dir"]) {
+        watched.push(format!("{dir}/HEAD"));
+    }
+    if let Ok(dir) = git(&["rev-parse", "--git-common-dir"]) {
+        for name in ["refs/heads", "packed-refs", "reftable"] {
+            watched.push(format!("{dir}/{name}"));
+        }
+    }
+    for path in watched {
+        if Path::new(&path).exists() {
             println!("cargo:rerun-if-changed={path}");
         }
     }
-    println!("cargo:rerun-if-changed=build.rs");
 }

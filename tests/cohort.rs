@@ -1,5 +1,6 @@
 //! Virtual cohorts: reproducible to the byte whatever the thread count, paired across arms,
 //! failures recorded not fatal, and Kosinsky 2018's virtual study reproduced.
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -68,10 +69,13 @@ fn patients_csv_is_byte_identical_for_one_and_two_threads() {
     assert_eq!(json["commit"].as_str().unwrap_or(""), immunotrial::COMMIT);
     // The rate comes with the machine it was measured on.
     let machine = &json["machine"];
-    assert!(machine["logical_cpus"].as_u64().unwrap() >= 1, "{machine}");
+    assert!(
+        machine["available_cpus"].as_u64().unwrap() >= 1,
+        "{machine}"
+    );
     assert_eq!(machine["arch"], std::env::consts::ARCH);
     assert!(
-        ["avx512f", "avx2", "sse2", "none"].contains(&machine["simd"].as_str().unwrap()),
+        ["avx512f", "avx2", "sse2", "neon", "none"].contains(&machine["simd"].as_str().unwrap()),
         "{machine}"
     );
     if std::path::Path::new("/proc/cpuinfo").exists() && cfg!(target_arch = "x86_64") {
@@ -657,8 +661,8 @@ fn three_shards_merged_are_byte_identical_to_one_run() {
             "{file}"
         );
     }
-    // The merged run.json names the machine the shards ran on; shards that ran on two
-    // machines are merged with both, in shard order.
+    // The merged run.json keeps the first shard's machine, as an unsharded run has one, and
+    // lists each distinct machine the shards ran on, in shard order.
     let run_json = |dir: &Path| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap()
     };
@@ -672,51 +676,75 @@ fn three_shards_merged_are_byte_identical_to_one_run() {
     let here = run_json(&shards[0])["machine"].clone();
     assert!(here.is_object(), "{here}");
     assert_eq!(run_json(&merged)["machine"], here);
+    assert_eq!(run_json(&merged)["machines"], serde_json::json!([here]));
+    let saved: Vec<Vec<u8>> = shards
+        .iter()
+        .map(|s| std::fs::read(s.join("run.json")).unwrap())
+        .collect();
     let mut elsewhere = run_json(&shards[1]);
     elsewhere["machine"]["cpu"] = serde_json::json!("another CPU");
     write_run_json(&shards[1], &elsewhere);
     let two_machines = fresh_dir("merged-two-machines");
-    let o = bin()
-        .arg("merge")
-        .args([&shards[0], &shards[1], &shards[2]])
-        .arg("--out")
-        .arg(&two_machines)
-        .output()
-        .unwrap();
+    let merge_all = |out: &Path| {
+        bin()
+            .arg("merge")
+            .args([&shards[0], &shards[1], &shards[2]])
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let o = merge_all(&two_machines);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let merged_json = run_json(&two_machines);
+    assert_eq!(merged_json["machine"], here);
     assert_eq!(
-        run_json(&two_machines)["machine"],
+        merged_json["machines"],
         serde_json::json!([here, elsewhere["machine"]])
     );
-    // Shards run by builds of two commits are refused, naming both.
-    let original = std::fs::read(shards[2].join("run.json")).unwrap();
-    for (shard, commit) in [(&shards[0], "aaaaaaaaaaaa"), (&shards[2], "bbbbbbbbbbbb")] {
-        let mut json = run_json(shard);
-        json["commit"] = serde_json::json!(commit);
-        write_run_json(shard, &json);
+    assert_eq!(merged_json["commit"], run_json(&shards[0])["commit"]);
+    // Shards run by builds of two commits are refused, naming each; so is a shard that
+    // records no commit (an older build) among shards that do.
+    for (commits, expected) in [
+        (
+            [
+                json!("aaaaaaaaaaaa"),
+                json!("aaaaaaaaaaaa"),
+                json!("bbbbbbbbbbbb"),
+            ],
+            [
+                "1/3 (",
+                ") at commit aaaaaaaaaaaa",
+                "3/3 (",
+                ") at commit bbbbbbbbbbbb",
+            ],
+        ),
+        (
+            [json!(null), json!("aaaaaaaaaaaa"), json!("aaaaaaaaaaaa")],
+            [
+                "1/3 (",
+                ") at no recorded commit",
+                "2/3 (",
+                ") at commit aaaaaaaaaaaa",
+            ],
+        ),
+    ] {
+        for (shard, commit) in shards.iter().zip(commits) {
+            let mut json = run_json(shard);
+            json["commit"] = commit;
+            write_run_json(shard, &json);
+        }
+        let o = merge_all(&fresh_dir("merged-two-commits"));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{stderr}");
+        assert!(stderr.contains("run by different builds"), "{stderr}");
+        for part in expected {
+            assert!(stderr.contains(part), "{part}: {stderr}");
+        }
     }
-    let o = bin()
-        .arg("merge")
-        .args([&shards[0], &shards[1], &shards[2]])
-        .arg("--out")
-        .arg(fresh_dir("merged-two-commits"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success()
-            && stderr.contains("different commits")
-            && stderr.contains("1/3 (")
-            && stderr.contains(") at commit aaaaaaaaaaaa")
-            && stderr.contains("3/3 (")
-            && stderr.contains(") at commit bbbbbbbbbbbb"),
-        "{stderr}"
-    );
-    let mut json = run_json(&shards[0]);
-    json["commit"] =
-        serde_json::from_slice::<serde_json::Value>(&original).unwrap()["commit"].clone();
-    write_run_json(&shards[0], &json);
-    std::fs::write(shards[2].join("run.json"), original).unwrap();
+    for (shard, bytes) in shards.iter().zip(saved) {
+        std::fs::write(shard.join("run.json"), bytes).unwrap();
+    }
     // A shard alone is not analysed: it holds only part of the cohort.
     assert!(!shards[0].join("arms.csv").exists());
     // A run into a folder that holds an earlier run leaves none of that run's files behind

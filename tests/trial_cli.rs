@@ -447,32 +447,47 @@ fn landmarks_in_days_are_reported_from_the_kaplan_meier_tables() {
     assert!(
         stderr.contains("scenario.resolved.toml is not a valid scenario")
             && stderr.contains("`trial.landmark_days[1]`: expected landmarks in increasing order")
-            && stderr.contains("edited since the run?")
+            && stderr.contains("Was it edited since the run?")
             && !stderr.contains("not a run folder"),
         "{stderr}"
     );
-    // Written by a build of another commit, the folder's scenario may be of an older
-    // format: the error says so, with both commits.
-    if !immunotrial::COMMIT.is_empty() {
-        let run_json = out.join("run.json");
-        let mut run: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&run_json).unwrap()).unwrap();
-        assert_eq!(run["commit"], immunotrial::COMMIT);
-        run["commit"] = serde_json::json!("0123456789ab");
+    // Written by a build of another commit, or by one that recorded none (older than the
+    // record), the folder's scenario may be of another format: the error says so.
+    let run_json = out.join("run.json");
+    let original = std::fs::read(&run_json).unwrap();
+    let mut run: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    assert_eq!(run["commit"].as_str().unwrap_or(""), immunotrial::COMMIT);
+    let ours = if immunotrial::COMMIT.is_empty() {
+        "this build records no commit".to_string()
+    } else {
+        format!("this is commit {}", immunotrial::COMMIT)
+    };
+    for (theirs, expected) in [
+        (
+            serde_json::json!("0123456789ab"),
+            format!("made by immunotrial at commit 0123456789ab and {ours}"),
+        ),
+        (
+            serde_json::json!(null),
+            format!(
+                "made by a build that recorded no commit (an immunotrial older than the record, or one built outside git) and {ours}"
+            ),
+        ),
+    ] {
+        run["commit"] = theirs;
         std::fs::write(&run_json, serde_json::to_string_pretty(&run).unwrap()).unwrap();
         let o = bin().arg("analyse").arg(&out).output().unwrap();
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert!(
             !o.status.success()
-                && stderr.contains(&format!(
-                    "made by immunotrial at commit 0123456789ab, this is commit {}",
-                    immunotrial::COMMIT
-                ))
+                && stderr.contains(&expected)
                 && stderr.contains("scenario format may have changed")
-                && stderr.contains("`trial.landmark_days[1]`"),
+                && stderr.contains("`trial.landmark_days[1]`")
+                && !stderr.contains("Was it edited since the run?"),
             "{stderr}"
         );
     }
+    std::fs::write(&run_json, original).unwrap();
     std::fs::remove_file(&path).unwrap();
     let o = bin().arg("analyse").arg(&out).output().unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);

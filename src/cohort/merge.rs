@@ -118,21 +118,22 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
             )));
         }
     }
-    // The same seed gives the same bits only with the same code (a build outside git records
-    // no commit, and is not compared).
-    let commits: Vec<(&Shard, &str)> = shards
-        .iter()
-        .filter_map(|s| Some((s, commit_of(s)?)))
-        .collect();
-    if commits.iter().any(|(_, c)| *c != commits[0].1) {
-        let each: Vec<String> = commits
+    // The same seed gives the same bits only with the same code. A shard without a commit
+    // (built outside git, or by an immunotrial older than the record) is unknown code: it
+    // merges only with shards as unknown.
+    let commits: Vec<Option<&str>> = shards.iter().map(commit_of).collect();
+    if commits.iter().any(|c| *c != commits[0]) {
+        let each: Vec<String> = shards
             .iter()
-            .map(|(s, c)| format!("{}/{} ({}) at commit {c}", s.k, s.n, s.dir.display()))
+            .zip(&commits)
+            .map(|(s, c)| {
+                let commit = c.map_or("no recorded commit".to_string(), |c| format!("commit {c}"));
+                format!("{}/{} ({}) at {commit}", s.k, s.n, s.dir.display())
+            })
             .collect();
         return Err(MergeError(format!(
-            "the shards were run by builds of different commits: {}; shards of different \
-             builds may not add up to the bits of one run: run the odd ones again with the \
-             build of the others",
+            "the shards were run by different builds: {}; shards of different builds may not \
+             add up to the bits of one run: run the odd ones again with the build of the others",
             each.join(", ")
         )));
     }
@@ -213,17 +214,18 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
     // patients per second of that summed time.
     run["wall_seconds"] = serde_json::json!(wall);
     run["patients_per_second"] = serde_json::json!(total as f64 / wall.max(1e-9));
-    // The machine, or each distinct one in shard order where the shards ran on several.
+    // `machine` stays the first shard's, an object as in an unsharded run; `machines` lists
+    // each distinct one in shard order, where the time was spent.
     let mut machines: Vec<&serde_json::Value> = Vec::new();
     for machine in shards.iter().map(|s| &s.run["machine"]) {
-        if !machines.contains(&machine) {
+        if !machine.is_null() && !machines.contains(&machine) {
             machines.push(machine);
         }
     }
-    run["machine"] = match machines.as_slice() {
-        [one] => (*one).clone(),
-        many => serde_json::json!(many),
-    };
+    run["machines"] = serde_json::json!(machines);
+    // The trial files are analysed by the build that merges.
+    run["merged_by_commit"] =
+        serde_json::json!((!crate::COMMIT.is_empty()).then_some(crate::COMMIT));
     run["command"] = serde_json::json!(
         shards
             .iter()

@@ -812,7 +812,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
     Ok(summary)
 }
 
-/// The machine a run's wall time was measured on. The same build ran a cohort up to twice as
+/// The machine a run's wall time was measured on. The same code ran a cohort up to twice as
 /// slow on a 2-core Zen 3 with AVX2 as on a 2-core machine with AVX-512 (README, "Speed and
 /// accuracy"), so a rate means little without it. `simd` is what this binary's lanes were
 /// compiled for (`-C target-cpu=native` builds for the building machine).
@@ -836,6 +836,8 @@ fn machine() -> serde_json::Value {
         "avx2"
     } else if cfg!(target_feature = "sse2") {
         "sse2"
+    } else if cfg!(target_feature = "neon") {
+        "neon"
     } else {
         "none"
     };
@@ -843,7 +845,8 @@ fn machine() -> serde_json::Value {
         "os": std::env::consts::OS,
         "arch": std::env::consts::ARCH,
         "cpu": cpu,
-        "logical_cpus": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        // The CPUs this process may use (a batch system's allocation, say), not the machine's.
+        "available_cpus": std::thread::available_parallelism().map_or(1, |n| n.get()),
         "simd": simd,
     })
 }

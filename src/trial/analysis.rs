@@ -903,18 +903,29 @@ pub fn read_run(dir: &Path) -> Result<RunFolder, AnalysisError> {
         // file is there, so the folder is a run's whose scenario was edited since, or one
         // written by another build whose scenario format differs.
         let why: Vec<String> = e.0.iter().map(|d| d.to_string()).collect();
-        let written_at = run.as_ref().and_then(|r| r["commit"].as_str());
-        let cause = match written_at {
-            Some(theirs) if !crate::COMMIT.is_empty() && theirs != crate::COMMIT => format!(
-                "the run was made by immunotrial at commit {theirs}, this is commit {}: the \
-                 scenario format may have changed between them (analyse it with that build, or \
-                 run the scenario again), or the file was edited since",
-                crate::COMMIT
+        let ours = if crate::COMMIT.is_empty() {
+            "this build records no commit".to_string()
+        } else {
+            format!("this is commit {}", crate::COMMIT)
+        };
+        let cause = match run.as_ref().map(|r| r["commit"].as_str()) {
+            Some(Some(theirs)) if theirs == crate::COMMIT => {
+                "Was it edited since the run?".to_string()
+            }
+            Some(Some(theirs)) => format!(
+                "The run was made by immunotrial at commit {theirs} and {ours}: the scenario \
+                 format may have changed between them (analyse the folder with that build, or \
+                 run the scenario again), or the file was edited since the run."
             ),
-            _ => "edited since the run?".to_string(),
+            Some(None) => format!(
+                "The run was made by a build that recorded no commit (an immunotrial older \
+                 than the record, or one built outside git) and {ours}: the scenario format \
+                 may have changed between them, or the file was edited since the run."
+            ),
+            None => "Was it edited since the run?".to_string(),
         };
         AnalysisError(format!(
-            "{}: the run's scenario.resolved.toml is not a valid scenario ({cause}): {}",
+            "{}: the run's scenario.resolved.toml is not a valid scenario: {}. {cause}",
             dir.display(),
             why.join("; ")
         ))
