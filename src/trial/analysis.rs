@@ -909,10 +909,7 @@ pub fn read_run(dir: &Path) -> Result<RunFolder, AnalysisError> {
             format!("this is commit {}", crate::COMMIT)
         };
         let cause = match run.as_ref().map(|r| r["commit"].as_str()) {
-            Some(Some(theirs)) if theirs == crate::COMMIT => {
-                "Was it edited since the run?".to_string()
-            }
-            Some(Some(theirs)) => format!(
+            Some(Some(theirs)) if theirs != crate::COMMIT => format!(
                 "The run was made by immunotrial at commit {theirs} and {ours}: the scenario \
                  format may have changed between them (analyse the folder with that build, or \
                  run the scenario again), or the file was edited since the run."
@@ -922,7 +919,7 @@ pub fn read_run(dir: &Path) -> Result<RunFolder, AnalysisError> {
                  than the record, or one built outside git) and {ours}: the scenario format \
                  may have changed between them, or the file was edited since the run."
             ),
-            None => "Was it edited since the run?".to_string(),
+            _ => "Was it edited since the run?".to_string(),
         };
         AnalysisError(format!(
             "{}: the run's scenario.resolved.toml is not a valid scenario: {}. {cause}",
