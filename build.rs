@@ -67,16 +67,25 @@ fn main() {
     if !own {
         return;
     }
-    // Built again when HEAD moves: a commit, a checkout or a new branch tip (HEAD in the
-    // checkout's git folder; the branches, loose, packed or in a reftable, in the folder its
-    // worktrees share). Only paths that exist: cargo runs the script again at every build
-    // for one that does not, and the crate is then compiled again too.
+    // Built again when HEAD moves: a checkout (HEAD itself) or a commit (the branch HEAD
+    // names: its loose file, or where there is none yet the folder it will be made in; the
+    // packed refs; a reftable). Only HEAD's branch, so that making or moving another branch
+    // does not compile the crate again. Only paths that exist: cargo runs the script again at
+    // every build for one that does not, and the crate is then compiled again too.
     let mut watched = Vec::new();
     if let Ok(dir) = git(&["rev-parse", "--git-dir"]) {
         watched.push(format!("{dir}/HEAD"));
     }
+    if let Ok(branch) = git(&["symbolic-ref", "-q", "HEAD"])
+        && let Ok(loose) = git(&["rev-parse", "--git-path", &branch])
+    {
+        // The loose file, or the nearest folder above it that exists (`refs` always does).
+        let mut path = PathBuf::from(&loose);
+        while !path.exists() && path.pop() {}
+        watched.push(path.display().to_string());
+    }
     if let Ok(dir) = git(&["rev-parse", "--git-common-dir"]) {
-        for name in ["refs/heads", "packed-refs", "reftable"] {
+        for name in ["packed-refs", "reftable"] {
             watched.push(format!("{dir}/{name}"));
         }
     }
