@@ -126,6 +126,45 @@ macro_rules! lane_params {
 }
 pub(crate) use lane_params;
 
+/// The `OdeModel` methods of a model whose [`lane_params!`] struct `Params<T>` has
+/// `fn rhs(&self, y: &[T; N], input: &[T], dydt: &mut [T; N])` written once over [`Lane`]:
+/// `rhs` for one patient, `lane_params` and `rhs_lanes` (inlined into the lane kernel's stages,
+/// as the trait's doc asks) for one patient a lane.
+macro_rules! lane_model_methods {
+    ($n:literal) => {
+        fn rhs(
+            &self,
+            p: &Params,
+            _t: f64,
+            y: &nalgebra::SVector<f64, $n>,
+            input: &[f64],
+            dydt: &mut nalgebra::SVector<f64, $n>,
+        ) {
+            p.rhs(&y.data.0[0], input, &mut dydt.data.0[0]);
+        }
+
+        fn lane_params(
+            &self,
+            p: [&Params; $crate::lanes::LANES],
+        ) -> Option<Params<$crate::lanes::F64s>> {
+            Some(Params::lanes(p))
+        }
+
+        #[inline(always)]
+        fn rhs_lanes(
+            &self,
+            p: &Params<$crate::lanes::F64s>,
+            _t: $crate::lanes::F64s,
+            y: &[$crate::lanes::F64s; $n],
+            input: &[$crate::lanes::F64s],
+            dydt: &mut [$crate::lanes::F64s; $n],
+        ) {
+            p.rhs(y, input, dydt);
+        }
+    };
+}
+pub(crate) use lane_model_methods;
+
 /// Lane `i` of `x`.
 #[inline(always)]
 pub fn lane(x: F64s, i: usize) -> f64 {

@@ -47,7 +47,7 @@
 use super::{
     DerivedSpec, InputRole, InputSpec, Mechanism, ModelSpec, OdeModel, ParameterSpec, StateSpec,
 };
-use crate::lanes::{F64s, LANES, Lane};
+use crate::lanes::{F64s, Lane};
 use nalgebra::{SMatrix, SVector};
 
 const TABLE1: &str = "Kosinsky et al. 2018, J Immunother Cancer 6:17, Table 1";
@@ -453,33 +453,7 @@ impl OdeModel<8> for Kosinsky2018 {
         }
     }
 
-    fn rhs(
-        &self,
-        p: &Params,
-        _t: f64,
-        y: &SVector<f64, 8>,
-        input: &[f64],
-        dydt: &mut SVector<f64, 8>,
-    ) {
-        p.rhs(&y.data.0[0], input, &mut dydt.data.0[0]);
-    }
-
-    fn lane_params(&self, p: [&Params; LANES]) -> Option<Params<F64s>> {
-        Some(Params::lanes(p))
-    }
-
-    // Inlined into the lane kernel's stages (see the trait's doc).
-    #[inline(always)]
-    fn rhs_lanes(
-        &self,
-        p: &Params<F64s>,
-        _t: F64s,
-        y: &[F64s; 8],
-        input: &[F64s],
-        dydt: &mut [F64s; 8],
-    ) {
-        p.rhs(y, input, dydt);
-    }
+    crate::lanes::lane_model_methods!(8);
 
     /// The analytic Jacobian: `immunity_cycle`'s, which extends this model, at this model's
     /// values (chemotherapy, CTLA-4 blockade and T-cell radiation kill off, the same
