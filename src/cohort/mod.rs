@@ -5,5 +5,6 @@
 //! back ([`merge`]).
 
 pub mod merge;
+mod ordered;
 pub mod runner;
 pub mod sampling;

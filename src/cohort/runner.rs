@@ -3,8 +3,9 @@
 //!
 //! Reproducibility: a patient's draws come from its own stream (see [`super::sampling`]), and
 //! rows are written in patient order whatever the thread that computed them, so the file is
-//! byte-identical for any thread count. Memory is bounded: patients are processed in blocks
-//! and only summaries are kept.
+//! byte-identical for any thread count. Memory is bounded: groups of patients are solved at
+//! most a few per thread ahead of the file being written (see [`super::ordered`]), and only
+//! summaries are kept.
 
 use super::sampling::{draw, omega_from_cv, patient_stream, standard_normal, trial_stream};
 use crate::engine::{DerivedWanted, Observer, Problem, solve_all_named, solve_named};
@@ -19,7 +20,6 @@ use crate::therapy::pk::TwoCompartment;
 use crate::trial::endpoints::{Endpoints, PatientTimes, course_summary, evaluate};
 use crate::trial::recist::assessment_days;
 use rand::RngExt;
-use rayon::prelude::*;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -65,10 +65,29 @@ impl RunSummary {
     }
 }
 
-/// Patients computed in parallel before their rows are written.
-const BLOCK: u64 = 512;
 /// Most consecutive patients one thread solves together, arm by arm (filling SIMD lanes).
 const GROUP: u64 = 128;
+/// Fewest patients in a group (one group of eight lanes).
+const GROUP_MIN: u64 = 8;
+/// Groups a thread may run ahead of the file being written (memory stays bounded).
+const LOOKAHEAD_PER_THREAD: usize = 2;
+
+/// The cohort `first..last` cut into consecutive groups of patients, each solved by one thread.
+/// Large enough to keep the lanes full, and shrinking towards the end (a quarter of what is
+/// left per thread), so that the threads finish together rather than one waiting for another's
+/// last large group. Results do not depend on the grouping.
+fn patient_groups(first: u64, last: u64, threads: usize) -> Vec<std::ops::Range<u64>> {
+    let mut groups = Vec::new();
+    let mut start = first;
+    while start < last {
+        let size = ((last - start) / (4 * threads.max(1) as u64))
+            .clamp(GROUP_MIN, GROUP)
+            .min(last - start);
+        groups.push(start..start + size);
+        start += size;
+    }
+    groups
+}
 
 /// One patient's drawn values and what they make.
 struct PatientDraw {
@@ -678,55 +697,47 @@ pub fn run(scenario: &Scenario, options: &RunOptions, out: &Path) -> std::io::Re
         } else {
             progress_bar(last - first)
         };
-        let mut start = first;
-        while start < last {
-            let end = (start + BLOCK).min(last);
-            // Groups small enough that every thread has several (a small cohort too), large
-            // enough to keep the lanes full. Results do not depend on the grouping.
-            let group = ((end - start) / (4 * pool.current_num_threads() as u64)).clamp(8, GROUP);
-            let groups: Vec<u64> = (start..end).step_by(group as usize).collect();
-            let rows: Vec<PatientOutput> = pool.install(|| {
-                groups
-                    .into_par_iter()
-                    .map(|g| {
-                        group_rows(
-                            scenario,
-                            &spec,
-                            seed,
-                            g..(g + group).min(end),
-                            &drugs,
-                            measure,
-                            &visits,
-                            keep,
-                            sample,
-                            options.one_at_a_time,
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .flatten()
-                    .collect()
-            });
-            for output in rows {
-                for (row, outcome) in output.rows {
-                    failed += u64::from(outcome == Outcome::Failed);
-                    ineligible += u64::from(outcome == Outcome::Ineligible);
-                    csv.write_record(&row)?;
-                }
-                if let Some(t) = &mut trajectories {
-                    t.write_all(output.trajectory.as_bytes())?;
-                }
-                if let Some(a) = &mut assessments {
-                    for row in output.assessments {
-                        a.write_record(&row)?;
+        let groups = patient_groups(first, last, pool.current_num_threads());
+        super::ordered::for_each_in_order(
+            &pool,
+            groups.len(),
+            LOOKAHEAD_PER_THREAD * pool.current_num_threads(),
+            |g| {
+                group_rows(
+                    scenario,
+                    &spec,
+                    seed,
+                    groups[g].clone(),
+                    &drugs,
+                    measure,
+                    &visits,
+                    keep,
+                    sample,
+                    options.one_at_a_time,
+                )
+            },
+            |g, outputs| -> std::io::Result<()> {
+                for output in outputs {
+                    for (row, outcome) in output.rows {
+                        failed += u64::from(outcome == Outcome::Failed);
+                        ineligible += u64::from(outcome == Outcome::Ineligible);
+                        csv.write_record(&row)?;
+                    }
+                    if let Some(t) = &mut trajectories {
+                        t.write_all(output.trajectory.as_bytes())?;
+                    }
+                    if let Some(a) = &mut assessments {
+                        for row in output.assessments {
+                            a.write_record(&row)?;
+                        }
                     }
                 }
-            }
-            if let Some(bar) = &progress {
-                bar.inc(end - start);
-            }
-            start = end;
-        }
+                if let Some(bar) = &progress {
+                    bar.inc(groups[g].end - groups[g].start);
+                }
+                Ok(())
+            },
+        )?;
         if let Some(bar) = progress {
             bar.finish_and_clear();
         }
@@ -849,4 +860,39 @@ fn machine() -> serde_json::Value {
         "available_cpus": std::thread::available_parallelism().map_or(1, |n| n.get()),
         "simd": simd,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patient_groups_cover_the_cohort_once_and_shrink_towards_its_end() {
+        for (first, last, threads) in [(0, 10_000, 2), (0, 10_000, 1), (333, 3_000, 3), (5, 12, 2)]
+        {
+            let groups = patient_groups(first, last, threads);
+            // Consecutive, without gap or overlap, from first to last.
+            assert_eq!(groups.first().map(|g| g.start), Some(first));
+            assert_eq!(groups.last().map(|g| g.end), Some(last));
+            assert!(groups.windows(2).all(|w| w[0].end == w[1].start));
+            // Every group but the cohort's remainder fills the lanes; none is over the cap.
+            for g in &groups {
+                let size = g.end - g.start;
+                assert!(
+                    size <= GROUP && (size >= GROUP_MIN || g.end == last),
+                    "{g:?}"
+                );
+            }
+            // Sizes never grow, so the last groups are the small ones.
+            assert!(
+                groups
+                    .windows(2)
+                    .all(|w| w[1].end - w[1].start <= w[0].end - w[0].start)
+            );
+        }
+        let groups = patient_groups(0, 10_000, 2);
+        assert_eq!(groups[0], 0..GROUP);
+        assert!(groups.last().is_some_and(|g| g.end - g.start <= GROUP_MIN));
+        assert!(patient_groups(7, 7, 2).is_empty());
+    }
 }
