@@ -1,23 +1,16 @@
 //! Records the git commit the binary is built from, for `run.json` and `--version`: the
 //! package version stays 0.1.0 from commit to commit, and the same seed gives the same bytes
-//! only with the same code. Built outside immunotrial's own git checkout (a source copy, or
-//! without git), the commit is empty and nothing else changes.
+//! only with the same code. A checkout whose compiled sources differ from its commit records
+//! `<commit>-modified-<fingerprint>` (build/provenance.rs). Built outside immunotrial's own git
+//! checkout (a source copy, or without git), the commit is empty and nothing else changes.
+
+#[path = "build/provenance.rs"]
+mod provenance;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// git's answer, or why it gave none.
 fn git(args: &[&str]) -> Result<String, String> {
-    let output = Command::new("git")
-        .args(args)
-        .output()
-        .map_err(|e| format!("git could not be run: {e}"))?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
-    }
-    String::from_utf8(output.stdout)
-        .map(|s| s.trim().to_string())
-        .map_err(|e| e.to_string())
+    provenance::git(Path::new("."), args)
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {
@@ -36,10 +29,21 @@ fn main() {
         .map(|top| same_dir(Path::new(&top), &manifest))
         .unwrap_or(false);
     let commit = if own {
-        git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|why| {
-            println!("cargo:warning=the commit is not recorded: {why}");
-            String::new()
-        })
+        match git(&["rev-parse", "--short=12", "HEAD"]) {
+            Ok(commit) => match provenance::modified_sources(&manifest) {
+                Ok(None) => commit,
+                Ok(Some(fingerprint)) => format!("{commit}-modified-{fingerprint}"),
+                Err(why) => {
+                    // Not knowing whether the sources are as committed, claim nothing.
+                    println!("cargo:warning=the commit is not recorded: {why}");
+                    String::new()
+                }
+            },
+            Err(why) => {
+                println!("cargo:warning=the commit is not recorded: {why}");
+                String::new()
+            }
+        }
     } else {
         if manifest.join(".git").exists() {
             // A checkout git would not read (not installed, or a `safe.directory` refusal):
@@ -89,6 +93,9 @@ fn main() {
             watched.push(format!("{dir}/{name}"));
         }
     }
+    // And again when a compiled source changes, to mark or unmark the build as modified (the
+    // crate is compiled again then anyway; a folder is watched for any file in it).
+    watched.extend(provenance::COMPILED.iter().map(|p| p.to_string()));
     for path in watched {
         if Path::new(&path).exists() {
             println!("cargo:rerun-if-changed={path}");

@@ -6,8 +6,9 @@
 //! arm) → [`cohort`] (virtual patients through every arm) → [`trial`] (endpoints and the
 //! comparison of arms) → [`report`] (files a person or script reads).
 
-/// The git commit this build was made from (at least 12 hex digits), or empty when it was built
-/// outside immunotrial's own git checkout: `run.json` records it, as the package version does
+/// The git commit this build was made from (at least 12 hex digits), followed by
+/// `-modified-` and a fingerprint of the compiled sources when they differ from it, or empty
+/// when it was built outside immunotrial's own git checkout: `run.json` records it, as the package version does
 /// not change from commit to commit and the same seed gives the same bytes only with the same
 /// code.
 pub const COMMIT: &str = env!("IMMUNOTRIAL_COMMIT");

@@ -1,0 +1,125 @@
+//! The build's record of modified sources (build/provenance.rs, run by build.rs), tested on a
+//! git repository of its own so that no build of the crate is needed.
+
+#[path = "../build/provenance.rs"]
+mod provenance;
+
+use provenance::{git, modified_sources};
+use std::path::{Path, PathBuf};
+
+fn repository(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "immunotrial-provenance-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src/model")).unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "pub mod model;\n").unwrap();
+    std::fs::write(dir.join("src/model/mod.rs"), "pub const R: f64 = 0.4;\n").unwrap();
+    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"p\"\n").unwrap();
+    std::fs::write(dir.join("README.md"), "words\n").unwrap();
+    for args in [&["init", "-q"][..], &["add", "."]] {
+        git(&dir, args).unwrap_or_else(|e| panic!("git {args:?} in {}: {e}", dir.display()));
+    }
+    commit(&dir);
+    dir
+}
+
+/// Commits what is staged (as an author of its own, so that no git configuration is needed).
+fn commit(dir: &Path) {
+    let args = [
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-q",
+        "-m",
+        "a",
+    ];
+    git(dir, &args).unwrap_or_else(|e| panic!("git commit in {}: {e}", dir.display()));
+}
+
+fn write(dir: &Path, file: &str, text: &str) {
+    std::fs::write(dir.join(file), text).unwrap();
+}
+
+#[test]
+fn sources_as_committed_are_not_modified_and_changes_to_them_are() {
+    let dir = repository("changes");
+    assert_eq!(modified_sources(&dir), Ok(None));
+    // A document or a file outside the compiled paths changes no build.
+    write(&dir, "README.md", "other words\n");
+    write(&dir, "notes.txt", "untracked\n");
+    assert_eq!(modified_sources(&dir), Ok(None));
+
+    write(&dir, "src/model/mod.rs", "pub const R: f64 = 0.5;\n");
+    let first = modified_sources(&dir)
+        .unwrap()
+        .expect("a changed source is a modified build");
+    assert_eq!(first.len(), 8);
+    assert!(first.chars().all(|c| c.is_ascii_hexdigit()), "{first}");
+    // The same change gives the same fingerprint, another change another.
+    assert_eq!(modified_sources(&dir), Ok(Some(first.clone())));
+    write(&dir, "src/model/mod.rs", "pub const R: f64 = 0.6;\n");
+    let second = modified_sources(&dir).unwrap().expect("modified");
+    assert_ne!(first, second);
+    // Undone, the build is as committed again.
+    write(&dir, "src/model/mod.rs", "pub const R: f64 = 0.4;\n");
+    assert_eq!(modified_sources(&dir), Ok(None));
+
+    // A new source file, not yet added, is a change too; so is one staged.
+    write(&dir, "src/model/extra.rs", "pub const K: f64 = 1.0;\n");
+    let untracked = modified_sources(&dir).unwrap().expect("modified");
+    git(&dir, &["add", "src/model/extra.rs"]).unwrap();
+    assert_eq!(modified_sources(&dir), Ok(Some(untracked)));
+    // Committed, it is the build of the new commit.
+    commit(&dir);
+    assert_eq!(modified_sources(&dir), Ok(None));
+    // Cargo.toml is compiled in (dependencies, features).
+    write(
+        &dir,
+        "Cargo.toml",
+        "[package]\nname = \"p\"\nversion = \"2.0.0\"\n",
+    );
+    assert!(modified_sources(&dir).unwrap().is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn moving_text_between_two_files_changes_the_fingerprint() {
+    let dir = repository("moved");
+    write(&dir, "src/lib.rs", "pub mod model;\n// a");
+    write(&dir, "src/model/mod.rs", "pub const R: f64 = 0.4;\n");
+    let one = modified_sources(&dir).unwrap().expect("modified");
+    write(&dir, "src/lib.rs", "pub mod model;\n");
+    write(&dir, "src/model/mod.rs", "// apub const R: f64 = 0.4;\n");
+    let other = modified_sources(&dir).unwrap().expect("modified");
+    assert_ne!(one, other);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn this_build_records_its_own_checkout_s_state() {
+    // The build of these tests ran build.rs on this checkout: what it recorded must agree
+    // with what git says now (the tests run on the sources they were built from).
+    let top = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let own = git(top, &["rev-parse", "--show-toplevel"])
+        .ok()
+        .and_then(|t| Path::new(&t).canonicalize().ok())
+        == top.canonicalize().ok();
+    if !own {
+        assert_eq!(
+            immunotrial::COMMIT,
+            "",
+            "a build outside its own checkout records no commit"
+        );
+        return;
+    }
+    let head = git(top, &["rev-parse", "--short=12", "HEAD"]).unwrap();
+    let expected = match modified_sources(top).unwrap() {
+        None => head,
+        Some(fingerprint) => format!("{head}-modified-{fingerprint}"),
+    };
+    assert_eq!(immunotrial::COMMIT, expected);
+}
