@@ -93,9 +93,13 @@ fn main() {
             watched.push(format!("{dir}/{name}"));
         }
     }
-    // And again when a compiled source changes, to mark or unmark the build as modified (the
-    // crate is compiled again then anyway; a folder is watched for any file in it).
-    watched.extend(provenance::COMPILED.iter().map(|p| p.to_string()));
+    // And again when a compiled file changes, to mark or unmark the build as modified (the
+    // crate is compiled again then anyway). File by file, not the folders, so that an editor's
+    // swap file does not compile the crate again; a new module counts from the edit that
+    // declares it.
+    if let Ok(files) = provenance::compiled_files(&manifest) {
+        watched.extend(files.iter().map(|f| f.display().to_string()));
+    }
     for path in watched {
         if Path::new(&path).exists() {
             println!("cargo:rerun-if-changed={path}");

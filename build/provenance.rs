@@ -7,9 +7,19 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// What is compiled into the binary (the build script and what it includes too). Scenario
-/// files, tests, benches and documents are not: changing them changes no result of a build.
-pub const COMPILED: [&str; 5] = ["src", "build", "build.rs", "Cargo.toml", "Cargo.lock"];
+/// What is compiled into the binary: the sources, what they include (the report's font), the
+/// build script and what it includes, the manifest and lock file, and cargo's configuration
+/// (the target CPU). Scenario files, tests, benches and documents are not: changing them
+/// changes no result of a build.
+pub const COMPILED: [&str; 7] = [
+    "src",
+    "assets",
+    "build",
+    "build.rs",
+    "Cargo.toml",
+    "Cargo.lock",
+    ".cargo",
+];
 
 /// git's answer in `dir`, or why it gave none.
 pub fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
@@ -26,30 +36,56 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// `None` when the compiled sources of the checkout at `top` are as committed (nothing staged,
-/// changed or untracked among them); otherwise their fingerprint, 8 hex digits.
-pub fn modified_sources(top: &Path) -> Result<Option<String>, String> {
+/// The compiled files of the checkout at `top` that exist now, sorted: those git tracks, and
+/// new Rust files it would add (untracked, not ignored: a module not yet committed). What the
+/// fingerprint reads and the build script watches; an editor's swap or backup file is neither.
+pub fn compiled_files(top: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files: Vec<PathBuf> = list(top, &["--cached"])?
+        .into_iter()
+        .chain(new_sources(top)?)
+        .map(|name| top.join(name))
+        // A tracked file deleted from the working tree is a change, found by the diff.
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// Untracked, not ignored Rust files among the compiled paths.
+fn new_sources(top: &Path) -> Result<Vec<String>, String> {
+    let mut names = list(top, &["--others", "--exclude-standard"])?;
+    names.retain(|name| name.ends_with(".rs"));
+    Ok(names)
+}
+
+/// `git ls-files` of the compiled paths with `options`, one name each.
+fn list(top: &Path, options: &[&str]) -> Result<Vec<String>, String> {
     // --no-optional-locks: a build must not write git's index behind the user's back.
-    let mut args = vec![
-        "--no-optional-locks",
-        "status",
-        "--porcelain",
-        "--untracked-files=all",
-        "--",
-    ];
+    let mut args = vec!["--no-optional-locks", "ls-files", "-z"];
+    args.extend(options);
+    args.push("--");
     args.extend(COMPILED);
-    if git(top, &args)?.is_empty() {
+    Ok(git(top, &args)?
+        .split('\0')
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// `None` when the compiled files of the checkout at `top` are those of its HEAD commit;
+/// otherwise their fingerprint, 8 hex digits. Compares the working tree with HEAD, whatever
+/// is staged: what is built is what is on disk.
+pub fn modified_sources(top: &Path) -> Result<Option<String>, String> {
+    let mut diff = vec!["--no-optional-locks", "diff", "--name-only", "HEAD", "--"];
+    diff.extend(COMPILED);
+    if git(top, &diff)?.is_empty() && new_sources(top)?.is_empty() {
         return Ok(None);
     }
-    let mut files = Vec::new();
-    for path in COMPILED {
-        collect_files(&top.join(path), &mut files).map_err(|e| format!("{path}: {e}"))?;
-    }
-    files.sort();
     let mut hash = Fnv1a::new();
-    for file in &files {
-        let relative = file.strip_prefix(top).unwrap_or(file);
-        let content = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    for file in compiled_files(top)? {
+        let relative = file.strip_prefix(top).unwrap_or(&file);
+        let content = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         // Name and length first, so that moving bytes from one file to the next changes it.
         hash.write(relative.to_string_lossy().as_bytes());
         hash.write(&[0]);
@@ -57,17 +93,6 @@ pub fn modified_sources(top: &Path) -> Result<Option<String>, String> {
         hash.write(&content);
     }
     Ok(Some(format!("{:08x}", hash.finish() >> 32)))
-}
-
-fn collect_files(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path)? {
-            collect_files(&entry?.path(), files)?;
-        }
-    } else if path.is_file() {
-        files.push(path.to_path_buf());
-    }
-    Ok(())
 }
 
 /// FNV-1a, 64 bits: a fingerprint that stays the same from one Rust release to the next,

@@ -4,7 +4,7 @@
 #[path = "../build/provenance.rs"]
 mod provenance;
 
-use provenance::{git, modified_sources};
+use provenance::{compiled_files, git, modified_sources};
 use std::path::{Path, PathBuf};
 
 fn repository(name: &str) -> PathBuf {
@@ -83,6 +83,54 @@ fn sources_as_committed_are_not_modified_and_changes_to_them_are() {
         "[package]\nname = \"p\"\nversion = \"2.0.0\"\n",
     );
     assert!(modified_sources(&dir).unwrap().is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn what_is_built_is_what_is_on_disk_whatever_is_staged() {
+    let dir = repository("staged");
+    // Staged, then undone on disk: the working tree is HEAD's again.
+    write(&dir, "src/lib.rs", "pub mod model;\n// z\n");
+    git(&dir, &["add", "src/lib.rs"]).unwrap();
+    write(&dir, "src/lib.rs", "pub mod model;\n");
+    assert_eq!(modified_sources(&dir), Ok(None));
+    git(&dir, &["reset", "-q"]).unwrap();
+    assert_eq!(modified_sources(&dir), Ok(None));
+    // A tracked source deleted, or renamed, is a change.
+    std::fs::remove_file(dir.join("src/model/mod.rs")).unwrap();
+    assert!(modified_sources(&dir).unwrap().is_some());
+    git(&dir, &["checkout", "--", "src/model/mod.rs"]).unwrap();
+    assert_eq!(modified_sources(&dir), Ok(None));
+    git(&dir, &["mv", "src/model/mod.rs", "src/model/rates.rs"]).unwrap();
+    assert!(modified_sources(&dir).unwrap().is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn editor_and_ignored_files_are_not_sources() {
+    let dir = repository("junk");
+    write(&dir, ".gitignore", "*.bak\n");
+    git(&dir, &["add", ".gitignore"]).unwrap();
+    commit(&dir);
+    let clean = compiled_files(&dir).unwrap();
+    // An editor's swap file (untracked, not ignored, not Rust) and an ignored backup.
+    write(&dir, "src/.lib.rs.swp", "swap");
+    write(&dir, "src/model/mod.rs.bak", "backup");
+    assert_eq!(modified_sources(&dir), Ok(None));
+    assert_eq!(compiled_files(&dir).unwrap(), clean);
+    // Nor do they enter the fingerprint of a real change.
+    write(&dir, "src/lib.rs", "pub mod model;\n// changed\n");
+    let with_junk = modified_sources(&dir).unwrap().expect("modified");
+    write(&dir, "src/.lib.rs.swp", "another swap");
+    write(&dir, "src/model/mod.rs.bak", "another backup");
+    assert_eq!(modified_sources(&dir), Ok(Some(with_junk)));
+    // A new Rust file is a source before it is added.
+    write(&dir, "src/model/new.rs", "pub const K: f64 = 2.0;\n");
+    assert!(
+        compiled_files(&dir)
+            .unwrap()
+            .contains(&dir.join("src/model/new.rs"))
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

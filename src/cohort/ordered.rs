@@ -57,6 +57,8 @@ impl Drop for StopOnUnwind<'_> {
 /// Runs `work(i)` for every `i` in `0..jobs` on the threads of `pool` and calls
 /// `consume(i, result)` for each in increasing `i`, on the calling thread. Stops at the
 /// consumer's first error and returns it; a panic in `work` or `consume` reaches the caller.
+/// Called from a thread of `pool` itself, which cannot both wait for the pool and be one of
+/// its workers, it runs the jobs one after another on that thread.
 pub fn for_each_in_order<T, E>(
     pool: &rayon::ThreadPool,
     jobs: usize,
@@ -67,6 +69,12 @@ pub fn for_each_in_order<T, E>(
 where
     T: Send,
 {
+    if pool.current_thread_index().is_some() {
+        for i in 0..jobs {
+            consume(i, work(i))?;
+        }
+        return Ok(());
+    }
     let lookahead = lookahead.max(1);
     let shared = Shared {
         next_job: AtomicUsize::new(0),
@@ -255,6 +263,46 @@ mod tests {
             );
         });
         assert!(outcome.is_err());
+    }
+
+    #[test]
+    fn a_panic_in_the_consumer_reaches_the_caller_instead_of_hanging() {
+        let outcome = std::panic::catch_unwind(|| {
+            let _: Result<(), ()> = for_each_in_order(
+                &pool(2),
+                50,
+                2,
+                |i| i,
+                |i, _| {
+                    if i == 3 {
+                        panic!("writing row 3 failed");
+                    }
+                    Ok(())
+                },
+            );
+        });
+        assert!(outcome.is_err());
+    }
+
+    #[test]
+    fn a_call_from_a_thread_of_the_pool_runs_the_jobs_in_order_on_it() {
+        let pool = pool(2);
+        let seen = pool.install(|| {
+            let mut seen = Vec::new();
+            let result: Result<(), ()> = for_each_in_order(
+                &pool,
+                20,
+                2,
+                |i| 3 * i,
+                |i, x| {
+                    seen.push((i, x));
+                    Ok(())
+                },
+            );
+            assert_eq!(result, Ok(()));
+            seen
+        });
+        assert_eq!(seen, (0..20).map(|i| (i, 3 * i)).collect::<Vec<_>>());
     }
 
     #[test]
