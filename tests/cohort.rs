@@ -40,24 +40,77 @@ fn rows(out: &Path) -> Vec<csv::StringRecord> {
 }
 
 #[test]
-fn patients_csv_is_byte_identical_for_one_and_two_threads() {
+fn patients_trajectories_and_assessments_are_byte_identical_for_one_two_and_three_threads() {
     let (a, b) = (fresh_dir("t1"), fresh_dir("t2"));
     let file = model_file("kosinsky2018_virtual_study.toml");
     assert!(
-        run(&file, &a, &["--threads", "1", "--patients", "300"])
-            .status
-            .success()
+        run(
+            &file,
+            &a,
+            &[
+                "--threads",
+                "1",
+                "--patients",
+                "300",
+                "--trajectories",
+                "40"
+            ]
+        )
+        .status
+        .success()
     );
     assert!(
-        run(&file, &b, &["--threads", "2", "--patients", "300"])
-            .status
-            .success()
+        run(
+            &file,
+            &b,
+            &[
+                "--threads",
+                "2",
+                "--patients",
+                "300",
+                "--trajectories",
+                "40"
+            ]
+        )
+        .status
+        .success()
     );
+    // Three threads cut the cohort into other groups: the files are the same again.
+    let c = fresh_dir("t3");
+    assert!(
+        run(
+            &file,
+            &c,
+            &[
+                "--threads",
+                "3",
+                "--patients",
+                "300",
+                "--trajectories",
+                "40"
+            ]
+        )
+        .status
+        .success()
+    );
+    for name in ["trajectories.csv", "assessments.csv"] {
+        let one = std::fs::read(a.join(name)).unwrap();
+        assert!(one.len() > 1000, "{name}: {} bytes", one.len());
+        assert!(
+            one == std::fs::read(b.join(name)).unwrap(),
+            "{name}, 1 and 2 threads"
+        );
+        assert!(
+            one == std::fs::read(c.join(name)).unwrap(),
+            "{name}, 1 and 3 threads"
+        );
+    }
     let (x, y) = (
         std::fs::read(a.join("patients.csv")).unwrap(),
         std::fs::read(b.join("patients.csv")).unwrap(),
     );
     assert_eq!(x, y);
+    assert!(x == std::fs::read(c.join("patients.csv")).unwrap());
     // 300 patients x 6 arms + header.
     assert_eq!(String::from_utf8(x).unwrap().lines().count(), 1801);
     let json: serde_json::Value =
