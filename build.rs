@@ -97,8 +97,8 @@ fn main() {
     // crate is compiled again then anyway). File by file, not the folders, so that an editor's
     // swap file does not compile the crate again; a new module counts from the edit that
     // declares it.
-    if let Ok(files) = provenance::compiled_files(&manifest) {
-        watched.extend(files.iter().map(|f| f.display().to_string()));
+    if let Ok(paths) = provenance::watched(&manifest) {
+        watched.extend(paths.iter().map(|p| p.display().to_string()));
     }
     for path in watched {
         if Path::new(&path).exists() {

@@ -52,11 +52,28 @@ pub fn compiled_files(top: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// Untracked, not ignored Rust files among the compiled paths.
+/// Untracked, not ignored Rust files among the compiled paths: files, not an editor's lock
+/// (Emacs' `.#name.rs` is a dangling link).
 fn new_sources(top: &Path) -> Result<Vec<String>, String> {
     let mut names = list(top, &["--others", "--exclude-standard"])?;
-    names.retain(|name| name.ends_with(".rs"));
+    names.retain(|name| name.ends_with(".rs") && top.join(name).is_file());
     Ok(names)
+}
+
+/// What the build script watches to mark or unmark the build: the compiled files, and for a
+/// tracked file deleted from the working tree the nearest folder above it that exists, whose
+/// change tells when it comes back (a path that does not exist would run the script, and
+/// compile the crate, at every build).
+pub fn watched(top: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut paths = compiled_files(top)?;
+    for name in list(top, &["--deleted"])? {
+        let mut folder = top.join(name);
+        while !folder.is_dir() && folder.pop() {}
+        paths.push(folder);
+    }
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
 }
 
 /// `git ls-files` of the compiled paths with `options`, one name each.

@@ -4,7 +4,7 @@
 #[path = "../build/provenance.rs"]
 mod provenance;
 
-use provenance::{compiled_files, git, modified_sources};
+use provenance::{compiled_files, git, modified_sources, watched};
 use std::path::{Path, PathBuf};
 
 fn repository(name: &str) -> PathBuf {
@@ -101,6 +101,19 @@ fn what_is_built_is_what_is_on_disk_whatever_is_staged() {
     assert!(modified_sources(&dir).unwrap().is_some());
     git(&dir, &["checkout", "--", "src/model/mod.rs"]).unwrap();
     assert_eq!(modified_sources(&dir), Ok(None));
+    // While a tracked file is gone, the folder it will come back to is watched (not the
+    // file: a path that does not exist would run the build script at every build).
+    let file = dir.join("src/model/mod.rs");
+    std::fs::remove_file(&file).unwrap();
+    let paths = watched(&dir).unwrap();
+    assert!(
+        !paths.contains(&file) && paths.contains(&dir.join("src/model")),
+        "{paths:?}"
+    );
+    std::fs::remove_dir(dir.join("src/model")).unwrap();
+    assert!(watched(&dir).unwrap().contains(&dir.join("src")));
+    git(&dir, &["checkout", "--", "src/model/mod.rs"]).unwrap();
+    assert!(watched(&dir).unwrap().contains(&file));
     git(&dir, &["mv", "src/model/mod.rs", "src/model/rates.rs"]).unwrap();
     assert!(modified_sources(&dir).unwrap().is_some());
     let _ = std::fs::remove_dir_all(&dir);
@@ -124,6 +137,14 @@ fn editor_and_ignored_files_are_not_sources() {
     write(&dir, "src/.lib.rs.swp", "another swap");
     write(&dir, "src/model/mod.rs.bak", "another backup");
     assert_eq!(modified_sources(&dir), Ok(Some(with_junk)));
+    // Nor does Emacs' lock of an edited buffer, a dangling link named like a Rust file.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("user@host.1:1700000000", dir.join("src/.#lib.rs")).unwrap();
+        write(&dir, "src/lib.rs", "pub mod model;\n");
+        assert_eq!(modified_sources(&dir), Ok(None));
+        std::fs::remove_file(dir.join("src/.#lib.rs")).unwrap();
+    }
     // A new Rust file is a source before it is added.
     write(&dir, "src/model/new.rs", "pub const K: f64 = 2.0;\n");
     assert!(
