@@ -41,58 +41,24 @@ fn rows(out: &Path) -> Vec<csv::StringRecord> {
 
 #[test]
 fn patients_trajectories_and_assessments_are_byte_identical_for_one_two_and_three_threads() {
-    let (a, b) = (fresh_dir("t1"), fresh_dir("t2"));
     let file = model_file("kosinsky2018_virtual_study.toml");
-    assert!(
-        run(
-            &file,
-            &a,
-            &[
-                "--threads",
-                "1",
-                "--patients",
-                "300",
-                "--trajectories",
-                "40"
-            ]
-        )
-        .status
-        .success()
-    );
-    assert!(
-        run(
-            &file,
-            &b,
-            &[
-                "--threads",
-                "2",
-                "--patients",
-                "300",
-                "--trajectories",
-                "40"
-            ]
-        )
-        .status
-        .success()
-    );
-    // Three threads cut the cohort into other groups: the files are the same again.
-    let c = fresh_dir("t3");
-    assert!(
-        run(
-            &file,
-            &c,
-            &[
-                "--threads",
-                "3",
-                "--patients",
-                "300",
-                "--trajectories",
-                "40"
-            ]
-        )
-        .status
-        .success()
-    );
+    // Three threads cut the cohort into other groups than one or two: the files are the same.
+    let [a, b, c] = ["1", "2", "3"].map(|threads| {
+        let out = fresh_dir(&format!("t{threads}"));
+        let args = [
+            "--threads",
+            threads,
+            "--patients",
+            "300",
+            "--trajectories",
+            "40",
+        ];
+        assert!(
+            run(&file, &out, &args).status.success(),
+            "{threads} threads"
+        );
+        out
+    });
     for name in ["trajectories.csv", "assessments.csv"] {
         let one = std::fs::read(a.join(name)).unwrap();
         assert!(one.len() > 1000, "{name}: {} bytes", one.len());
